@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Real Kafka (one KRaft broker+controller) and a real MongoDB-wire server (FerretDB v1,
+# SQLite storage) on loopback, without Docker. Everything lives under $HUIYIN_LOCAL_DIR
+# (default: <repo>/.local). Idempotent: a second `start` is a no-op, downloads are cached.
+#
+#   deploy/local/infra.sh start|stop|status|env
+#
+# Ports (loopback only), configurable by environment:
+#   HUIYIN_KAFKA_PORT (19092)  HUIYIN_KAFKA_CONTROLLER_PORT (19093)  HUIYIN_MONGO_PORT (27018)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+local_dir="${HUIYIN_LOCAL_DIR:-$repo/.local}"
+kafka_port="${HUIYIN_KAFKA_PORT:-19092}"
+controller_port="${HUIYIN_KAFKA_CONTROLLER_PORT:-19093}"
+mongo_port="${HUIYIN_MONGO_PORT:-27018}"
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka-pom.xml")"
+ferretdb_version="v1.24.0"
+
+kafka_home="$local_dir/kafka-$kafka_version"
+kafka_data="$local_dir/kafka-data"
+ferret_home="$local_dir/ferretdb-$ferretdb_version"
+ferret_data="$local_dir/ferretdb-data"
+run_dir="$local_dir/run"
+
+say() { printf 'infra: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2) but was not found on PATH"; }
+
+alive() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- Kafka -------------------------------------------------------------------------------
+
+kafka_fetch() {
+  [ -f "$kafka_home/.complete" ] && return 0
+  need java "Java 17+ runs the Kafka broker"
+  need mvn "Maven fetches Kafka's jars from Maven Central"
+  say "fetching Apache Kafka $kafka_version jars (once; cached in $kafka_home)"
+  mkdir -p "$kafka_home/libs"
+  mvn -q -B -f "$here/kafka-pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$kafka_home/libs" >"$local_dir/kafka-fetch.log" 2>&1 \
+    || die "maven could not fetch Kafka's jars; see $local_dir/kafka-fetch.log"
+  touch "$kafka_home/.complete"
+}
+
+kafka_config() {
+  mkdir -p "$kafka_data/logs" "$kafka_data/meta"
+  cat >"$kafka_data/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$kafka_data/meta
+num.partitions=12
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+delete.topic.enable=true
+log.retention.hours=168
+EOF
+}
+
+kafka_java() {
+  # $1: main class; rest: its arguments
+  local main="$1"; shift
+  java -Xms256m -Xmx1g -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$kafka_data/logs" \
+    -cp "$kafka_home/libs/*" "$main" "$@"
+}
+
+kafka_ready() {
+  timeout 20 java -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$kafka_data/logs" \
+    -cp "$kafka_home/libs/*" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "127.0.0.1:$kafka_port" --list >/dev/null 2>&1
+}
+
+kafka_start() {
+  if alive kafka; then say "kafka already running on 127.0.0.1:$kafka_port"; return 0; fi
+  kafka_fetch
+  kafka_config
+  if [ ! -f "$kafka_data/meta/meta.properties" ]; then
+    say "formatting Kafka storage (first start)"
+    kafka_java kafka.tools.StorageTool format --standalone -t "huiyin-local-cluster-0001" \
+      -c "$kafka_data/server.properties" >"$kafka_data/logs/format.log" 2>&1 \
+      || die "formatting Kafka storage failed; see $kafka_data/logs/format.log"
+  fi
+  if port_open "$kafka_port"; then die "port $kafka_port is taken by another process (set HUIYIN_KAFKA_PORT)"; fi
+  say "starting Kafka $kafka_version on 127.0.0.1:$kafka_port (log: $kafka_data/logs/server.log)"
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$kafka_data/logs" \
+    -cp "$kafka_home/libs/*" kafka.Kafka "$kafka_data/server.properties" \
+    >"$kafka_data/logs/stdout.log" 2>&1 &
+  echo $! >"$run_dir/kafka.pid"
+  for _ in $(seq 1 60); do
+    if kafka_ready; then say "kafka ready"; return 0; fi
+    alive kafka || die "kafka exited; see $kafka_data/logs/server.log and stdout.log"
+    sleep 1
+  done
+  die "kafka did not become ready in 60 s; see $kafka_data/logs/server.log"
+}
+
+# --- FerretDB ------------------------------------------------------------------------------
+
+ferret_build() {
+  [ -x "$ferret_home/bin/ferretdb" ] && return 0
+  need go "Go builds FerretDB from source"
+  say "building FerretDB $ferretdb_version with go (once; cached in $ferret_home)"
+  mkdir -p "$ferret_home"
+  local gomod="github.com/FerretDB/FerretDB@$ferretdb_version" src
+  # `go install module@version` asks the module proxy for the version list (deprecation check),
+  # which some proxies refuse; download the pinned module (checked against the checksum
+  # database) and `go install` its command from the module's own go.mod instead.
+  src="$(go mod download -json "$gomod" 2>"$local_dir/ferretdb-build.log" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [ -n "$src" ] || die "go could not download $gomod; see $local_dir/ferretdb-build.log"
+  rm -rf "$ferret_home/src" && cp -r "$src" "$ferret_home/src" && chmod -R u+w "$ferret_home/src"
+  echo "$ferretdb_version" >"$ferret_home/src/build/version/version.txt"
+  (cd "$ferret_home/src" && GOBIN="$ferret_home/bin" CGO_ENABLED=0 go install ./cmd/ferretdb) \
+    >>"$local_dir/ferretdb-build.log" 2>&1 || die "building FerretDB failed; see $local_dir/ferretdb-build.log"
+  rm -rf "$ferret_home/src"
+}
+
+ferret_start() {
+  if alive ferretdb; then say "ferretdb already running on 127.0.0.1:$mongo_port"; return 0; fi
+  ferret_build
+  mkdir -p "$ferret_data/sqlite"
+  if port_open "$mongo_port"; then die "port $mongo_port is taken by another process (set HUIYIN_MONGO_PORT)"; fi
+  say "starting FerretDB $ferretdb_version on 127.0.0.1:$mongo_port (log: $ferret_data/ferretdb.log)"
+  nohup "$ferret_home/bin/ferretdb" --handler=sqlite --sqlite-url="file:$ferret_data/sqlite/" \
+    --listen-addr="127.0.0.1:$mongo_port" --state-dir="$ferret_data" --telemetry=disable \
+    --debug-addr=- --log-level=warn --log-format=text >"$ferret_data/ferretdb.log" 2>&1 &
+  echo $! >"$run_dir/ferretdb.pid"
+  for _ in $(seq 1 30); do
+    if port_open "$mongo_port"; then say "ferretdb ready"; return 0; fi
+    alive ferretdb || die "ferretdb exited; see $ferret_data/ferretdb.log"
+    sleep 0.5
+  done
+  die "ferretdb did not open port $mongo_port in 15 s; see $ferret_data/ferretdb.log"
+}
+
+# --- commands --------------------------------------------------------------------------------
+
+stop_one() {
+  if alive "$1"; then
+    local pid; pid="$(cat "$run_dir/$1.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+    say "$1 stopped"
+  fi
+  rm -f "$run_dir/$1.pid"
+}
+
+print_env() {
+  echo "HUIYIN_KAFKA_BOOTSTRAP=127.0.0.1:$kafka_port"
+  echo "HUIYIN_MONGO_URL=mongodb://127.0.0.1:$mongo_port/"
+}
+
+mkdir -p "$run_dir"
+case "${1:-}" in
+  start) kafka_start; ferret_start ;;
+  stop) stop_one kafka; stop_one ferretdb ;;
+  status)
+    alive kafka && say "kafka running (pid $(cat "$run_dir/kafka.pid"))" || say "kafka stopped"
+    alive ferretdb && say "ferretdb running (pid $(cat "$run_dir/ferretdb.pid"))" || say "ferretdb stopped" ;;
+  env) print_env ;;
+  clean) stop_one kafka; stop_one ferretdb; rm -rf "$kafka_data" "$ferret_data"; say "data removed" ;;
+  *) echo "usage: $0 start|stop|status|env|clean" >&2; exit 2 ;;
+esac
