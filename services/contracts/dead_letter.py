@@ -1,0 +1,28 @@
+"""What a service puts on the dead-letter topic: the original bytes and why they failed."""
+
+import base64
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class DeadLetter(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    service: str
+    reason: str = Field(description="invalid_event | handler_failed")
+    error: str
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = None
+    original_b64: str = Field(description="the message value exactly as it was read, base64")
+    failed_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def original(self) -> bytes:
+        return base64.b64decode(self.original_b64)
+
+    @staticmethod
+    def wrap(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()

@@ -1,0 +1,344 @@
+"""The event log's contract: the envelope and the catalogue of issue events.
+
+Events are facts in the log. A consumer tolerates fields it does not know (a newer
+producer must not crash an older consumer); HTTP edges reject them instead.
+Personal data never travels here: a reporter is a pseudonymous id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from services.contracts.topics import SCHEMA_VERSION
+from services.contracts.vocabulary import (
+    Channel,
+    ClockKind,
+    Flag,
+    Kind,
+    Level,
+    ReporterType,
+    Rung,
+    Satisfaction,
+    Tier,
+)
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Location(Payload):
+    region_code: str | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = None
+
+
+class IssueReportedPayload(Payload):
+    channel: Channel
+    kind: Kind
+    text: str = Field(min_length=1)
+    category: str | None = None
+    location: Location = Location()
+    media_urls: tuple[str, ...] = ()
+    reporter_id: str | None = Field(default=None, description="pseudonymous; None when anonymous")
+    reporter_type: ReporterType = ReporterType.CITIZEN
+    enterprise_id: str | None = None
+
+
+class IssueAnsweredPayload(Payload):
+    """直办: answered at intake, never dispatched."""
+
+    answered_by: str
+    answer: str
+
+
+class IssueTriagedPayload(Payload):
+    category: str
+    tier: Tier
+    region_code: str
+    reason: str
+
+
+class IssueMergedPayload(Payload):
+    into_issue_id: str
+    reason: str
+
+
+class IssueAssignedPayload(Payload):
+    office_id: str
+    co_office_ids: tuple[str, ...] = ()
+    level: Level
+    rung: Rung = Rung.OFFICE
+    reason: str
+
+
+class OfficeAction(Payload):
+    office_id: str
+
+
+class IssueAcceptedPayload(OfficeAction):
+    pass
+
+
+class IssueReturnedPayload(OfficeAction):
+    reason: str = Field(min_length=1)
+
+
+class ProgressNotedPayload(OfficeAction):
+    note: str = Field(min_length=1)
+
+
+class ExtensionRequestedPayload(OfficeAction):
+    working_days: int = Field(gt=0)
+    reason: str = Field(min_length=1)
+
+
+class ExtensionDecidedPayload(Payload):
+    granted: bool
+    working_days: int = Field(ge=0)
+    decided_by: str
+    reason: str
+
+
+class IssueResolvedPayload(OfficeAction):
+    result: str = Field(min_length=1)
+
+
+class IssueVerifiedPayload(Payload):
+    verified_by: str
+    passed: bool
+    note: str = ""
+
+
+class IssueVisitedPayload(Payload):
+    satisfaction: Satisfaction
+    solved: bool
+    reporter_id: str | None = None
+
+
+class IssueReopenedPayload(Payload):
+    reason: str
+
+
+class IssueClosedPayload(Payload):
+    reason: str = "done"
+
+
+class ClockStartedPayload(Payload):
+    clock: ClockKind
+    office_id: str | None = None
+    working_days: int = Field(ge=0)
+    started_at: AwareDatetime
+    due_at: AwareDatetime
+
+
+class ReminderSentPayload(Payload):
+    clock: ClockKind
+    office_id: str | None = None
+    threshold: float = Field(gt=0)
+
+
+class IssueFlaggedPayload(Payload):
+    flag: Flag
+    clock: ClockKind
+    office_id: str | None = None
+
+
+class SupervisionOrderedPayload(Payload):
+    clock: ClockKind
+    office_id: str | None = None
+    reason: str
+
+
+class IssueEscalatedPayload(Payload):
+    from_rung: Rung
+    to_rung: Rung
+    reason: str
+
+
+class Envelope(BaseModel):
+    """What every event carries, whatever its type."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    schema_version: int = SCHEMA_VERSION
+    issue_id: str = Field(min_length=1)
+    occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    producer: str
+    causation_id: uuid.UUID | None = None
+    correlation_id: uuid.UUID | None = None
+
+
+class IssueReported(Envelope):
+    type: Literal["IssueReported"] = "IssueReported"
+    payload: IssueReportedPayload
+
+
+class IssueAnswered(Envelope):
+    type: Literal["IssueAnswered"] = "IssueAnswered"
+    payload: IssueAnsweredPayload
+
+
+class IssueTriaged(Envelope):
+    type: Literal["IssueTriaged"] = "IssueTriaged"
+    payload: IssueTriagedPayload
+
+
+class IssueMerged(Envelope):
+    type: Literal["IssueMerged"] = "IssueMerged"
+    payload: IssueMergedPayload
+
+
+class IssueAssigned(Envelope):
+    type: Literal["IssueAssigned"] = "IssueAssigned"
+    payload: IssueAssignedPayload
+
+
+class IssueAccepted(Envelope):
+    type: Literal["IssueAccepted"] = "IssueAccepted"
+    payload: IssueAcceptedPayload
+
+
+class IssueReturned(Envelope):
+    type: Literal["IssueReturned"] = "IssueReturned"
+    payload: IssueReturnedPayload
+
+
+class ProgressNoted(Envelope):
+    type: Literal["ProgressNoted"] = "ProgressNoted"
+    payload: ProgressNotedPayload
+
+
+class ExtensionRequested(Envelope):
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    payload: ExtensionRequestedPayload
+
+
+class ExtensionDecided(Envelope):
+    type: Literal["ExtensionDecided"] = "ExtensionDecided"
+    payload: ExtensionDecidedPayload
+
+
+class IssueResolved(Envelope):
+    type: Literal["IssueResolved"] = "IssueResolved"
+    payload: IssueResolvedPayload
+
+
+class IssueVerified(Envelope):
+    type: Literal["IssueVerified"] = "IssueVerified"
+    payload: IssueVerifiedPayload
+
+
+class IssueVisited(Envelope):
+    type: Literal["IssueVisited"] = "IssueVisited"
+    payload: IssueVisitedPayload
+
+
+class IssueReopened(Envelope):
+    type: Literal["IssueReopened"] = "IssueReopened"
+    payload: IssueReopenedPayload
+
+
+class IssueClosed(Envelope):
+    type: Literal["IssueClosed"] = "IssueClosed"
+    payload: IssueClosedPayload
+
+
+class ClockStarted(Envelope):
+    type: Literal["ClockStarted"] = "ClockStarted"
+    payload: ClockStartedPayload
+
+
+class ReminderSent(Envelope):
+    type: Literal["ReminderSent"] = "ReminderSent"
+    payload: ReminderSentPayload
+
+
+class IssueFlagged(Envelope):
+    type: Literal["IssueFlagged"] = "IssueFlagged"
+    payload: IssueFlaggedPayload
+
+
+class SupervisionOrdered(Envelope):
+    type: Literal["SupervisionOrdered"] = "SupervisionOrdered"
+    payload: SupervisionOrderedPayload
+
+
+class IssueEscalated(Envelope):
+    type: Literal["IssueEscalated"] = "IssueEscalated"
+    payload: IssueEscalatedPayload
+
+
+Event = Annotated[
+    IssueReported
+    | IssueAnswered
+    | IssueTriaged
+    | IssueMerged
+    | IssueAssigned
+    | IssueAccepted
+    | IssueReturned
+    | ProgressNoted
+    | ExtensionRequested
+    | ExtensionDecided
+    | IssueResolved
+    | IssueVerified
+    | IssueVisited
+    | IssueReopened
+    | IssueClosed
+    | ClockStarted
+    | ReminderSent
+    | IssueFlagged
+    | SupervisionOrdered
+    | IssueEscalated,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: frozenset[str] = frozenset(
+    model.model_fields["type"].default for model in Envelope.__subclasses__()
+)
+
+
+class UnknownEventType(ValueError):
+    """The event's type is not in this consumer's catalogue (a newer producer wrote it)."""
+
+
+def decode(raw: bytes) -> Event:
+    """Bytes from the log → a typed event.
+
+    Raises `UnknownEventType` for a type this catalogue does not know (to be skipped,
+    not dead-lettered), and pydantic's `ValidationError` (a `ValueError`) for anything
+    malformed.
+    """
+    header = _TYPE_ONLY.validate_json(raw)
+    if header.type not in EVENT_TYPES:
+        raise UnknownEventType(header.type)
+    return EVENT_ADAPTER.validate_json(raw)
+
+
+def encode(event: Envelope) -> bytes:
+    return event.model_dump_json().encode()
+
+
+class _TypeOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str
+
+
+_TYPE_ONLY = TypeAdapter(_TypeOnly)
+
+
+def derived_event_id(cause: uuid.UUID, effect: str) -> uuid.UUID:
+    """A deterministic id for an event derived from another: a replay yields the same id."""
+    return uuid.uuid5(cause, effect)
+
+
+def event_schema() -> dict[str, Any]:
+    """JSON Schema of every event (the source for the AsyncAPI document)."""
+    return EVENT_ADAPTER.json_schema()

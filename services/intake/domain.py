@@ -1,0 +1,64 @@
+"""Intake's rules: what a new report is, and how each event changes the status view.
+
+Pure: no Kafka, no MongoDB, no HTTP.
+"""
+
+import secrets
+import uuid
+from typing import Any
+
+from services.contracts.lifecycle import state_after
+from services.contracts.events import (
+    ClockStarted,
+    Event,
+    IssueAssigned,
+    IssueReported,
+    IssueTriaged,
+)
+
+_RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_issue_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_receipt_code() -> str:
+    """What the reporter keeps to look the issue up: short, unambiguous to read aloud."""
+    return "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(10))
+
+
+def view_update(event: Event) -> dict[str, Any]:
+    """The status view's change for one event, as one atomic update."""
+    entry = {
+        "event_id": str(event.event_id),
+        "type": event.type,
+        "at": event.occurred_at,
+        **event.payload.model_dump(mode="json", exclude={"reporter_id", "text", "media_urls"}),
+    }
+    fields: dict[str, Any] = {"updated_at": event.occurred_at}
+    if (state := state_after(event.type)) is not None:
+        fields["state"] = state.value
+    match event:
+        case IssueReported(payload=p):
+            fields |= {
+                "reported_at": event.occurred_at,
+                "channel": p.channel.value,
+                "kind": p.kind.value,
+                "category": p.category,
+                "region_code": p.location.region_code,
+            }
+        case IssueTriaged(payload=p):
+            fields |= {"category": p.category, "tier": p.tier.value, "region_code": p.region_code}
+        case IssueAssigned(payload=p):
+            fields |= {
+                "office_id": p.office_id,
+                "co_office_ids": list(p.co_office_ids),
+                "level": p.level.value,
+                "rung": p.rung.value,
+            }
+        case ClockStarted(payload=p):
+            fields[f"deadlines.{p.clock.value}"] = p.due_at
+        case _:
+            pass
+    return {"$set": fields, "$push": {"history": entry}}

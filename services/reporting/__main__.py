@@ -1,0 +1,6 @@
+from services.reporting.app import build_app
+from services.reporting.settings import ReportingSettings
+from services.runtime.service import serve
+
+settings = ReportingSettings()
+serve(build_app(settings), settings.host, settings.port)

@@ -1,0 +1,54 @@
+"""Routing reacts to reports: judge, record the decision, publish it."""
+
+from services.contracts.events import (
+    Event,
+    IssueAssigned,
+    IssueAssignedPayload,
+    IssueReported,
+    IssueTriaged,
+    IssueTriagedPayload,
+    derived_event_id,
+)
+from services.routing.domain import DispatchRules, judge
+from services.routing.store import RoutingStore
+from services.runtime.broker import EventPublisher
+from services.runtime.consumer import Delivery
+
+
+class RoutingHandlers:
+    def __init__(self, rules: DispatchRules, store: RoutingStore, publisher: EventPublisher):
+        self._rules = rules
+        self._store = store
+        self._publisher = publisher
+
+    async def handle(self, event: Event, _: Delivery) -> None:
+        if isinstance(event, IssueReported):
+            await self._dispatch(event)
+
+    async def _dispatch(self, reported: IssueReported) -> None:
+        decision = judge(reported.payload, self._rules)
+        common = {
+            "issue_id": reported.issue_id,
+            "producer": "routing",
+            "causation_id": reported.event_id,
+            "correlation_id": reported.correlation_id or reported.event_id,
+        }
+        triaged = IssueTriaged(
+            event_id=derived_event_id(reported.event_id, "triaged"),
+            payload=IssueTriagedPayload(
+                category=decision.category, tier=decision.tier,
+                region_code=decision.region_code, reason=decision.reason,
+            ),
+            **common,
+        )
+        assigned = IssueAssigned(
+            event_id=derived_event_id(reported.event_id, "assigned"),
+            payload=IssueAssignedPayload(
+                office_id=decision.office_id, level=decision.level, reason=decision.reason
+            ),
+            **common,
+        )
+        await self._store.record_assignment(assigned)
+        # Published on every delivery, also when the store says "already recorded": a crash
+        # may have come between the two. The ids are deterministic, so consumers drop copies.
+        await self._publisher.publish(triaged, assigned)

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import ServiceSettings
+
+
+class RoutingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="HUIYIN_ROUTING_", extra="ignore")
+
+    port: int = 8102
+    dispatch_config: Path = Path(__file__).resolve().parents[2] / "deploy/config/dispatch.yaml"

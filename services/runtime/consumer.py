@@ -1,0 +1,179 @@
+"""At-least-once consumption of the issue log, exactly-once in effect.
+
+A service subscribes one handler to the facts topic. Records come in batches; each is
+decoded and handed to the handler in partition order, and the offsets are committed
+only after every record of the batch has its effect stored (or has been dead-lettered).
+Auto-commit is never on: a crash mid-batch replays the batch, and idempotent handlers
+make the replay harmless.
+
+- a record that is not a valid event goes to the dead-letter topic with the reason;
+- a record of a type this service does not know (a newer producer) is skipped;
+- a handler that keeps raising is tried `handler_attempts` times, then dead-lettered,
+  so one poisoned event never stalls its partition and never loops forever.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from faststream import Context
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+
+from services.contracts.dead_letter import DeadLetter
+from services.contracts.events import Event, UnknownEventType, decode
+from services.runtime.logging import get_logger
+from services.runtime.metrics import ServiceMetrics
+from services.runtime.settings import PlatformSettings
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where an event was read from."""
+
+    partition: int
+    offset: int
+
+
+Handler = Callable[[Event, Delivery], Awaitable[None]]
+
+log = get_logger(__name__)
+
+
+class IssueLogConsumer:
+    def __init__(
+        self,
+        *,
+        broker: KafkaBroker,
+        settings: PlatformSettings,
+        service: str,
+        metrics: ServiceMetrics,
+        handle: Handler,
+        group_id: str | None = None,
+        listener: ConsumerRebalanceListener | None = None,
+        max_records: int = 500,
+    ) -> None:
+        self._broker = broker
+        self._settings = settings
+        self._service = service
+        self._metrics = metrics
+        self._handle = handle
+        self._retry_pause = 0.2
+        subscriber = broker.subscriber(
+            settings.issues_topic,
+            group_id=group_id or f"huiyin-{service}",
+            batch=True,
+            max_records=max_records,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            listener=listener,
+            decoder=_raw_records,
+            title=f"{service}.issues",
+            description=f"{service} consumes every issue event",
+        )
+        subscriber(self._on_batch)
+
+    async def _on_batch(
+        self,
+        records: Any,
+        message: KafkaMessage = Context("message"),
+        consumer: AIOKafkaConsumer = Context("handler_.consumer"),
+    ) -> None:
+        batch = _as_records(records)
+        for record in batch:
+            await self.process(record)
+        await message.ack()
+        self._observe_lag(consumer, batch)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Decode one record and apply it; dead-letter what cannot be applied."""
+        raw = record.value or b""
+        try:
+            event = decode(raw)
+        except UnknownEventType as unknown:
+            self._metrics.skipped.labels("unknown_type").inc()
+            log.info("event.skipped", reason="unknown_type", type=str(unknown))
+            return
+        except (ValidationError, ValueError) as invalid:
+            self._metrics.consumed.labels("invalid").inc()
+            await self._dead_letter(record, "invalid_event", _summary(invalid))
+            return
+        self._metrics.consumed.labels(event.type).inc()
+        delivery = Delivery(record.partition, record.offset)
+        for attempt in range(1, self._settings.handler_attempts + 1):
+            started = time.perf_counter()
+            try:
+                await self._handle(event, delivery)
+            except Exception as error:
+                self._metrics.failed.labels(event.type).inc()
+                log.warning(
+                    "event.failed", type=event.type, event_id=str(event.event_id),
+                    attempt=attempt, error=repr(error),
+                )
+                if attempt == self._settings.handler_attempts:
+                    await self._dead_letter(record, "handler_failed", repr(error))
+                    return
+                await asyncio.sleep(self._retry_pause * attempt)
+            else:
+                self._metrics.handler_seconds.labels(event.type).observe(
+                    time.perf_counter() - started
+                )
+                self._metrics.processed.labels(event.type).inc()
+                return
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str, error: str) -> None:
+        letter = DeadLetter(
+            service=self._service,
+            reason=reason,
+            error=error,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key.decode(errors="replace") if record.key else None,
+            original_b64=DeadLetter.wrap(record.value or b""),
+        )
+        await self._broker.publish(
+            letter.model_dump_json().encode(),
+            self._settings.dead_letter_topic,
+            key=record.key,
+            headers={"reason": reason, "service": self._service},
+        )
+        self._metrics.dead_lettered.labels(reason).inc()
+        log.warning(
+            "event.dead_lettered", reason=reason, error=error,
+            partition=record.partition, offset=record.offset,
+        )
+
+    def _observe_lag(
+        self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        """Records behind the high watermark, per partition this batch touched."""
+        last: dict[int, int] = {}
+        for record in records:
+            last[record.partition] = record.offset
+        for partition, offset in last.items():
+            highwater = consumer.highwater(TopicPartition(self._settings.issues_topic, partition))
+            if highwater is not None:
+                self._metrics.lag.labels(str(partition)).set(max(highwater - offset - 1, 0))
+
+
+async def _raw_records(message: KafkaMessage) -> Any:
+    return message.raw_message
+
+
+def _as_records(raw: Any) -> Sequence[ConsumerRecord[bytes, bytes]]:
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+def _summary(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
+        )
+    return str(error)

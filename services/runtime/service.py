@@ -1,0 +1,120 @@
+"""How one service runs: its parts, its HTTP app (with /healthz and /metrics), and serving it.
+
+A service's composition root builds a `Runtime`, its store and handlers on top of it,
+and hands its routers to `create_app`; `serve` runs the app in this process.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.runtime.broker import EventPublisher, ensure_topics, make_broker
+from services.runtime.consumer import Handler, IssueLogConsumer
+from services.runtime.logging import configure_logging, get_logger
+from services.runtime.metrics import ServiceMetrics
+from services.runtime.mongo import Document, make_mongo_client
+from services.runtime.settings import PlatformSettings
+
+Hook = Callable[[], Awaitable[None]]
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    name: str
+    settings: PlatformSettings
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    metrics: ServiceMetrics
+    publisher: EventPublisher
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    before_metrics: list[Hook] = field(default_factory=list)
+
+    def consume(self, handle: Handler, **options: Any) -> IssueLogConsumer:
+        """Subscribe `handle` to the issue log, at least once, in this service's group."""
+        return IssueLogConsumer(
+            broker=self.broker, settings=self.settings, service=self.name,
+            metrics=self.metrics, handle=handle, **options,
+        )
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.mongo[self.settings.database(self.name)]
+
+
+def build_runtime(name: str, settings: PlatformSettings) -> Runtime:
+    configure_logging(name, settings.log_level, settings.log_json)
+    metrics = ServiceMetrics(name)
+    broker = make_broker(settings, name)
+    return Runtime(
+        name=name,
+        settings=settings,
+        broker=broker,
+        mongo=make_mongo_client(settings),
+        metrics=metrics,
+        publisher=EventPublisher(broker, settings, metrics),
+    )
+
+
+def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), **openapi: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(runtime.settings)
+        for hook in runtime.on_startup:
+            await hook()
+        await runtime.broker.start()
+        log.info("service.started", topic=runtime.settings.issues_topic)
+        try:
+            yield
+        finally:
+            for hook in runtime.on_shutdown:
+                await hook()
+            await runtime.broker.stop()
+            await runtime.mongo.close()
+            log.info("service.stopped")
+
+    app = FastAPI(title=f"Huiyin {runtime.name}", lifespan=lifespan, **openapi)  # type: ignore[arg-type]
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> Response:
+        checks = {
+            "kafka": await runtime.broker.ping(timeout=2.0),
+            "mongo": await _mongo_ok(runtime.mongo),
+        }
+        healthy = all(checks.values())
+        body = {"status": "ok" if healthy else "unavailable", "service": runtime.name, **checks}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    async def metrics() -> Response:
+        for hook in runtime.before_metrics:
+            await hook()
+        return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def _mongo_ok(client: AsyncMongoClient[Document]) -> bool:
+    try:
+        await asyncio.wait_for(client.admin.command("ping"), timeout=2.0)
+    except Exception:
+        return False
+    return True
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,42 @@
+"""Settings every service shares (prefix HUIYIN_), and the base for a service's own."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.contracts.topics import DEFAULT_PARTITIONS, dead_letter_topic, issues_topic
+
+
+class PlatformSettings(BaseSettings):
+    """Where the platform's shared parts are. Read from HUIYIN_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HUIYIN_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    mongo_url: str = "mongodb://127.0.0.1:27018/"
+    topic_prefix: str = Field(default="", description="namespace for the topics (tests, demos)")
+    database_prefix: str = Field(default="huiyin_", description="prefix of each service's database")
+    partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = True
+    handler_attempts: int = Field(default=3, ge=1, description="tries before dead-lettering")
+
+    @property
+    def issues_topic(self) -> str:
+        return issues_topic(self.topic_prefix)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return dead_letter_topic(self.topic_prefix)
+
+    def database(self, service: str) -> str:
+        return f"{self.database_prefix}{service}"
+
+
+class ServiceSettings(BaseSettings):
+    """A service's own settings; subclasses set env_prefix HUIYIN_<SERVICE>_."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
