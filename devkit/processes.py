@@ -1,0 +1,106 @@
+"""The four services as OS processes (`python -m services.<name>`), on free loopback ports."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devkit.infra import REPO, Endpoints
+
+SERVICES = ("intake", "routing", "supervision", "reporting")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, **self.env, f"HUIYIN_{self.name.upper()}_PORT": str(self.port)}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"], cwd=REPO, env=env,
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not healthy after {timeout} s; see {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+@dataclass
+class Platform:
+    """The four services, sharing one namespace of topics and databases."""
+
+    endpoints: Endpoints
+    namespace: str
+    log_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **self.endpoints.env(),
+            "HUIYIN_TOPIC_PREFIX": f"{self.namespace}." if self.namespace else "",
+            "HUIYIN_DATABASE_PREFIX": f"{self.namespace}_" if self.namespace else "huiyin_",
+            **self.extra_env,
+        }
+        for name in SERVICES:
+            port = int(self.extra_env.get(f"HUIYIN_{name.upper()}_PORT", 0)) or free_port()
+            self.services[name] = ServiceProcess(name, port, env, self.log_dir / f"{name}.log")
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    def start(self) -> "Platform":
+        for service in self.services.values():
+            service.start()
+        for service in self.services.values():
+            service.wait_healthy()
+        return self
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()

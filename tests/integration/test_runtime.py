@@ -1,0 +1,132 @@
+"""The shared runtime against the real broker and MongoDB-wire server."""
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from devkit.topics import read_topic
+from services.contracts.dead_letter import DeadLetter
+from services.contracts.events import Event, IssueReported, IssueReportedPayload, encode
+from services.contracts.vocabulary import Channel, Kind
+from services.runtime.broker import EventPublisher, ensure_topics, make_broker
+from services.runtime.consumer import Delivery, IssueLogConsumer
+from services.runtime.metrics import ServiceMetrics
+from services.runtime.mongo import apply_once
+from services.runtime.settings import PlatformSettings
+
+
+def report(issue_id: str, text: str = "路灯不亮") -> IssueReported:
+    return IssueReported(
+        issue_id=issue_id, producer="test",
+        payload=IssueReportedPayload(channel=Channel.WEB, kind=Kind.COMPLAINT, text=text),
+    )
+
+
+async def test_apply_once_applies_an_event_once(mongo: AsyncMongoClient[Any], namespace: str) -> None:
+    issues = mongo[f"{namespace}_test"]["issues"]
+    update = {"$inc": {"count": 1}, "$push": {"seen": "e1"}}
+    assert await apply_once(issues, "issue-1", "e1", update) is True
+    assert await apply_once(issues, "issue-1", "e1", update) is False
+    assert await apply_once(issues, "issue-1", "e2", {"$inc": {"count": 1}}) is True
+    doc = await issues.find_one({"_id": "issue-1"})
+    assert doc is not None
+    assert doc["count"] == 2
+    assert doc["seen"] == ["e1"]
+    assert doc["_applied"] == ["e1", "e2"]
+
+
+class Recorder:
+    def __init__(self, poison: str | None = None) -> None:
+        self.seen: list[Event] = []
+        self.poison = poison
+        self.arrived = asyncio.Event()
+
+    async def handle(self, event: Event, _: Delivery) -> None:
+        if event.issue_id == self.poison:
+            raise RuntimeError("this event always breaks the handler")
+        self.seen.append(event)
+        self.arrived.set()
+
+
+async def start_consumer(settings: PlatformSettings, recorder: Recorder) -> KafkaBroker:
+    await ensure_topics(settings)
+    broker = make_broker(settings, "probe")
+    IssueLogConsumer(
+        broker=broker, settings=settings, service="probe", metrics=ServiceMetrics("probe"),
+        handle=recorder.handle,
+    )
+    await broker.start()
+    return broker
+
+
+async def wait_for(recorder: Recorder, issue_id: str, timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not any(e.issue_id == issue_id for e in recorder.seen):
+            recorder.arrived.clear()
+            await recorder.arrived.wait()
+
+
+async def test_a_malformed_message_is_dead_lettered_and_the_next_one_processed(
+    settings: PlatformSettings,
+) -> None:
+    recorder = Recorder()
+    broker = await start_consumer(settings, recorder)
+    try:
+        garbage = b'{"type": "IssueReported", "issue_id": "bad", "payload": {"channel": "tv"}}'
+        await broker.publish(garbage, settings.issues_topic, key=b"same-key")
+        await broker.publish(encode(report("good")), settings.issues_topic, key=b"same-key")
+        await wait_for(recorder, "good")
+        letters = await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic, until=1)
+    finally:
+        await broker.stop()
+    assert [e.issue_id for e in recorder.seen] == ["good"]
+    assert len(letters) == 1
+    letter = DeadLetter.model_validate_json(letters[0].value)
+    assert (letter.service, letter.reason) == ("probe", "invalid_event")
+    assert "payload.channel" in letter.error
+    assert letter.original == garbage
+    assert letter.topic == settings.issues_topic
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts(
+    settings: PlatformSettings,
+) -> None:
+    recorder = Recorder(poison="poisoned")
+    broker = await start_consumer(settings, recorder)
+    try:
+        publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
+        await publisher.publish(report("poisoned"), report("after"))
+        await wait_for(recorder, "after")
+        letters = await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic, until=1)
+    finally:
+        await broker.stop()
+    letter = DeadLetter.model_validate_json(letters[0].value)
+    assert letter.reason == "handler_failed"
+    assert "always breaks" in letter.error
+    assert json.loads(letter.original)["issue_id"] == "poisoned"
+
+
+async def test_offsets_are_committed_after_the_effect_so_a_restart_does_not_replay(
+    settings: PlatformSettings,
+) -> None:
+    first = Recorder()
+    broker = await start_consumer(settings, first)
+    publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
+    await publisher.publish(*(report(f"issue-{n}") for n in range(20)))
+    await wait_for(first, "issue-19")
+    await broker.stop()
+
+    second = Recorder()
+    broker = await start_consumer(settings, second)
+    try:
+        publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
+        await publisher.publish(report("after-restart"))
+        await wait_for(second, "after-restart")
+    finally:
+        await broker.stop()
+    assert sorted(e.issue_id for e in first.seen) == sorted(f"issue-{n}" for n in range(20))
+    assert [e.issue_id for e in second.seen] == ["after-restart"]
