@@ -38,8 +38,11 @@ class ServiceProcess:
         env = {**os.environ, **self.env, f"HUIYIN_{self.name.upper()}_PORT": str(self.port)}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"], cwd=REPO, env=env,
-            stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", f"services.{self.name}"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 
@@ -47,7 +50,9 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
+                )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return

@@ -43,4 +43,6 @@ async def _partitions(bootstrap: str, topic: str) -> list[int]:
         described = await admin.describe_topics([topic])
     finally:
         await admin.close()
-    return sorted(p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"])
+    return sorted(
+        p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"]
+    )

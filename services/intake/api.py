@@ -33,7 +33,9 @@ class ReportIn(BaseModel):
     location: LocationIn = LocationIn()
     media_urls: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
     reporter_type: ReporterType = ReporterType.CITIZEN
-    reporter_phone: Annotated[str | None, Field(max_length=32, pattern=r"^\+?[0-9\- ]{5,32}$")] = None
+    reporter_phone: Annotated[str | None, Field(max_length=32, pattern=r"^\+?[0-9\- ]{5,32}$")] = (
+        None
+    )
     enterprise_id: str | None = Field(default=None, max_length=64)
 
 

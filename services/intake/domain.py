@@ -7,7 +7,6 @@ import secrets
 import uuid
 from typing import Any
 
-from services.contracts.lifecycle import state_after
 from services.contracts.events import (
     ClockStarted,
     Event,
@@ -15,6 +14,7 @@ from services.contracts.events import (
     IssueReported,
     IssueTriaged,
 )
+from services.contracts.lifecycle import state_after
 
 _RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 

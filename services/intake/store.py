@@ -15,7 +15,9 @@ class IntakeStore:
         self._receipts = db["receipts"]
 
     async def apply(self, event: Event) -> bool:
-        return await apply_once(self._issues, event.issue_id, str(event.event_id), view_update(event))
+        return await apply_once(
+            self._issues, event.issue_id, str(event.event_id), view_update(event)
+        )
 
     async def save_receipt(self, receipt_code: str, issue_id: str) -> None:
         await self._receipts.update_one(

@@ -22,23 +22,30 @@ class DomainMetrics(Collector):
         reported = {"channel": {"$exists": True}}
         self._snapshot = {
             "received": await self._store.count_by(reported, "channel", "kind"),
-            "assigned": await self._store.count_by(reported | {"assigned": True}, "channel", "kind"),
+            "assigned": await self._store.count_by(
+                reported | {"assigned": True}, "channel", "kind"
+            ),
             "open": await self._store.count_by({"state": {"$nin": ["closed", "merged"]}}, "state"),
         }
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         received = CounterMetricFamily(
-            "huiyin_issues_received", "Issues received, by channel and kind", labels=["channel", "kind"]
+            "huiyin_issues_received",
+            "Issues received, by channel and kind",
+            labels=["channel", "kind"],
         )
         for (channel, kind), n in self._snapshot["received"].items():
             received.add_metric([channel, kind], n)
         assigned = CounterMetricFamily(
-            "huiyin_issues_assigned", "Issues assigned to an office, by channel and kind",
+            "huiyin_issues_assigned",
+            "Issues assigned to an office, by channel and kind",
             labels=["channel", "kind"],
         )
         for (channel, kind), n in self._snapshot["assigned"].items():
             assigned.add_metric([channel, kind], n)
-        open_ = GaugeMetricFamily("huiyin_issues_open", "Issues not closed, by state", labels=["state"])
+        open_ = GaugeMetricFamily(
+            "huiyin_issues_open", "Issues not closed, by state", labels=["state"]
+        )
         for (state,), n in self._snapshot["open"].items():
             open_.add_metric([state], n)
         yield from (received, assigned, open_)

@@ -19,7 +19,9 @@ def build_router(rules: DispatchRules, store: RoutingStore) -> APIRouter:
     async def routing_history(issue_id: str) -> dict[str, Any]:
         doc = await store.history(issue_id)
         if doc is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no routing for issue {issue_id}")
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=f"no routing for issue {issue_id}"
+            )
         doc["issue_id"] = doc.pop("_id")
         return doc
 

@@ -64,7 +64,9 @@ def judge(report: IssueReportedPayload, rules: DispatchRules) -> Decision:
     if category in rules.categories:
         reason = f"{why}; {category} is handled by {office_id}"
     else:
-        reason = f"{why}; no office is responsible for it, so the default office {office_id} takes it"
+        reason = (
+            f"{why}; no office is responsible for it, so the default office {office_id} takes it"
+        )
     return Decision(
         category=category,
         tier=Tier.GENERAL,

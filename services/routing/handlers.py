@@ -36,8 +36,10 @@ class RoutingHandlers:
         triaged = IssueTriaged(
             event_id=derived_event_id(reported.event_id, "triaged"),
             payload=IssueTriagedPayload(
-                category=decision.category, tier=decision.tier,
-                region_code=decision.region_code, reason=decision.reason,
+                category=decision.category,
+                tier=decision.tier,
+                region_code=decision.region_code,
+                reason=decision.reason,
             ),
             **common,
         )

@@ -1,6 +1,7 @@
 """The Kafka side of a service: broker factory, topics, and the event publisher."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -41,10 +42,8 @@ async def ensure_topics(settings: PlatformSettings) -> None:
             if name not in existing
         ]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another service won the race
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

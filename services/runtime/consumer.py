@@ -20,8 +20,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from faststream import Context
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, annotations
 from faststream.kafka.message import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
@@ -82,8 +81,8 @@ class IssueLogConsumer:
     async def _on_batch(
         self,
         records: Any,
-        message: KafkaMessage = Context("message"),
-        consumer: AIOKafkaConsumer = Context("handler_.consumer"),
+        message: annotations.KafkaMessage,
+        consumer: annotations.Consumer,
     ) -> None:
         batch = _as_records(records)
         for record in batch:
@@ -113,8 +112,11 @@ class IssueLogConsumer:
             except Exception as error:
                 self._metrics.failed.labels(event.type).inc()
                 log.warning(
-                    "event.failed", type=event.type, event_id=str(event.event_id),
-                    attempt=attempt, error=repr(error),
+                    "event.failed",
+                    type=event.type,
+                    event_id=str(event.event_id),
+                    attempt=attempt,
+                    error=repr(error),
                 )
                 if attempt == self._settings.handler_attempts:
                     await self._dead_letter(record, "handler_failed", repr(error))
@@ -127,7 +129,9 @@ class IssueLogConsumer:
                 self._metrics.processed.labels(event.type).inc()
                 return
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str, error: str) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, error: str
+    ) -> None:
         letter = DeadLetter(
             service=self._service,
             reason=reason,
@@ -146,8 +150,11 @@ class IssueLogConsumer:
         )
         self._metrics.dead_lettered.labels(reason).inc()
         log.warning(
-            "event.dead_lettered", reason=reason, error=error,
-            partition=record.partition, offset=record.offset,
+            "event.dead_lettered",
+            reason=reason,
+            error=error,
+            partition=record.partition,
+            offset=record.offset,
         )
 
     def _observe_lag(

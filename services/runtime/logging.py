@@ -26,7 +26,9 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

@@ -44,18 +44,25 @@ class ServiceMetrics:
             "huiyin_events_failed", "Handler attempts that raised", ["type"], registry=r
         )
         self.dead_lettered = Counter(
-            "huiyin_events_dead_lettered", "Events sent to the dead-letter topic", ["reason"],
+            "huiyin_events_dead_lettered",
+            "Events sent to the dead-letter topic",
+            ["reason"],
             registry=r,
         )
         self.published = Counter(
             "huiyin_events_published", "Events this service published", ["type"], registry=r
         )
         self.lag = Gauge(
-            "huiyin_consumer_lag", "Records behind the partition's high watermark", ["partition"],
+            "huiyin_consumer_lag",
+            "Records behind the partition's high watermark",
+            ["partition"],
             registry=r,
         )
         self.handler_seconds = Histogram(
-            "huiyin_handler_seconds", "Time to apply one event", ["type"], registry=r,
+            "huiyin_handler_seconds",
+            "Time to apply one event",
+            ["type"],
+            registry=r,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 

@@ -45,8 +45,12 @@ class Runtime:
     def consume(self, handle: Handler, **options: Any) -> IssueLogConsumer:
         """Subscribe `handle` to the issue log, at least once, in this service's group."""
         return IssueLogConsumer(
-            broker=self.broker, settings=self.settings, service=self.name,
-            metrics=self.metrics, handle=handle, **options,
+            broker=self.broker,
+            settings=self.settings,
+            service=self.name,
+            metrics=self.metrics,
+            handle=handle,
+            **options,
         )
 
     @property

@@ -27,7 +27,7 @@ def platform(servers: Endpoints, namespace: str, tmp_path: Path) -> Iterator[Pla
 def eventually(probe: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
     """Poll `probe` until it returns something truthy; fail with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: T | None = None
     while time.monotonic() < deadline:
         last = probe()
         if last:

@@ -4,6 +4,7 @@ import asyncio
 import json
 import signal
 from collections import Counter
+from functools import partial
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -54,17 +55,20 @@ def test_routing_killed_mid_burst_still_assigns_every_issue_once(platform: Platf
     routing.wait_healthy()
 
     for issue_id in ids:
-        view = eventually(lambda i=issue_id: assigned(intake, i), what=f"{issue_id} assigned")
+        view = eventually(partial(assigned, intake, issue_id), what=f"{issue_id} assigned")
         assert [h["type"] for h in view["history"]].count("IssueAssigned") == 1
     on_log = assignments_on_the_log(platform)
     per_issue = Counter(issue_id for issue_id, _ in set(on_log))
     assert set(per_issue) == set(ids)
     assert set(per_issue.values()) == {1}, "one distinct assignment per issue, copies share an id"
-    print(f"assigned when killed: {done_at_kill}/150; IssueAssigned records on the log: "
-          f"{len(on_log)} ({len(on_log) - 150} replayed copies, all dropped by id)")
+    print(
+        f"assigned when killed: {done_at_kill}/150; IssueAssigned records on the log: "
+        f"{len(on_log)} ({len(on_log) - 150} replayed copies, all dropped by id)"
+    )
     counts = eventually(
-        lambda: (c := httpx.get(f"{platform['reporting'].url}/counts").json())["assigned"] == 150
-        and c,
+        lambda: (
+            (c := httpx.get(f"{platform['reporting'].url}/counts").json())["assigned"] == 150 and c
+        ),
         what="reporting counts each assignment once",
     )
     assert counts["received"] == 150
@@ -92,7 +96,10 @@ def test_a_malformed_message_is_dead_lettered_while_the_next_report_flows(
     records = asyncio.run(read_topic(platform.endpoints.kafka_bootstrap, dlq, until=4, timeout=30))
     letters = [DeadLetter.model_validate_json(r.value) for r in records]
     assert sorted(letter.service for letter in letters) == [
-        "intake", "reporting", "routing", "supervision",
+        "intake",
+        "reporting",
+        "routing",
+        "supervision",
     ]
     for letter in letters:
         assert letter.reason == "invalid_event"

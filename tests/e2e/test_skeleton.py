@@ -17,8 +17,9 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 def test_a_report_is_assigned_clocked_and_counted(platform: Platform) -> None:
     intake = platform["intake"].url
-    created = report(intake, "小区门口的路灯坏了三天", channel="web", kind="help",
-                     reporter_phone="13800138000")
+    created = report(
+        intake, "小区门口的路灯坏了三天", channel="web", kind="help", reporter_phone="13800138000"
+    )
     assert created["state"] == "received"
     assert len(created["receipt_code"]) == 10
 
@@ -28,7 +29,10 @@ def test_a_report_is_assigned_clocked_and_counted(platform: Platform) -> None:
     assert view["level"] == "city"
     assert view["deadlines"]["accept"] > view["reported_at"]
     assert [h["type"] for h in view["history"]] == [
-        "IssueReported", "IssueTriaged", "IssueAssigned", "ClockStarted",
+        "IssueReported",
+        "IssueTriaged",
+        "IssueAssigned",
+        "ClockStarted",
     ]
 
     routing = httpx.get(f"{platform['routing'].url}/issues/{created['issue_id']}/routing").json()
@@ -40,8 +44,15 @@ def test_a_report_is_assigned_clocked_and_counted(platform: Platform) -> None:
 
     reporting = platform["reporting"].url
     eventually(
-        lambda: metric(httpx.get(f"{reporting}/metrics").text, "huiyin_issues_assigned_total",
-                       channel="web", kind="help") == 1,
+        lambda: (
+            metric(
+                httpx.get(f"{reporting}/metrics").text,
+                "huiyin_issues_assigned_total",
+                channel="web",
+                kind="help",
+            )
+            == 1
+        ),
         what="reporting counts the assignment",
     )
     exposition = httpx.get(f"{reporting}/metrics").text
@@ -57,8 +68,14 @@ def test_every_service_serves_health_and_its_own_metrics(platform: Platform) -> 
         health = httpx.get(f"{service.url}/healthz").json()
         assert health == {"status": "ok", "service": name, "kafka": True, "mongo": True}
     eventually(
-        lambda: metric(httpx.get(f"{platform['routing'].url}/metrics").text,
-                       "huiyin_events_processed_total", type="IssueReported") == 1,
+        lambda: (
+            metric(
+                httpx.get(f"{platform['routing'].url}/metrics").text,
+                "huiyin_events_processed_total",
+                type="IssueReported",
+            )
+            == 1
+        ),
         what="routing's own processed counter",
     )
     routing = httpx.get(f"{platform['routing'].url}/metrics").text

@@ -4,7 +4,6 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
@@ -21,12 +20,15 @@ from services.runtime.settings import PlatformSettings
 
 def report(issue_id: str, text: str = "路灯不亮") -> IssueReported:
     return IssueReported(
-        issue_id=issue_id, producer="test",
+        issue_id=issue_id,
+        producer="test",
         payload=IssueReportedPayload(channel=Channel.WEB, kind=Kind.COMPLAINT, text=text),
     )
 
 
-async def test_apply_once_applies_an_event_once(mongo: AsyncMongoClient[Any], namespace: str) -> None:
+async def test_apply_once_applies_an_event_once(
+    mongo: AsyncMongoClient[Any], namespace: str
+) -> None:
     issues = mongo[f"{namespace}_test"]["issues"]
     update = {"$inc": {"count": 1}, "$push": {"seen": "e1"}}
     assert await apply_once(issues, "issue-1", "e1", update) is True
@@ -56,7 +58,10 @@ async def start_consumer(settings: PlatformSettings, recorder: Recorder) -> Kafk
     await ensure_topics(settings)
     broker = make_broker(settings, "probe")
     IssueLogConsumer(
-        broker=broker, settings=settings, service="probe", metrics=ServiceMetrics("probe"),
+        broker=broker,
+        settings=settings,
+        service="probe",
+        metrics=ServiceMetrics("probe"),
         handle=recorder.handle,
     )
     await broker.start()

@@ -32,18 +32,36 @@ def reported(**payload: object) -> IssueReported:
         issue_id="issue-1",
         producer="intake",
         payload=IssueReportedPayload(
-            channel=Channel.HOTLINE, kind=Kind.COMPLAINT, text="路灯不亮",
-            location=Location(region_code="410100", latitude=34.7, longitude=113.6), **payload,
+            channel=Channel.HOTLINE,
+            kind=Kind.COMPLAINT,
+            text="路灯不亮",
+            location=Location(region_code="410100", latitude=34.7, longitude=113.6),
+            **payload,
         ),
     )
 
 
 def test_every_lifecycle_event_of_the_domain_is_in_the_catalogue() -> None:
     lifecycle = {
-        "IssueReported", "IssueAnswered", "IssueTriaged", "IssueMerged", "IssueAssigned",
-        "IssueAccepted", "IssueReturned", "ProgressNoted", "ExtensionRequested",
-        "ExtensionDecided", "IssueResolved", "IssueVerified", "IssueVisited", "IssueReopened",
-        "IssueClosed", "ClockStarted", "ReminderSent", "IssueFlagged", "SupervisionOrdered",
+        "IssueReported",
+        "IssueAnswered",
+        "IssueTriaged",
+        "IssueMerged",
+        "IssueAssigned",
+        "IssueAccepted",
+        "IssueReturned",
+        "ProgressNoted",
+        "ExtensionRequested",
+        "ExtensionDecided",
+        "IssueResolved",
+        "IssueVerified",
+        "IssueVisited",
+        "IssueReopened",
+        "IssueClosed",
+        "ClockStarted",
+        "ReminderSent",
+        "IssueFlagged",
+        "SupervisionOrdered",
         "IssueEscalated",
     }
     assert lifecycle == EVENT_TYPES
@@ -62,9 +80,12 @@ def test_round_trip_keeps_every_field() -> None:
     lat=st.floats(-90, 90),
     lon=st.floats(-180, 180),
 )
-def test_round_trip_property(text: str, channel: Channel, kind: Kind, lat: float, lon: float) -> None:
+def test_round_trip_property(
+    text: str, channel: Channel, kind: Kind, lat: float, lon: float
+) -> None:
     event = IssueReported(
-        issue_id="i", producer="intake",
+        issue_id="i",
+        producer="intake",
         payload=IssueReportedPayload(
             channel=channel, kind=kind, text=text, location=Location(latitude=lat, longitude=lon)
         ),
@@ -110,14 +131,18 @@ def test_events_of_other_types_round_trip() -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     events: list[Envelope] = [
         IssueAssigned(
-            issue_id="i", producer="routing",
-            payload=IssueAssignedPayload(office_id="o", level=Level.TOWNSHIP, reason="r",
-                                         co_office_ids=("a", "b")),
+            issue_id="i",
+            producer="routing",
+            payload=IssueAssignedPayload(
+                office_id="o", level=Level.TOWNSHIP, reason="r", co_office_ids=("a", "b")
+            ),
         ),
         ClockStarted(
-            issue_id="i", producer="supervision",
-            payload=ClockStartedPayload(clock=ClockKind.ACCEPT, working_days=1, started_at=now,
-                                        due_at=now),
+            issue_id="i",
+            producer="supervision",
+            payload=ClockStartedPayload(
+                clock=ClockKind.ACCEPT, working_days=1, started_at=now, due_at=now
+            ),
         ),
     ]
     for event in events:

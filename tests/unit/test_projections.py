@@ -13,12 +13,15 @@ from services.intake.domain import new_receipt_code, view_update
 from services.reporting.domain import fact_update
 
 REPORTED = IssueReported(
-    issue_id="i", producer="intake",
-    payload=IssueReportedPayload(channel=Channel.GRID, kind=Kind.REPORT, text="井盖丢失",
-                                 reporter_id="pseudonym-1"),
+    issue_id="i",
+    producer="intake",
+    payload=IssueReportedPayload(
+        channel=Channel.GRID, kind=Kind.REPORT, text="井盖丢失", reporter_id="pseudonym-1"
+    ),
 )
 ASSIGNED = IssueAssigned(
-    issue_id="i", producer="routing",
+    issue_id="i",
+    producer="routing",
     payload=IssueAssignedPayload(office_id="street-1", level=Level.TOWNSHIP, reason="because"),
 )
 

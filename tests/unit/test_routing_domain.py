@@ -16,7 +16,9 @@ def rules() -> DispatchRules:
 
 
 def report(text: str, category: str | None = None) -> IssueReportedPayload:
-    return IssueReportedPayload(channel=Channel.WEB, kind=Kind.COMPLAINT, text=text, category=category)
+    return IssueReportedPayload(
+        channel=Channel.WEB, kind=Kind.COMPLAINT, text=text, category=category
+    )
 
 
 def test_a_given_category_goes_to_its_responsible_office(rules: DispatchRules) -> None:
