@@ -32,22 +32,26 @@ console = Console(soft_wrap=True)
 
 
 def main() -> None:
-    ports = {f"HUIYIN_{name.upper()}_PORT": str(8101 + i) for i, name in
-             enumerate(("intake", "routing", "supervision", "reporting"))}
+    ports = {
+        f"HUIYIN_{name.upper()}_PORT": str(8101 + i)
+        for i, name in enumerate(("intake", "routing", "supervision", "reporting"))
+    }
     ports = {key: os.environ.get(key, value) for key, value in ports.items()}
     interval = float(os.environ.get("HUIYIN_DEMO_INTERVAL", "2"))
     with ExitStack() as stack:
         servers = endpoints(stack)
         platform = Platform(servers, "", REPO / ".local/logs", extra_env=ports)
-        console.print(f"[bold]Huiyin[/] on {servers.source}: Kafka {servers.kafka_bootstrap}, "
-                      f"MongoDB {servers.mongo_url}")
+        console.print(
+            f"[bold]Huiyin[/] on {servers.source}: Kafka {servers.kafka_bootstrap}, "
+            f"MongoDB {servers.mongo_url}"
+        )
         platform.start()
         stack.callback(platform.stop)
         intake, reporting = platform["intake"].url, platform["reporting"].url
         console.print(
             f"""
-  services   intake {intake}   routing {platform['routing'].url}
-             supervision {platform['supervision'].url}   reporting {reporting}
+  services   intake {intake}   routing {platform["routing"].url}
+             supervision {platform["supervision"].url}   reporting {reporting}
   report     curl -X POST {intake}/issues -H 'content-type: application/json' \\
                -d '{{"channel":"hotline","kind":"complaint","text":"小区路灯不亮"}}'
   look up    curl {intake}/issues/<issue_id>
@@ -78,7 +82,9 @@ def feed(intake: str, reporting: str, interval: float) -> None:
         channel, kind, text = rng.choice(DEMO_REPORTS)
         try:
             created = httpx.post(
-                f"{intake}/issues", json={"channel": channel, "kind": kind, "text": text}, timeout=10
+                f"{intake}/issues",
+                json={"channel": channel, "kind": kind, "text": text},
+                timeout=10,
             ).json()
             counts = httpx.get(f"{reporting}/counts", timeout=10).json()
             console.print(

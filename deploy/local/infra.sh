@@ -20,7 +20,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version"
+ferret_home="$local_dir/ferretdb-$ferretdb_version-idx1"  # -idx1: built with the _id index fix below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -126,6 +126,14 @@ ferret_build() {
   [ -n "$src" ] || die "go could not download $gomod; see $local_dir/ferretdb-build.log"
   rm -rf "$ferret_home/src" && cp -r "$src" "$ferret_home/src" && chmod -R u+w "$ferret_home/src"
   echo "$ferretdb_version" >"$ferret_home/src/build/version/version.txt"
+  # FerretDB v1.24.0's SQLite backend indexes _id as `_ferretdb_sjson->"_id"` but queries it as
+  # `_ferretdb_sjson->'$._id'`; SQLite does not match the two, so every lookup by _id scans the
+  # whole table (upstream: FerretDB issue 4646 is the same class of bug on PostgreSQL). Both
+  # expressions yield the same value; query with the indexed one so lookups by _id use the index.
+  sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" \
+    "$ferret_home/src/internal/backends/sqlite/metadata/metadata.go"
+  grep -q "IDColumn = DefaultColumn + \"->'_id'\"" "$ferret_home/src/internal/backends/sqlite/metadata/metadata.go" \
+    || die "could not apply the _id index fix to FerretDB's source"
   (cd "$ferret_home/src" && GOBIN="$ferret_home/bin" CGO_ENABLED=0 go install ./cmd/ferretdb) \
     >>"$local_dir/ferretdb-build.log" 2>&1 || die "building FerretDB failed; see $local_dir/ferretdb-build.log"
   rm -rf "$ferret_home/src"

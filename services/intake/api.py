@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.contracts.events import IssueReported, IssueReportedPayload, Location
 from services.contracts.vocabulary import Channel, Kind, ReporterType
-from services.intake.domain import new_issue_id, new_receipt_code
+from services.intake.domain import history_in_order, new_issue_id, new_receipt_code
 from services.intake.store import IntakeStore
 from services.runtime.broker import EventPublisher
 
@@ -76,8 +76,8 @@ def build_router(store: IntakeStore, publisher: EventPublisher, pseudonym_key: b
         )
         receipt = new_receipt_code()
         await store.save_receipt(receipt, issue_id)
-        await publisher.publish(event)  # answers only once Kafka acknowledged it
-        await store.apply(event)  # read-your-writes; the log consumer's copy is then a no-op
+        [landed] = await publisher.publish(event)  # answers only once Kafka acknowledged it
+        await store.apply(event, landed.offset)  # read-your-writes; the consumer's copy is a no-op
         response.headers["Location"] = f"/issues/{issue_id}"
         return ReportOut(issue_id=issue_id, receipt_code=receipt, state="received")
 
@@ -87,6 +87,7 @@ def build_router(store: IntakeStore, publisher: EventPublisher, pseudonym_key: b
         if view is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no issue {issue_id}")
         view["issue_id"] = view.pop("_id")
+        view["history"] = history_in_order(view.get("history", {}))
         return view
 
     return router

@@ -28,9 +28,10 @@ def new_receipt_code() -> str:
     return "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(10))
 
 
-def view_update(event: Event) -> dict[str, Any]:
-    """The status view's change for one event, as one atomic update."""
+def view_update(event: Event, offset: int) -> dict[str, Any]:
+    """The status view's change for one event (at `offset` in its partition), as one update."""
     entry = {
+        "offset": offset,
         "event_id": str(event.event_id),
         "type": event.type,
         "at": event.occurred_at,
@@ -61,4 +62,10 @@ def view_update(event: Event) -> dict[str, Any]:
             fields[f"deadlines.{p.clock.value}"] = p.due_at
         case _:
             pass
-    return {"$set": fields, "$push": {"history": entry}}
+    fields[f"history.{event.event_id}"] = entry
+    return {"$set": fields}
+
+
+def history_in_order(history: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history map (keyed by event id, so a replay cannot double it) in log order."""
+    return sorted(history.values(), key=lambda entry: int(entry["offset"]))

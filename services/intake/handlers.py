@@ -9,5 +9,5 @@ class IntakeHandlers:
     def __init__(self, store: IntakeStore) -> None:
         self._store = store
 
-    async def handle(self, event: Event, _: Delivery) -> None:
-        await self._store.apply(event)
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        await self._store.apply(event, delivery.offset)

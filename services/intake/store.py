@@ -14,10 +14,9 @@ class IntakeStore:
         self._issues = db["issues"]
         self._receipts = db["receipts"]
 
-    async def apply(self, event: Event) -> bool:
-        return await apply_once(
-            self._issues, event.issue_id, str(event.event_id), view_update(event)
-        )
+    async def apply(self, event: Event, offset: int) -> bool:
+        update = view_update(event, offset)
+        return await apply_once(self._issues, event.issue_id, str(event.event_id), update)
 
     async def save_receipt(self, receipt_code: str, issue_id: str) -> None:
         await self._receipts.update_one(

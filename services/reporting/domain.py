@@ -26,7 +26,5 @@ def fact_update(event: Event, timezone: ZoneInfo) -> dict[str, Any]:
             fields["answered_directly"] = True
         case _:
             pass
-    update: dict[str, Any] = {"$inc": {"events": 1}}
-    if fields:
-        update["$set"] = fields
-    return update
+    fields["last_event_at"] = event.occurred_at
+    return {"$set": fields}

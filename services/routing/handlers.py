@@ -21,11 +21,11 @@ class RoutingHandlers:
         self._store = store
         self._publisher = publisher
 
-    async def handle(self, event: Event, _: Delivery) -> None:
+    async def handle(self, event: Event, delivery: Delivery) -> None:
         if isinstance(event, IssueReported):
-            await self._dispatch(event)
+            await self._dispatch(event, delivery)
 
-    async def _dispatch(self, reported: IssueReported) -> None:
+    async def _dispatch(self, reported: IssueReported, delivery: Delivery) -> None:
         decision = judge(reported.payload, self._rules)
         common = {
             "issue_id": reported.issue_id,
@@ -50,7 +50,7 @@ class RoutingHandlers:
             ),
             **common,
         )
-        await self._store.record_assignment(assigned)
+        await self._store.record_assignment(assigned, delivery.offset)
         # Published on every delivery, also when the store says "already recorded": a crash
         # may have come between the two. The ids are deterministic, so consumers drop copies.
         await self._publisher.publish(triaged, assigned)

@@ -12,9 +12,10 @@ class RoutingStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._issues = db["issues"]
 
-    async def record_assignment(self, assigned: IssueAssigned) -> bool:
+    async def record_assignment(self, assigned: IssueAssigned, cause_offset: int) -> bool:
         p = assigned.payload
         entry = {
+            "cause_offset": cause_offset,
             "event_id": str(assigned.event_id),
             "office_id": p.office_id,
             "co_office_ids": list(p.co_office_ids),
@@ -23,8 +24,13 @@ class RoutingStore:
             "reason": p.reason,
             "at": assigned.occurred_at,
         }
-        update = {"$set": {"office_id": p.office_id}, "$push": {"assignments": entry}}
+        update = {"$set": {"office_id": p.office_id, f"assignments.{assigned.event_id}": entry}}
         return await apply_once(self._issues, assigned.issue_id, str(assigned.event_id), update)
 
     async def history(self, issue_id: str) -> dict[str, Any] | None:
-        return await self._issues.find_one({"_id": issue_id}, {APPLIED: 0})
+        """The issue's current office and its assignments, in the order they were made."""
+        doc = await self._issues.find_one({"_id": issue_id}, {APPLIED: 0})
+        if doc is not None:
+            made = doc.get("assignments", {}).values()
+            doc["assignments"] = sorted(made, key=lambda a: int(a["cause_offset"]))
+        return doc

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 
 from services.contracts.events import Envelope, encode
@@ -56,10 +57,11 @@ class EventPublisher:
         self._topic = settings.issues_topic
         self._metrics = metrics
 
-    async def publish(self, *events: Envelope) -> None:
-        await self.publish_all(events)
+    async def publish(self, *events: Envelope) -> list[RecordMetadata]:
+        return await self.publish_all(events)
 
-    async def publish_all(self, events: Iterable[Envelope]) -> None:
+    async def publish_all(self, events: Iterable[Envelope]) -> list[RecordMetadata]:
+        """Where each event landed (partition, offset), in the order given."""
         events = list(events)
         pending = [
             await self._broker.publish(
@@ -71,6 +73,7 @@ class EventPublisher:
             )
             for event in events
         ]
-        await asyncio.gather(*pending)
+        landed: list[RecordMetadata] = list(await asyncio.gather(*pending))
         for event in events:
             self._metrics.published.labels(getattr(event, "type", "")).inc()
+        return landed

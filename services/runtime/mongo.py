@@ -9,7 +9,6 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from services.runtime.settings import PlatformSettings
 
@@ -23,27 +22,36 @@ def make_mongo_client(settings: PlatformSettings) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
 
 
+IDEMPOTENT_OPERATORS = frozenset({"$set", "$setOnInsert", "$unset", "$addToSet", "$max", "$min"})
+"""Update operators whose second application changes nothing ($inc and $push are not)."""
+
+
 async def apply_once(
     collection: AsyncCollection[Document],
     doc_id: str,
     event_id: str,
     update: Mapping[str, Any],
 ) -> bool:
-    """Apply `update` to document `doc_id` unless `event_id` was applied to it already.
+    """Apply an event's `update` to document `doc_id`, once.
 
-    The guard and the effect are one atomic single-document update: the event id is
-    pushed into the document's applied list by the same write that changes it. A
-    redelivered event (same id, any offset) matches nothing; the upsert then collides
-    with the existing `_id` and that collision is the "already applied" answer.
-    Returns True when the effect was applied now.
+    The document remembers the ids of the events it absorbed: an event it already has is
+    skipped (so a replay after a crash never moves a projection back to an older state),
+    and the update that absorbs a new one records its id in the same atomic write.
+
+    Every filter is on `_id` alone, the one lookup FerretDB v1 answers from an index. The
+    check and the write are two calls, so two consumers that briefly hold the same
+    partition during a rebalance could both apply one event: the update must therefore be
+    idempotent by its operators (`IDEMPOTENT_OPERATORS`; write lists as maps keyed by event
+    id, count by aggregating documents), which makes such a double a no-op.
+    Returns True when the event was applied now.
     """
-    push = dict(update.get("$push", {}))
-    push[APPLIED] = event_id
-    guarded = {**update, "$push": push}
-    try:
-        result = await collection.update_one(
-            {"_id": doc_id, APPLIED: {"$ne": event_id}}, guarded, upsert=True
+    if not_idempotent := set(update) - IDEMPOTENT_OPERATORS:
+        raise ValueError(
+            f"apply_once takes idempotent operators only, not {sorted(not_idempotent)}"
         )
-    except DuplicateKeyError:
+    seen = await collection.find_one({"_id": doc_id}, {APPLIED: 1})
+    if seen is not None and event_id in seen.get(APPLIED, ()):
         return False
-    return result.modified_count == 1 or result.upserted_id is not None
+    add = {**update.get("$addToSet", {}), APPLIED: event_id}
+    await collection.update_one({"_id": doc_id}, {**update, "$addToSet": add}, upsert=True)
+    return True

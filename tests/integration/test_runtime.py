@@ -4,6 +4,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
@@ -30,15 +31,25 @@ async def test_apply_once_applies_an_event_once(
     mongo: AsyncMongoClient[Any], namespace: str
 ) -> None:
     issues = mongo[f"{namespace}_test"]["issues"]
-    update = {"$inc": {"count": 1}, "$push": {"seen": "e1"}}
-    assert await apply_once(issues, "issue-1", "e1", update) is True
-    assert await apply_once(issues, "issue-1", "e1", update) is False
-    assert await apply_once(issues, "issue-1", "e2", {"$inc": {"count": 1}}) is True
+    first = {"$set": {"state": "assigned", "history.e1": {"offset": 1}}}
+    assert await apply_once(issues, "issue-1", "e1", first) is True
+    assert await apply_once(issues, "issue-1", "e2", {"$set": {"state": "accepted"}}) is True
+    # a replay of e1 after e2 must not move the issue back to "assigned"
+    assert await apply_once(issues, "issue-1", "e1", first) is False
     doc = await issues.find_one({"_id": "issue-1"})
     assert doc is not None
-    assert doc["count"] == 2
-    assert doc["seen"] == ["e1"]
+    assert doc["state"] == "accepted"
+    assert doc["history"] == {"e1": {"offset": 1}}
     assert doc["_applied"] == ["e1", "e2"]
+
+
+async def test_apply_once_refuses_an_update_that_would_double(
+    mongo: AsyncMongoClient[Any], namespace: str
+) -> None:
+    issues = mongo[f"{namespace}_test"]["issues"]
+    with pytest.raises(ValueError, match=r"\$inc"):
+        await apply_once(issues, "issue-1", "e1", {"$inc": {"count": 1}})
+    assert await issues.find_one({"_id": "issue-1"}) is None
 
 
 class Recorder:

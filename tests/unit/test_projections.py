@@ -9,7 +9,7 @@ from services.contracts.events import (
     IssueReportedPayload,
 )
 from services.contracts.vocabulary import Channel, Kind, Level
-from services.intake.domain import new_receipt_code, view_update
+from services.intake.domain import history_in_order, new_receipt_code, view_update
 from services.reporting.domain import fact_update
 
 REPORTED = IssueReported(
@@ -27,13 +27,14 @@ ASSIGNED = IssueAssigned(
 
 
 def test_the_status_view_follows_the_assignment() -> None:
-    fields = view_update(ASSIGNED)["$set"]
+    fields = view_update(ASSIGNED, 7)["$set"]
     assert fields["state"] == "assigned"
     assert (fields["office_id"], fields["level"]) == ("street-1", "township")
 
 
 def test_the_history_entry_carries_no_reporter_id_or_text() -> None:
-    entry = view_update(REPORTED)["$push"]["history"]
+    entry = view_update(REPORTED, 3)["$set"][f"history.{REPORTED.event_id}"]
+    assert entry["offset"] == 3
     assert entry["type"] == "IssueReported"
     assert "reporter_id" not in entry and "text" not in entry
 
@@ -49,3 +50,11 @@ def test_receipt_codes_are_readable_and_unlikely_to_collide() -> None:
     codes = {new_receipt_code() for _ in range(2000)}
     assert len(codes) == 2000
     assert all(len(c) == 10 and c.isalnum() and not set(c) & set("01IO") for c in codes)
+
+
+def test_history_reads_back_in_log_order_whatever_the_map_order() -> None:
+    history = {
+        "b": {"offset": 9, "type": "IssueAssigned"},
+        "a": {"offset": 2, "type": "IssueReported"},
+    }
+    assert [h["type"] for h in history_in_order(history)] == ["IssueReported", "IssueAssigned"]
