@@ -9,6 +9,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from services.runtime.settings import PlatformSettings
 
@@ -49,9 +50,15 @@ async def apply_once(
         raise ValueError(
             f"apply_once takes idempotent operators only, not {sorted(not_idempotent)}"
         )
-    seen = await collection.find_one({"_id": doc_id}, {APPLIED: 1})
-    if seen is not None and event_id in seen.get(APPLIED, ()):
-        return False
     add = {**update.get("$addToSet", {}), APPLIED: event_id}
-    await collection.update_one({"_id": doc_id}, {**update, "$addToSet": add}, upsert=True)
-    return True
+    guarded = {**update, "$addToSet": add}
+    for _ in range(2):
+        seen = await collection.find_one({"_id": doc_id}, {APPLIED: 1})
+        if seen is not None and event_id in seen.get(APPLIED, ()):
+            return False
+        try:
+            await collection.update_one({"_id": doc_id}, guarded, upsert=True)
+        except DuplicateKeyError:
+            continue  # a concurrent upsert created the document first: check it again
+        return True
+    raise RuntimeError(f"{doc_id}: the document kept changing under apply_once")

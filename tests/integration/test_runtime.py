@@ -146,3 +146,21 @@ async def test_offsets_are_committed_after_the_effect_so_a_restart_does_not_repl
         await broker.stop()
     assert sorted(e.issue_id for e in first.seen) == sorted(f"issue-{n}" for n in range(20))
     assert [e.issue_id for e in second.seen] == ["after-restart"]
+
+
+async def test_concurrent_first_applies_of_one_document_both_land(
+    mongo: AsyncMongoClient[Any], namespace: str
+) -> None:
+    """Intake's API and its log consumer may both create an issue's view at once."""
+    issues = mongo[f"{namespace}_test"]["issues"]
+    for n in range(30):
+        results = await asyncio.gather(
+            apply_once(issues, f"issue-{n}", "reported", {"$set": {"state": "received"}}),
+            apply_once(issues, f"issue-{n}", "reported", {"$set": {"state": "received"}}),
+            apply_once(issues, f"issue-{n}", "triaged", {"$set": {"category": "roads"}}),
+        )
+        assert results.count(True) >= 2
+        doc = await issues.find_one({"_id": f"issue-{n}"})
+        assert doc is not None
+        assert sorted(doc["_applied"]) == ["reported", "triaged"]
+        assert (doc["state"], doc["category"]) == ("received", "roads")
