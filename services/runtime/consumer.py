@@ -1,7 +1,8 @@
 """At-least-once consumption of the issue log, exactly-once in effect.
 
 A service subscribes one handler to the facts topic. Records come in batches; each is
-decoded and handed to the handler in partition order, and the offsets are committed
+decoded and handed to the handler in partition order (partitions side by side), and the
+offsets are committed
 only after every record of the batch has its effect stored (or has been dead-lettered).
 Auto-commit is never on: a crash mid-batch replays the batch, and idempotent handlers
 make the replay harmless.
@@ -14,6 +15,7 @@ make the replay harmless.
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,10 +87,18 @@ class IssueLogConsumer:
         consumer: annotations.Consumer,
     ) -> None:
         batch = _as_records(records)
+        by_partition: dict[int, list[ConsumerRecord[bytes, bytes]]] = defaultdict(list)
         for record in batch:
-            await self.process(record)
+            by_partition[record.partition].append(record)
+        # Partitions are independent (every event of one issue is in one partition), so they
+        # proceed side by side; within a partition, records are applied strictly in order.
+        await asyncio.gather(*(self._in_order(part) for part in by_partition.values()))
         await message.ack()
         self._observe_lag(consumer, batch)
+
+    async def _in_order(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            await self.process(record)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Decode one record and apply it; dead-letter what cannot be applied."""
