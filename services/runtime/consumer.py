@@ -2,15 +2,17 @@
 
 A service subscribes one handler to the facts topic. Records come in batches; each is
 decoded and handed to the handler in partition order (partitions side by side), and the
-offsets are committed
-only after every record of the batch has its effect stored (or has been dead-lettered).
+offsets are committed only after every record of the batch has its effect stored (or has
+been dead-lettered).
 Auto-commit is never on: a crash mid-batch replays the batch, and idempotent handlers
 make the replay harmless.
 
 - a record that is not a valid event goes to the dead-letter topic with the reason;
 - a record of a type this service does not know (a newer producer) is skipped;
 - a handler that keeps raising is tried `handler_attempts` times, then dead-lettered,
-  so one poisoned event never stalls its partition and never loops forever.
+  so one poisoned event never stalls its partition and never loops forever;
+- but while the database or the broker is unreachable, the event waits and is retried
+  (with a capped backoff) until they answer: an outage is not the event's fault.
 """
 
 import asyncio
@@ -22,10 +24,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream.kafka import KafkaBroker, annotations
 from faststream.kafka.message import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
 
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.events import Event, UnknownEventType, decode
@@ -46,6 +50,13 @@ Handler = Callable[[Event, Delivery], Awaitable[None]]
 
 log = get_logger(__name__)
 
+TRANSIENT: tuple[type[Exception], ...] = (
+    ConnectionFailure,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+)
+"""Errors of an unreachable database or broker: wait and retry, never dead-letter."""
+
 
 class IssueLogConsumer:
     def __init__(
@@ -65,7 +76,7 @@ class IssueLogConsumer:
         self._service = service
         self._metrics = metrics
         self._handle = handle
-        self._retry_pause = 0.2
+        self._retry_pause = settings.retry_pause
         subscriber = broker.subscriber(
             settings.issues_topic,
             group_id=group_id or f"huiyin-{service}",
@@ -115,10 +126,16 @@ class IssueLogConsumer:
             return
         self._metrics.consumed.labels(event.type).inc()
         delivery = Delivery(record.partition, record.offset)
-        for attempt in range(1, self._settings.handler_attempts + 1):
+        attempt, outages = 1, 0
+        while True:
             started = time.perf_counter()
             try:
                 await self._handle(event, delivery)
+            except TRANSIENT as outage:
+                outages += 1
+                self._metrics.failed.labels(event.type).inc()
+                log.warning("event.waiting_for_infrastructure", type=event.type, error=repr(outage))
+                await asyncio.sleep(min(self._retry_pause * 2 ** min(outages, 6), 10.0))
             except Exception as error:
                 self._metrics.failed.labels(event.type).inc()
                 log.warning(
@@ -132,6 +149,7 @@ class IssueLogConsumer:
                     await self._dead_letter(record, "handler_failed", repr(error))
                     return
                 await asyncio.sleep(self._retry_pause * attempt)
+                attempt += 1
             else:
                 self._metrics.handler_seconds.labels(event.type).observe(
                     time.perf_counter() - started

@@ -19,6 +19,7 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     handler_attempts: int = Field(default=3, ge=1, description="tries before dead-lettering")
+    retry_pause: float = Field(default=0.2, gt=0, description="seconds before the first retry")
 
     @property
     def issues_topic(self) -> str:

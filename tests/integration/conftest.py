@@ -16,6 +16,7 @@ def settings(servers: Endpoints, namespace: str) -> PlatformSettings:
         topic_prefix=f"{namespace}.",
         database_prefix=f"{namespace}_",
         partitions=3,
+        retry_pause=0.01,
         log_json=False,
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
+from pymongo.errors import ServerSelectionTimeoutError
 
 from devkit.topics import read_topic
 from services.contracts.dead_letter import DeadLetter
@@ -53,14 +54,18 @@ async def test_apply_once_refuses_an_update_that_would_double(
 
 
 class Recorder:
-    def __init__(self, poison: str | None = None) -> None:
+    def __init__(self, poison: str | None = None, outages: int = 0) -> None:
         self.seen: list[Event] = []
         self.poison = poison
+        self.outages = outages
         self.arrived = asyncio.Event()
 
     async def handle(self, event: Event, _: Delivery) -> None:
         if event.issue_id == self.poison:
             raise RuntimeError("this event always breaks the handler")
+        if self.outages:
+            self.outages -= 1
+            raise ServerSelectionTimeoutError("the database is away")
         self.seen.append(event)
         self.arrived.set()
 
@@ -164,3 +169,18 @@ async def test_concurrent_first_applies_of_one_document_both_land(
         assert doc is not None
         assert sorted(doc["_applied"]) == ["reported", "triaged"]
         assert (doc["state"], doc["category"]) == ("received", "roads")
+
+
+async def test_an_event_waits_out_a_database_outage_instead_of_being_dead_lettered(
+    settings: PlatformSettings,
+) -> None:
+    recorder = Recorder(outages=5)  # more than handler_attempts (3)
+    broker = await start_consumer(settings, recorder)
+    try:
+        publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
+        await publisher.publish(report("patient"))
+        await wait_for(recorder, "patient")
+    finally:
+        await broker.stop()
+    assert [e.issue_id for e in recorder.seen] == ["patient"]
+    assert await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic) == []
