@@ -1,6 +1,7 @@
 """The four services as OS processes (`python -m services.<name>`), on free loopback ports."""
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -83,6 +84,7 @@ class Platform:
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def __post_init__(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -90,6 +92,7 @@ class Platform:
             **self.endpoints.env(),
             "HUIYIN_TOPIC_PREFIX": f"{self.namespace}." if self.namespace else "",
             "HUIYIN_DATABASE_PREFIX": f"{self.namespace}_" if self.namespace else "huiyin_",
+            "HUIYIN_INTAKE_ADMIN_TOKEN": self.admin_token,
             **self.extra_env,
         }
         for name in SERVICES:
@@ -109,3 +112,14 @@ class Platform:
     def stop(self) -> None:
         for service in self.services.values():
             service.stop()
+
+    def token(self, role: str, **binding: str) -> str:
+        """A new principal's token (the admin adds it through intake's API)."""
+        response = httpx.post(
+            f"{self['intake'].url}/principals",
+            json={"role": role, "name": f"{role} for tests", **binding},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return str(response.json()["token"])

@@ -48,6 +48,10 @@ class IssueReportedPayload(Payload):
     reporter_id: str | None = Field(default=None, description="pseudonymous; None when anonymous")
     reporter_type: ReporterType = ReporterType.CITIZEN
     enterprise_id: str | None = None
+    direct_handling: bool = Field(
+        default=False,
+        description="直办: answered at intake, never dispatched (IssueAnswered follows)",
+    )
 
 
 class IssueAnsweredPayload(Payload):

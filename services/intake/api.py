@@ -1,17 +1,34 @@
-"""Intake's REST API: report an issue, look one up."""
+"""Intake's REST API: report, look up, and every outside action on an issue. Thin: rules are in
+domain.py (who may do what), actions.py (what it says), view.py (what one may see)."""
 
-import hashlib
-import hmac
+import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import Header, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.contracts.events import IssueReported, IssueReportedPayload, Location
-from services.contracts.vocabulary import Channel, Kind, ReporterType
-from services.intake.domain import history_in_order, new_issue_id, new_receipt_code
+from services.contracts.events import (
+    Envelope,
+    IssueAnswered,
+    IssueAnsweredPayload,
+    IssueReported,
+    IssueReportedPayload,
+    Location,
+    derived_event_id,
+)
+from services.contracts.vocabulary import Channel, IssueState, Kind, ReporterType
+from services.intake.actions import ActionIn, action_events
+from services.intake.auth import Authenticator, RateLimits
+from services.intake.domain import Action, Principal, Refused, Role, check, may_see
+from services.intake.idempotency import Idempotency
+from services.intake.privacy import Privacy
 from services.intake.store import IntakeStore
+from services.intake.view import history_in_order
 from services.runtime.broker import EventPublisher
+
+Phone = Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9\- ]{4,30}$")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 class LocationIn(BaseModel):
@@ -33,31 +50,83 @@ class ReportIn(BaseModel):
     location: LocationIn = LocationIn()
     media_urls: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
     reporter_type: ReporterType = ReporterType.CITIZEN
-    reporter_phone: Annotated[str | None, Field(max_length=32, pattern=r"^\+?[0-9\- ]{5,32}$")] = (
-        None
-    )
+    reporter_phone: Phone | None = None
+    reporter_name: str | None = Field(default=None, max_length=100)
     enterprise_id: str | None = Field(default=None, max_length=64)
+    direct_answer: str | None = Field(
+        default=None, min_length=1, max_length=5000,
+        description="直办: the operator's answer; the issue is answered at intake, not dispatched",
+    )  # fmt: skip
 
 
 class ReportOut(BaseModel):
     issue_id: str
     receipt_code: str
-    state: str
+    state: IssueState
 
 
-def pseudonym(secret: bytes, contact: str) -> str:
-    """A stable pseudonymous reporter id: the same phone gives the same id, never the phone."""
-    digits = "".join(ch for ch in contact if ch.isdigit())
-    return hmac.new(secret, digits.encode(), hashlib.sha256).hexdigest()[:24]
+class ActionOut(BaseModel):
+    issue_id: str
+    event_ids: list[str]
+    state: IssueState
 
 
-def build_router(store: IntakeStore, publisher: EventPublisher, pseudonym_key: bytes) -> APIRouter:
-    router = APIRouter(tags=["issues"])
+class PrincipalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    @router.post("/issues", status_code=status.HTTP_201_CREATED, response_model=ReportOut)
-    async def report(body: ReportIn, response: Response) -> ReportOut:
-        issue_id = new_issue_id()
-        event = IssueReported(
+    role: Role
+    name: str = Field(min_length=1, max_length=100, description="who holds the token (not logged)")
+    office_id: str | None = Field(default=None, max_length=64)
+    region_code: str | None = Field(default=None, max_length=64)
+    level: str | None = Field(default=None, max_length=16)
+
+
+class PrincipalOut(BaseModel):
+    id: str
+    role: Role
+    token: str = Field(description="shown once; stored only as a hash")
+
+
+def refused(error: Refused) -> HTTPException:
+    return HTTPException(error.status, detail=error.reason)
+
+
+class IntakeApi:
+    """The routes and the steps they share."""
+
+    def __init__(
+        self, store: IntakeStore, publisher: EventPublisher, privacy: Privacy, limits: RateLimits
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.privacy = privacy
+        self.limits = limits
+        self.authenticate = Authenticator(store)
+        self.idempotency = Idempotency(store)
+
+    async def publish(self, events: list[Envelope]) -> None:
+        """Publish, then apply to the view at once (the consumer's later copy is a no-op)."""
+        landed = await self.publisher.publish_all(events)
+        for event, where in zip(events, landed, strict=True):
+            await self.store.apply(event, where.offset)  # type: ignore[arg-type]
+
+    async def visible(self, who: Principal, issue_id: str) -> dict[str, Any]:
+        view = await self.store.issue(issue_id)
+        if view is None or not may_see(
+            who, issue_id, view.get("office_id"), view.get("co_office_ids", [])
+        ):
+            # an issue one may not see is answered as absent: its existence is not disclosed
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no issue {issue_id}")
+        return view
+
+    async def create_report(
+        self, body: ReportIn, who: Principal, seed: uuid.UUID | None
+    ) -> tuple[int, Any]:
+        issue_id = str(uuid.uuid5(seed, "issue") if seed else uuid.uuid4())
+        reported_id = uuid.uuid5(seed, "reported") if seed else uuid.uuid4()
+        reporter_id = self.privacy.pseudonym(body.reporter_phone) if body.reporter_phone else None
+        reported = IssueReported(
+            event_id=reported_id,
             issue_id=issue_id,
             producer="intake",
             payload=IssueReportedPayload(
@@ -67,27 +136,58 @@ def build_router(store: IntakeStore, publisher: EventPublisher, pseudonym_key: b
                 category=body.category,
                 location=Location(**body.location.model_dump()),
                 media_urls=tuple(body.media_urls),
-                reporter_id=pseudonym(pseudonym_key, body.reporter_phone)
-                if body.reporter_phone
-                else None,
+                reporter_id=reporter_id,
                 reporter_type=body.reporter_type,
                 enterprise_id=body.enterprise_id,
+                direct_handling=body.direct_answer is not None,
             ),
         )
-        receipt = new_receipt_code()
-        await store.save_receipt(receipt, issue_id)
-        [landed] = await publisher.publish(event)  # answers only once Kafka acknowledged it
-        await store.apply(event, landed.offset)  # read-your-writes; the consumer's copy is a no-op
-        response.headers["Location"] = f"/issues/{issue_id}"
-        return ReportOut(issue_id=issue_id, receipt_code=receipt, state="received")
+        events: list[Envelope] = [reported]
+        if body.direct_answer is not None:
+            events.append(
+                IssueAnswered(
+                    event_id=derived_event_id(reported_id, "answered"),
+                    issue_id=issue_id,
+                    producer="intake",
+                    causation_id=reported_id,
+                    payload=IssueAnsweredPayload(answered_by=who.id, answer=body.direct_answer),
+                )
+            )
+        receipt = self.privacy.receipt_code(issue_id)
+        await self.store.save_receipt(receipt, issue_id)
+        if body.reporter_phone or body.reporter_name:
+            contact = {"phone": body.reporter_phone or "", "name": body.reporter_name or ""}
+            await self.store.save_contact(issue_id, reporter_id or "", self.privacy.seal(contact))
+        await self.publish(events)
+        state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
+        out = ReportOut(issue_id=issue_id, receipt_code=receipt, state=state)
+        return status.HTTP_201_CREATED, out.model_dump(mode="json")
 
-    @router.get("/issues/{issue_id}")
-    async def get_issue(issue_id: str) -> dict[str, Any]:
-        view = await store.issue(issue_id)
-        if view is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no issue {issue_id}")
-        view["issue_id"] = view.pop("_id")
-        view["history"] = history_in_order(view.get("history", {}))
-        return view
+    async def act(
+        self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID | None
+    ) -> tuple[int, Any]:
+        view = await self.visible(who, issue_id)
+        try:
+            check(action, who, IssueState(view["state"]), view.get("office_id"), issue_id)
+        except Refused as error:
+            raise refused(error) from error
+        reporter_id = await self.store.reporter_of(issue_id) if action is Action.VISIT else None
+        events = action_events(
+            action, body, who, issue_id, view.get("office_id"), datetime.now(UTC),
+            uuid.uuid5(seed, action.value) if seed else uuid.uuid4(), reporter_id,
+        )  # fmt: skip
+        await self.publish(events)
+        after = await self.store.issue(issue_id)
+        out = ActionOut(
+            issue_id=issue_id,
+            event_ids=[str(e.event_id) for e in events],
+            state=IssueState((after or view)["state"]),
+        )
+        return status.HTTP_200_OK, out.model_dump(mode="json")
 
-    return router
+
+def present(view: dict[str, Any]) -> dict[str, Any]:
+    view = dict(view)
+    view["issue_id"] = view.pop("_id")
+    view["history"] = history_in_order(view.get("history", {}))
+    return view

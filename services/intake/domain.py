@@ -1,71 +1,111 @@
-"""Intake's rules: what a new report is, and how each event changes the status view.
+"""Intake's rules: who may do which outside action on an issue in which state. Pure."""
 
-Pure: no Kafka, no MongoDB, no HTTP.
-"""
+from dataclasses import dataclass
+from enum import StrEnum
 
-import secrets
-import uuid
-from typing import Any
+from services.contracts.vocabulary import IssueState
 
-from services.contracts.events import (
-    ClockStarted,
-    Event,
-    IssueAssigned,
-    IssueReported,
-    IssueTriaged,
-)
-from services.contracts.lifecycle import state_after
-
-_RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+S = IssueState
 
 
-def new_issue_id() -> str:
-    return str(uuid.uuid4())
+class Role(StrEnum):
+    OPERATOR = "operator"
+    OFFICE = "office"
+    SUPERVISOR = "supervisor"
+    GRID_WORKER = "grid_worker"
+    REPORTER = "reporter"
+    ADMIN = "admin"
 
 
-def new_receipt_code() -> str:
-    """What the reporter keeps to look the issue up: short, unambiguous to read aloud."""
-    return "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(10))
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting. An office principal is bound to one office; a supervisor to a region
+    and level; a reporter to one issue (by its receipt code)."""
+
+    id: str
+    role: Role
+    office_id: str | None = None
+    region_code: str | None = None
+    level: str | None = None
+    issue_id: str | None = None
 
 
-def view_update(event: Event, offset: int) -> dict[str, Any]:
-    """The status view's change for one event (at `offset` in its partition), as one update."""
-    entry = {
-        "offset": offset,
-        "event_id": str(event.event_id),
-        "type": event.type,
-        "at": event.occurred_at,
-        **event.payload.model_dump(mode="json", exclude={"reporter_id", "text", "media_urls"}),
-    }
-    fields: dict[str, Any] = {"updated_at": event.occurred_at}
-    if (state := state_after(event.type)) is not None:
-        fields["state"] = state.value
-    match event:
-        case IssueReported(payload=p):
-            fields |= {
-                "reported_at": event.occurred_at,
-                "channel": p.channel.value,
-                "kind": p.kind.value,
-                "category": p.category,
-                "region_code": p.location.region_code,
-            }
-        case IssueTriaged(payload=p):
-            fields |= {"category": p.category, "tier": p.tier.value, "region_code": p.region_code}
-        case IssueAssigned(payload=p):
-            fields |= {
-                "office_id": p.office_id,
-                "co_office_ids": list(p.co_office_ids),
-                "level": p.level.value,
-                "rung": p.rung.value,
-            }
-        case ClockStarted(payload=p):
-            fields[f"deadlines.{p.clock.value}"] = p.due_at
-        case _:
-            pass
-    fields[f"history.{event.event_id}"] = entry
-    return {"$set": fields}
+class Action(StrEnum):
+    REPORT = "report"
+    ANSWER = "answer"
+    ACCEPT = "accept"
+    RETURN = "return"
+    PROGRESS = "progress"
+    EXTENSION = "extension"
+    RESOLVE = "resolve"
+    VERIFY = "verify"
+    VISIT = "visit"
+    CLOSE = "close"
 
 
-def history_in_order(history: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The history map (keyed by event id, so a replay cannot double it) in log order."""
-    return sorted(history.values(), key=lambda entry: int(entry["offset"]))
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]
+    states: frozenset[IssueState]
+    assigned_office_only: bool = False
+
+
+def _rule(roles: set[Role], states: set[IssueState], office: bool = False) -> Rule:
+    return Rule(frozenset(roles | {Role.ADMIN}), frozenset(states), office)
+
+
+R = Role
+RULES: dict[Action, Rule] = {
+    Action.REPORT: _rule({R.OPERATOR, R.GRID_WORKER, R.SUPERVISOR}, set()),
+    Action.ANSWER: _rule({R.OPERATOR}, set()),
+    Action.ACCEPT: _rule({R.OFFICE}, {S.ASSIGNED}, office=True),
+    Action.RETURN: _rule({R.OFFICE}, {S.ASSIGNED, S.ACCEPTED}, office=True),
+    Action.PROGRESS: _rule({R.OFFICE}, {S.ACCEPTED}, office=True),
+    Action.EXTENSION: _rule({R.OFFICE}, {S.ACCEPTED}, office=True),
+    Action.RESOLVE: _rule({R.OFFICE}, {S.ACCEPTED}, office=True),
+    Action.VERIFY: _rule({R.GRID_WORKER, R.SUPERVISOR}, {S.RESOLVED}),
+    Action.VISIT: _rule({R.OPERATOR, R.REPORTER}, {S.RESOLVED, S.VERIFIED, S.ANSWERED}),
+    Action.CLOSE: _rule({R.OPERATOR, R.SUPERVISOR}, {S.VISITED}),
+}
+"""Who may do what, from which state (admins may do everything anyone may)."""
+
+
+class Refused(Exception):
+    """An action that may not happen; `status` is the HTTP answer (403 or 409)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def check(
+    action: Action, who: Principal, state: IssueState | None, office_id: str | None, issue_id: str
+) -> None:
+    """Raise `Refused` unless `who` may do `action` on an issue in `state`, held by `office_id`.
+
+    `state` is None for actions that create an issue."""
+    rule = RULES[action]
+    if who.role not in rule.roles:
+        allowed = ", ".join(sorted(r.value for r in rule.roles))
+        raise Refused(
+            403, f"a {who.role.value} may not {action.value} an issue (allowed: {allowed})"
+        )
+    if who.role is Role.REPORTER and who.issue_id != issue_id:
+        raise Refused(403, "a reporter acts only on their own issue")
+    if rule.assigned_office_only and who.role is Role.OFFICE and who.office_id != office_id:
+        raise Refused(403, "this issue is not assigned to your office")
+    if rule.states and state not in rule.states:
+        allowed = ", ".join(sorted(s.value for s in rule.states))
+        now = state.value if state else "not yet reported"
+        raise Refused(409, f"cannot {action.value} an issue that is {now} (only when {allowed})")
+
+
+def may_see(who: Principal, issue_id: str, office_id: str | None, co_office_ids: list[str]) -> bool:
+    """A reporter sees only their own issue; an office sees what is assigned to it (as lead or
+    co-office); operators, supervisors, grid workers and admins see every issue."""
+    if who.role is Role.REPORTER:
+        return who.issue_id == issue_id
+    if who.role is Role.OFFICE:
+        return who.office_id == office_id or who.office_id in co_office_ids
+    return True

@@ -1,11 +1,23 @@
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
+
+CONFIG = Path(__file__).resolve().parents[2] / "deploy/config"
 
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HUIYIN_INTAKE_", extra="ignore")
 
     port: int = 8101
-
-    pseudonym_key: str = "change-me-in-production"
+    secret: str = Field(
+        default="change-me-in-production",
+        description="derives the reporter pseudonym key, the receipt key and the contact cipher",
+    )
+    admin_token: str | None = Field(
+        default=None, description="a bootstrap admin token (stored hashed); admins add principals"
+    )
+    catalogue: Path = CONFIG / "catalogue.yaml"
+    public_rate_limit: str = Field(default="120/minute", description="per client, public endpoints")

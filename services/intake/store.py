@@ -1,27 +1,105 @@
-"""Intake's own MongoDB projection: the status view of each issue, and receipts."""
+"""Intake's own MongoDB store: the status view of each issue, receipts, sealed contacts,
+principals and idempotency records. Credentials are kept as hashes only."""
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from services.contracts.events import Event
-from services.intake.domain import view_update
+from services.contracts.vocabulary import IssueState
+from services.intake.domain import Principal, Role
+from services.intake.privacy import secret_hash
+from services.intake.view import view_update
 from services.runtime.mongo import APPLIED, Document, apply_once
+
+OPEN_STATES = [s.value for s in IssueState if s not in (IssueState.CLOSED, IssueState.MERGED)]
 
 
 class IntakeStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._issues = db["issues"]
         self._receipts = db["receipts"]
+        self._contacts = db["contacts"]
+        self._principals = db["principals"]
+        self._idempotency = db["idempotency"]
+
+    # the status view ------------------------------------------------------------------
 
     async def apply(self, event: Event, offset: int) -> bool:
         update = view_update(event, offset)
         return await apply_once(self._issues, event.issue_id, str(event.event_id), update)
 
-    async def save_receipt(self, receipt_code: str, issue_id: str) -> None:
-        await self._receipts.update_one(
-            {"_id": receipt_code}, {"$setOnInsert": {"issue_id": issue_id}}, upsert=True
-        )
-
     async def issue(self, issue_id: str) -> dict[str, Any] | None:
         return await self._issues.find_one({"_id": issue_id}, {APPLIED: 0})
+
+    async def issues(self, query: Document, limit: int = 1000) -> list[Document]:
+        cursor = self._issues.find(query, {APPLIED: 0}).sort("reported_at", -1).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def inbox(self, office_id: str) -> list[Document]:
+        """Open issues an office holds now, as lead or co-office."""
+        mine = {"$or": [{"office_id": office_id}, {"co_office_ids": office_id}]}
+        return await self.issues({"state": {"$in": OPEN_STATES}, **mine})
+
+    # receipts and contacts ------------------------------------------------------------
+
+    async def save_receipt(self, receipt_code: str, issue_id: str) -> None:
+        await self._receipts.update_one(
+            {"_id": secret_hash(receipt_code)}, {"$set": {"issue_id": issue_id}}, upsert=True
+        )
+
+    async def issue_of_receipt(self, receipt_code: str) -> str | None:
+        doc = await self._receipts.find_one({"_id": secret_hash(receipt_code)})
+        return None if doc is None else str(doc["issue_id"])
+
+    async def save_contact(self, issue_id: str, reporter_id: str, sealed: str) -> None:
+        await self._contacts.update_one(
+            {"_id": issue_id}, {"$set": {"reporter_id": reporter_id, "sealed": sealed}}, upsert=True
+        )
+
+    async def sealed_contact(self, issue_id: str) -> str | None:
+        doc = await self._contacts.find_one({"_id": issue_id})
+        return None if doc is None else str(doc["sealed"])
+
+    async def reporter_of(self, issue_id: str) -> str | None:
+        doc = await self._contacts.find_one({"_id": issue_id})
+        return str(doc["reporter_id"]) if doc and doc.get("reporter_id") else None
+
+    # principals -----------------------------------------------------------------------
+
+    async def add_principal(self, token: str, principal: Principal) -> None:
+        fields = {k: v for k, v in asdict(principal).items() if v is not None}
+        await self._principals.update_one(
+            {"_id": secret_hash(token)}, {"$set": fields}, upsert=True
+        )
+
+    async def principal(self, token: str) -> Principal | None:
+        doc = await self._principals.find_one({"_id": secret_hash(token)})
+        if doc is None:
+            return None
+        doc.pop("_id")
+        return Principal(**{**doc, "role": Role(doc["role"])})
+
+    # idempotency ------------------------------------------------------------------------
+
+    async def claim(self, key: str, fingerprint: str, now: datetime) -> Document | None:
+        """Claim an idempotency key; None if new, else the record of the first request."""
+        try:
+            await self._idempotency.insert_one(
+                {"_id": key, "fingerprint": fingerprint, "state": "pending", "at": now}
+            )
+        except DuplicateKeyError:
+            return await self._idempotency.find_one({"_id": key})
+        return None
+
+    async def remember(self, key: str, status: int, body: Any) -> None:
+        await self._idempotency.update_one(
+            {"_id": key}, {"$set": {"state": "done", "status": status, "body": body}}
+        )
+
+    async def forget(self, key: str) -> None:
+        """Release a claim whose request failed, so the client may retry it."""
+        await self._idempotency.delete_one({"_id": key})

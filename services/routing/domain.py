@@ -84,3 +84,14 @@ def _category(report: IssueReportedPayload, rules: DispatchRules) -> tuple[str, 
         if keyword in report.text:
             return category, f"category {category} inferred from the keyword {keyword!r}"
     return UNCATEGORISED, "no category given and no keyword matched"
+
+
+def redispatch_after_return(office_id: str, reason: str, rules: DispatchRules) -> tuple[str, str]:
+    """退单: the skeleton's next candidate is the default office (the hotline center), which
+    coordinates; a return by the default office itself stays there for an operator to judge."""
+    if office_id != rules.default_office:
+        return (
+            rules.default_office,
+            f"returned by {office_id} ({reason}): to {rules.default_office}",
+        )
+    return office_id, f"returned by the default office ({reason}): it stays for an operator"

@@ -4,12 +4,14 @@ from services.contracts.events import (
     Event,
     IssueAssigned,
     IssueAssignedPayload,
+    IssueReopened,
     IssueReported,
+    IssueReturned,
     IssueTriaged,
     IssueTriagedPayload,
     derived_event_id,
 )
-from services.routing.domain import DispatchRules, judge
+from services.routing.domain import DispatchRules, judge, redispatch_after_return
 from services.routing.store import RoutingStore
 from services.runtime.broker import EventPublisher
 from services.runtime.consumer import Delivery
@@ -22,8 +24,35 @@ class RoutingHandlers:
         self._publisher = publisher
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
-        if isinstance(event, IssueReported):
-            await self._dispatch(event, delivery)
+        match event:
+            case IssueReported(payload=p) if not p.direct_handling:
+                await self._dispatch(event, delivery)
+            case IssueReturned(payload=p):
+                office_id, reason = redispatch_after_return(p.office_id, p.reason, self._rules)
+                await self._reassign(event, delivery, office_id, reason)
+            case IssueReopened(payload=p):
+                office = await self._store.current_office(event.issue_id)
+                back = office or self._rules.default_office
+                reason = f"reopened ({p.reason}): back to its office {back}"
+                await self._reassign(event, delivery, back, reason)
+            case _:
+                pass
+
+    async def _reassign(
+        self, cause: Event, delivery: Delivery, office_id: str, reason: str
+    ) -> None:
+        assigned = IssueAssigned(
+            event_id=derived_event_id(cause.event_id, "assigned"),
+            issue_id=cause.issue_id,
+            producer="routing",
+            causation_id=cause.event_id,
+            correlation_id=cause.correlation_id,
+            payload=IssueAssignedPayload(
+                office_id=office_id, level=self._rules.offices[office_id].level, reason=reason
+            ),
+        )
+        await self._store.record_assignment(assigned, delivery.offset)
+        await self._publisher.publish(assigned)
 
     async def _dispatch(self, reported: IssueReported, delivery: Delivery) -> None:
         decision = judge(reported.payload, self._rules)

@@ -27,6 +27,10 @@ class RoutingStore:
         update = {"$set": {"office_id": p.office_id, f"assignments.{assigned.event_id}": entry}}
         return await apply_once(self._issues, assigned.issue_id, str(assigned.event_id), update)
 
+    async def current_office(self, issue_id: str) -> str | None:
+        doc = await self._issues.find_one({"_id": issue_id}, {"office_id": 1})
+        return None if doc is None else doc.get("office_id")
+
     async def history(self, issue_id: str) -> dict[str, Any] | None:
         """The issue's current office and its assignments, in the order they were made."""
         doc = await self._issues.find_one({"_id": issue_id}, {APPLIED: 0})

@@ -36,19 +36,29 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60.0, what: str =
     raise AssertionError(f"not reached within {timeout} s: {what} (last: {last!r})")
 
 
-def report(intake: str, text: str = "小区路灯不亮", **fields: Any) -> dict[str, Any]:
-    body = {"channel": "hotline", "kind": "complaint", "text": text, **fields}
-    response = httpx.post(f"{intake}/issues", json=body, timeout=10)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+@pytest.fixture
+def operator(platform: Platform) -> "Client":
+    return Client(platform["intake"].url, platform.token("operator"))
 
 
-def issue(intake: str, issue_id: str) -> dict[str, Any] | None:
-    response = httpx.get(f"{intake}/issues/{issue_id}", timeout=10)
-    return response.json() if response.status_code == 200 else None
+class Client:
+    """Intake as one principal sees it."""
 
+    def __init__(self, intake: str, token: str) -> None:
+        self.intake = intake
+        self.headers = {"Authorization": f"Bearer {token}"}
 
-def assigned(intake: str, issue_id: str) -> dict[str, Any] | None:
-    view = issue(intake, issue_id)
-    return view if view and view.get("state") == "assigned" and view.get("deadlines") else None
+    def report(self, text: str = "小区路灯不亮", **fields: Any) -> dict[str, Any]:
+        body = {"channel": "hotline", "kind": "complaint", "text": text, **fields}
+        response = httpx.post(f"{self.intake}/issues", json=body, headers=self.headers, timeout=10)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def issue(self, issue_id: str) -> dict[str, Any] | None:
+        response = httpx.get(f"{self.intake}/issues/{issue_id}", headers=self.headers, timeout=10)
+        return response.json() if response.status_code == 200 else None
+
+    def assigned(self, issue_id: str) -> dict[str, Any] | None:
+        view = self.issue(issue_id)
+        return view if view and view.get("state") == "assigned" and view.get("deadlines") else None

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from devkit.processes import Platform
 from devkit.topics import read_topic
 from services.contracts.dead_letter import DeadLetter
-from tests.e2e.conftest import assigned, eventually, issue, report
+from tests.e2e.conftest import Client, eventually
 
 
 def assignments_on_the_log(platform: Platform) -> list[tuple[str, str]]:
@@ -24,38 +24,40 @@ def assignments_on_the_log(platform: Platform) -> list[tuple[str, str]]:
 
 
 def test_routing_killed_between_report_and_assignment_assigns_exactly_once(
-    platform: Platform,
+    platform: Platform, operator: Client
 ) -> None:
-    intake, routing = platform["intake"].url, platform["routing"]
+    routing = platform["routing"]
     routing.kill(signal.SIGKILL)
-    created = report(intake)
-    view = eventually(lambda: issue(intake, created["issue_id"]), what="reported")
+    created = operator.report()
+    view = eventually(lambda: operator.issue(created["issue_id"]), what="reported")
     assert view["state"] == "received"
 
     routing.start()
     routing.wait_healthy()
-    view = eventually(lambda: assigned(intake, created["issue_id"]), what="assigned after restart")
+    view = eventually(lambda: operator.assigned(created["issue_id"]), what="assigned after restart")
     assert [h["type"] for h in view["history"]].count("IssueAssigned") == 1
     history = httpx.get(f"{routing.url}/issues/{created['issue_id']}/routing").json()
     assert len(history["assignments"]) == 1
     assert len({event_id for _, event_id in assignments_on_the_log(platform)}) == 1
 
 
-def test_routing_killed_mid_burst_still_assigns_every_issue_once(platform: Platform) -> None:
-    intake, routing = platform["intake"].url, platform["routing"]
+def test_routing_killed_mid_burst_still_assigns_every_issue_once(
+    platform: Platform, operator: Client
+) -> None:
+    routing = platform["routing"]
     routing.kill(signal.SIGKILL)
-    ids = [report(intake, f"第{n}号路灯不亮")["issue_id"] for n in range(150)]
+    ids = [operator.report(f"第{n}号路灯不亮")["issue_id"] for n in range(150)]
     routing.start()  # a backlog of 150 reports waits for it
     eventually(
-        lambda: any(assigned(intake, i) for i in ids[::10]), timeout=60, what="routing under way"
+        lambda: any(operator.assigned(i) for i in ids[::10]), timeout=60, what="routing under way"
     )
     routing.kill(signal.SIGKILL)  # mid-backlog: some assigned, the rest not, offsets uncommitted
-    done_at_kill = sum(1 for i in ids if assigned(intake, i))
+    done_at_kill = sum(1 for i in ids if operator.assigned(i))
     routing.start()
     routing.wait_healthy()
 
     for issue_id in ids:
-        view = eventually(partial(assigned, intake, issue_id), what=f"{issue_id} assigned")
+        view = eventually(partial(operator.assigned, issue_id), what=f"{issue_id} assigned")
         assert [h["type"] for h in view["history"]].count("IssueAssigned") == 1
     on_log = assignments_on_the_log(platform)
     per_issue = Counter(issue_id for issue_id, _ in set(on_log))
@@ -75,7 +77,7 @@ def test_routing_killed_mid_burst_still_assigns_every_issue_once(platform: Platf
 
 
 def test_a_malformed_message_is_dead_lettered_while_the_next_report_flows(
-    platform: Platform,
+    platform: Platform, operator: Client
 ) -> None:
     topic = f"{platform.namespace}.huiyin.issues.v1"
     garbage = b"{this is not an event"
@@ -89,8 +91,8 @@ def test_a_malformed_message_is_dead_lettered_while_the_next_report_flows(
             await producer.stop()
 
     asyncio.run(put_garbage())
-    created = report(platform["intake"].url)
-    eventually(lambda: assigned(platform["intake"].url, created["issue_id"]), what="next report")
+    created = operator.report()
+    eventually(lambda: operator.assigned(created["issue_id"]), what="next report")
 
     dlq = f"{platform.namespace}.huiyin.issues.dlq.v1"
     records = asyncio.run(read_topic(platform.endpoints.kafka_bootstrap, dlq, until=4, timeout=30))

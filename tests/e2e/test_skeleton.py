@@ -4,7 +4,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from devkit.processes import Platform
-from tests.e2e.conftest import assigned, eventually, report
+from tests.e2e.conftest import Client, eventually
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -15,15 +15,14 @@ def metric(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def test_a_report_is_assigned_clocked_and_counted(platform: Platform) -> None:
-    intake = platform["intake"].url
-    created = report(
-        intake, "小区门口的路灯坏了三天", channel="web", kind="help", reporter_phone="13800138000"
+def test_a_report_is_assigned_clocked_and_counted(platform: Platform, operator: Client) -> None:
+    created = operator.report(
+        "小区门口的路灯坏了三天", channel="web", kind="help", reporter_phone="13800138000"
     )
     assert created["state"] == "received"
     assert len(created["receipt_code"]) == 10
 
-    view = eventually(lambda: assigned(intake, created["issue_id"]), what="assigned with a clock")
+    view = eventually(lambda: operator.assigned(created["issue_id"]), what="assigned with a clock")
     assert view["office_id"] == "city-urban-management"
     assert view["category"] == "street_lighting"
     assert view["level"] == "city"
@@ -62,8 +61,10 @@ def test_a_report_is_assigned_clocked_and_counted(platform: Platform) -> None:
     assert (counts["received"], counts["assigned"]) == (1, 1)
 
 
-def test_every_service_serves_health_and_its_own_metrics(platform: Platform) -> None:
-    report(platform["intake"].url)
+def test_every_service_serves_health_and_its_own_metrics(
+    platform: Platform, operator: Client
+) -> None:
+    operator.report()
     for name, service in platform.services.items():
         health = httpx.get(f"{service.url}/healthz").json()
         assert health == {"status": "ok", "service": name, "kafka": True, "mongo": True}
@@ -83,14 +84,15 @@ def test_every_service_serves_health_and_its_own_metrics(platform: Platform) -> 
     assert "huiyin_handler_seconds_bucket" in routing
 
 
-def test_a_bad_report_gets_a_clear_error(platform: Platform) -> None:
+def test_a_bad_report_gets_a_clear_error(platform: Platform, operator: Client) -> None:
     response = httpx.post(
         f"{platform['intake'].url}/issues",
+        headers=operator.headers,
         json={"channel": "carrier-pigeon", "kind": "complaint", "text": "x", "colour": "red"},
     )
     assert response.status_code == 422
     problems = {tuple(d["loc"]): d["msg"] for d in response.json()["detail"]}
     assert ("body", "channel") in problems
     assert ("body", "colour") in problems
-    missing = httpx.get(f"{platform['intake'].url}/issues/no-such-issue")
+    missing = httpx.get(f"{platform['intake'].url}/issues/no-such-issue", headers=operator.headers)
     assert missing.status_code == 404

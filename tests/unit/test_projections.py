@@ -9,7 +9,8 @@ from services.contracts.events import (
     IssueReportedPayload,
 )
 from services.contracts.vocabulary import Channel, Kind, Level
-from services.intake.domain import history_in_order, new_receipt_code, view_update
+from services.intake.privacy import Privacy
+from services.intake.view import history_in_order, view_update
 from services.reporting.domain import fact_update
 
 REPORTED = IssueReported(
@@ -46,10 +47,13 @@ def test_reporting_counts_the_day_in_local_time() -> None:
     assert (fields["channel"], fields["kind"], fields["state"]) == ("grid", "report", "received")
 
 
-def test_receipt_codes_are_readable_and_unlikely_to_collide() -> None:
-    codes = {new_receipt_code() for _ in range(2000)}
+def test_receipt_codes_are_readable_stable_and_unlikely_to_collide() -> None:
+    privacy = Privacy("a secret")
+    codes = {privacy.receipt_code(f"issue-{n}") for n in range(2000)}
     assert len(codes) == 2000
     assert all(len(c) == 10 and c.isalnum() and not set(c) & set("01IO") for c in codes)
+    assert privacy.receipt_code("issue-1") == Privacy("a secret").receipt_code("issue-1")
+    assert privacy.receipt_code("issue-1") != Privacy("another").receipt_code("issue-1")
 
 
 def test_history_reads_back_in_log_order_whatever_the_map_order() -> None:

@@ -1,0 +1,44 @@
+"""The category catalogue as intake offers it: Open311's services."""
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+    keywords: tuple[str, ...] = ()
+
+
+class Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+    items: tuple[Item, ...]
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    groups: tuple[Group, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> "Catalogue":
+        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def item(self, code: str) -> tuple[Group, Item] | None:
+        for group in self.groups:
+            for item in group.items:
+                if item.code == code:
+                    return group, item
+        return None
+
+    def items(self) -> list[tuple[Group, Item]]:
+        return [(group, item) for group in self.groups for item in group.items]
