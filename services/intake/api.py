@@ -110,13 +110,16 @@ class IntakeApi:
         for event, where in zip(events, landed, strict=True):
             await self.store.apply(event, where.offset)  # type: ignore[arg-type]
 
-    async def visible(self, who: Principal, issue_id: str) -> dict[str, Any]:
+    async def existing(self, issue_id: str) -> dict[str, Any]:
         view = await self.store.issue(issue_id)
-        if view is None or not may_see(
-            who, issue_id, view.get("office_id"), view.get("co_office_ids", [])
-        ):
-            # an issue one may not see is answered as absent: its existence is not disclosed
+        if view is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no issue {issue_id}")
+        return view
+
+    async def visible(self, who: Principal, issue_id: str) -> dict[str, Any]:
+        view = await self.existing(issue_id)
+        if not may_see(who, issue_id, view.get("office_id"), view.get("co_office_ids", [])):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="you may not see this issue")
         return view
 
     async def create_report(
@@ -166,7 +169,7 @@ class IntakeApi:
     async def act(
         self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID | None
     ) -> tuple[int, Any]:
-        view = await self.visible(who, issue_id)
+        view = await self.existing(issue_id)
         try:
             check(action, who, IssueState(view["state"]), view.get("office_id"), issue_id)
         except Refused as error:

@@ -1,4 +1,5 @@
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,17 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60.0, what: str =
     raise AssertionError(f"not reached within {timeout} s: {what} (last: {last!r})")
 
 
+@pytest.fixture(scope="module")
+def city(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One platform shared by a module's tests (each test works on its own issues)."""
+    namespace = f"m{uuid.uuid4().hex[:10]}"
+    running = Platform(servers, namespace, tmp_path_factory.mktemp("logs")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture
 def operator(platform: Platform) -> "Client":
     return Client(platform["intake"].url, platform.token("operator"))
@@ -55,6 +67,14 @@ class Client:
         created: dict[str, Any] = response.json()
         return created
 
+    def post(self, path: str, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return httpx.post(
+            f"{self.intake}{path}", json=body, headers={**self.headers, **headers}, timeout=10
+        )
+
+    def act(self, issue_id: str, action: str, **body: Any) -> httpx.Response:
+        return self.post(f"/issues/{issue_id}/{action}", body)
+
     def issue(self, issue_id: str) -> dict[str, Any] | None:
         response = httpx.get(f"{self.intake}/issues/{issue_id}", headers=self.headers, timeout=10)
         return response.json() if response.status_code == 200 else None
@@ -62,3 +82,15 @@ class Client:
     def assigned(self, issue_id: str) -> dict[str, Any] | None:
         view = self.issue(issue_id)
         return view if view and view.get("state") == "assigned" and view.get("deadlines") else None
+
+    def in_state(self, issue_id: str, state: str, *, assignments: int = 1) -> dict[str, Any]:
+        """Wait until the issue is in `state` (with at least `assignments` IssueAssigned)."""
+
+        def probe() -> dict[str, Any] | None:
+            view = self.issue(issue_id)
+            if view is None or view["state"] != state:
+                return None
+            done = [h for h in view["history"] if h["type"] == "IssueAssigned"]
+            return view if len(done) >= assignments else None
+
+        return eventually(probe, what=f"{issue_id} {state}")
