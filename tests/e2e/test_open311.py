@@ -1,0 +1,142 @@
+"""Open311 GeoReport v2 over HTTP, in JSON and XML, against the spec's names and errors."""
+
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from devkit.processes import Platform
+from tests.e2e.conftest import Client, eventually
+
+REQUEST_FIELDS = {
+    "service_request_id", "status", "status_notes", "service_name", "service_code",
+    "description", "agency_responsible", "service_notice", "requested_datetime",
+    "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat", "long",
+    "media_url",
+}  # fmt: skip
+SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords",
+                  "group"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def api_key(city: Platform) -> str:
+    return city.token("operator")
+
+
+@pytest.fixture(scope="module")
+def base(city: Platform) -> str:
+    return f"{city['intake'].url}/open311/v2"
+
+
+def test_service_list_and_definition_in_both_formats(base: str) -> None:
+    services = httpx.get(f"{base}/services.json").json()
+    assert {s["service_code"] for s in services} >= {"street_lighting", "water_supply"}
+    assert all(set(s) == SERVICE_FIELDS for s in services)
+    xml = httpx.get(f"{base}/services.xml")
+    assert xml.headers["content-type"].startswith("text/xml")
+    root = ElementTree.fromstring(xml.content)
+    assert root.tag == "services"
+    assert {s.findtext("service_code") for s in root.findall("service")} == {
+        s["service_code"] for s in services
+    }
+    definition = httpx.get(f"{base}/services/water_supply.json").json()
+    assert definition["service_code"] == "water_supply"
+    attribute = definition["attributes"][0]
+    assert {"variable", "code", "datatype", "required", "order", "description", "values"} <= set(
+        attribute
+    )
+    xml_definition = ElementTree.fromstring(httpx.get(f"{base}/services/water_supply.xml").content)
+    assert xml_definition.tag == "service_definition"
+    assert xml_definition.find("attributes/attribute/values/value/key") is not None
+
+
+def test_post_a_request_then_read_it_back_as_json_and_xml(
+    base: str, api_key: str, city: Platform
+) -> None:
+    form = {
+        "api_key": api_key, "service_code": "street_lighting", "lat": "34.7466",
+        "long": "113.6253", "address_string": "金水路 12 号", "description": "路灯不亮",
+        "media_url": "https://example.org/lamp.jpg", "first_name": "李", "last_name": "四",
+        "phone": "13700000009",
+    }  # fmt: skip
+    created = httpx.post(f"{base}/requests.json", data=form)
+    assert created.status_code == 200, created.text
+    [answer] = created.json()
+    assert set(answer) == {"service_request_id", "service_notice", "account_id"}
+    request_id = answer["service_request_id"]
+
+    operator = Client(city["intake"].url, api_key)
+    operator.in_state(request_id, "assigned")
+    one = eventually(
+        lambda: (
+            (r := httpx.get(f"{base}/requests/{request_id}.json").json())[0]["expected_datetime"]
+            and r
+        ),
+        what="expected_datetime from the running clock",
+    )[0]
+    assert set(one) == REQUEST_FIELDS
+    assert (one["status"], one["service_code"], one["agency_responsible"]) == (
+        "open", "street_lighting", "city-urban-management",
+    )  # fmt: skip
+    assert (one["lat"], one["long"], one["address"]) == (34.7466, 113.6253, "金水路 12 号")
+    assert one["requested_datetime"] < one["expected_datetime"]
+
+    xml = ElementTree.fromstring(httpx.get(f"{base}/requests/{request_id}.xml").content)
+    assert xml.tag == "service_requests"
+    assert xml.findtext("request/service_request_id") == request_id
+    assert xml.findtext("request/status") == "open"
+
+    listed = httpx.get(f"{base}/requests.json", params={"service_code": "street_lighting",
+                                                        "status": "open"}).json()  # fmt: skip
+    assert request_id in {r["service_request_id"] for r in listed}
+    closed = httpx.get(f"{base}/requests.json", params={"status": "closed"}).json()
+    assert request_id not in {r["service_request_id"] for r in closed}
+    by_id = httpx.get(f"{base}/requests.json", params={"service_request_id": request_id}).json()
+    assert [r["service_request_id"] for r in by_id] == [request_id]
+    token = httpx.get(f"{base}/tokens/{request_id}.json").json()
+    assert token == [{"service_request_id": request_id, "token": request_id}]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_errors_are_the_specs_list_with_the_right_status(base: str, api_key: str, fmt: str) -> None:
+    cases = [
+        (
+            httpx.post(
+                f"{base}/requests.{fmt}",
+                data={"service_code": "water_supply", "lat": "1", "long": "1"},
+            ),
+            403,
+        ),
+        (
+            httpx.post(
+                f"{base}/requests.{fmt}", data={"api_key": api_key, "lat": "1", "long": "1"}
+            ),
+            400,
+        ),
+        (
+            httpx.post(
+                f"{base}/requests.{fmt}",
+                data={"api_key": api_key, "service_code": "nope", "lat": "1", "long": "1"},
+            ),
+            404,
+        ),
+        (
+            httpx.post(
+                f"{base}/requests.{fmt}", data={"api_key": api_key, "service_code": "water_supply"}
+            ),
+            400,
+        ),
+        (httpx.get(f"{base}/requests/no-such-request.{fmt}"), 404),
+        (httpx.get(f"{base}/services/nope.{fmt}"), 404),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, response.text
+        if fmt == "json":
+            [error] = response.json()
+            assert set(error) == {"code", "description"}
+            assert error["code"] == status and error["description"]
+        else:
+            root = ElementTree.fromstring(response.content)
+            assert root.tag == "errors"
+            assert root.findtext("error/code") == str(status)
+            assert root.findtext("error/description")
