@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.contracts.events import (
-    Envelope,
+    Event,
     ExtensionRequested,
     ExtensionRequestedPayload,
     IssueAccepted,
@@ -96,7 +96,7 @@ def action_events(
     now: datetime,
     event_id: uuid.UUID,
     reporter_id: str | None = None,
-) -> list[Envelope]:
+) -> list[Event]:
     """The events one accepted action produces (a dissatisfied visit also reopens the issue)."""
     common = {"issue_id": issue_id, "producer": "intake", "occurred_at": now, "event_id": event_id}
     office = who.office_id or office_id or ""

@@ -2,6 +2,7 @@
 domain.py (who may do what), actions.py (what it says), view.py (what one may see)."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -104,7 +105,7 @@ class IntakeApi:
         self.authenticate = Authenticator(store)
         self.idempotency = Idempotency(store)
 
-    async def publish(self, events: list[Envelope]) -> None:
+    async def publish(self, events: Sequence[Envelope]) -> None:
         """Publish, then apply to the view at once (the consumer's later copy is a no-op)."""
         landed = await self.publisher.publish_all(events)
         for event, where in zip(events, landed, strict=True):

@@ -1,7 +1,8 @@
 """Who is calling: bearer tokens for staff and API clients, receipt codes for reporters,
 and rate limits on the public endpoints."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import HTTPException, Request, status
 from limits import parse
@@ -59,7 +60,7 @@ class RateLimits:
         self._limit = parse(limit)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    def dependency(self, name: str) -> Callable[[Request], Awaitable[None]]:
+    def dependency(self, name: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
         async def check(request: Request) -> None:
             client = request.client.host if request.client else "unknown"
             if not self._limiter.hit(self._limit, name, client):

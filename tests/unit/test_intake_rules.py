@@ -1,0 +1,103 @@
+"""Intake's pure rules: who may do what in which state, what actions say, privacy, limits."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from xml.etree import ElementTree
+
+import pytest
+from fastapi import HTTPException
+from starlette.requests import Request
+
+from services.contracts.vocabulary import IssueState, Satisfaction
+from services.intake.actions import AcceptIn, VerifyIn, VisitIn, action_events
+from services.intake.auth import RateLimits
+from services.intake.domain import RULES, Action, Principal, Refused, Role, check, may_see
+from services.intake.open311_format import render
+from services.intake.privacy import Privacy, secret_hash
+
+OFFICE = Principal("o1", Role.OFFICE, office_id="water")
+OPERATOR = Principal("op", Role.OPERATOR)
+REPORTER = Principal("r", Role.REPORTER, issue_id="issue-1")
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def test_an_office_accepts_only_what_is_assigned_to_it_now() -> None:
+    check(Action.ACCEPT, OFFICE, IssueState.ASSIGNED, "water", "issue-1")
+    with pytest.raises(Refused) as wrong_office:
+        check(Action.ACCEPT, OFFICE, IssueState.ASSIGNED, "roads", "issue-1")
+    assert wrong_office.value.status == 403
+    with pytest.raises(Refused) as wrong_state:
+        check(Action.ACCEPT, OFFICE, IssueState.RESOLVED, "water", "issue-1")
+    assert wrong_state.value.status == 409
+    assert "resolved" in wrong_state.value.reason
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_every_action_is_refused_to_a_role_it_does_not_name(action: Action) -> None:
+    allowed = RULES[action].roles
+    for role in Role:
+        who = Principal("x", role, office_id="water", issue_id="issue-1")
+        state = next(iter(RULES[action].states), None)
+        if role in allowed:
+            check(action, who, state, "water", "issue-1")
+        else:
+            with pytest.raises(Refused) as refused:
+                check(action, who, state, "water", "issue-1")
+            assert refused.value.status == 403
+
+
+def test_a_reporter_acts_and_sees_only_their_own_issue() -> None:
+    check(Action.VISIT, REPORTER, IssueState.RESOLVED, "water", "issue-1")
+    with pytest.raises(Refused):
+        check(Action.VISIT, REPORTER, IssueState.RESOLVED, "water", "issue-2")
+    assert may_see(REPORTER, "issue-1", "water", [])
+    assert not may_see(REPORTER, "issue-2", "water", [])
+    assert may_see(OFFICE, "issue-9", "roads", ["water"]), "a co-office sees the issue"
+    assert not may_see(OFFICE, "issue-9", "roads", [])
+
+
+def test_a_dissatisfied_visit_reopens_with_a_deterministic_id() -> None:
+    cause = uuid.uuid4()
+    body = VisitIn(satisfaction=Satisfaction.DISSATISFIED, solved=False)
+    first = action_events(Action.VISIT, body, REPORTER, "issue-1", "water", NOW, cause)
+    again = action_events(Action.VISIT, body, REPORTER, "issue-1", "water", NOW, cause)
+    assert [e.type for e in first] == ["IssueVisited", "IssueReopened"]
+    assert [e.event_id for e in first] == [e.event_id for e in again]
+    satisfied = VisitIn(satisfaction=Satisfaction.BASICALLY_SATISFIED, solved=True)
+    assert len(action_events(Action.VISIT, satisfied, REPORTER, "issue-1", None, NOW, cause)) == 1
+    failed = action_events(Action.VERIFY, VerifyIn(passed=False), OPERATOR, "i", None, NOW, cause)
+    assert [e.type for e in failed] == ["IssueVerified", "IssueReopened"]
+    [accepted] = action_events(Action.ACCEPT, AcceptIn(), OFFICE, "i", "water", NOW, cause)
+    assert accepted.payload.model_dump() == {"office_id": "water"}
+
+
+def test_pseudonyms_are_stable_keyed_and_never_the_number() -> None:
+    privacy = Privacy("k1")
+    assert privacy.pseudonym("139-8765-4321") == privacy.pseudonym("13987654321")
+    assert privacy.pseudonym("13987654321") != Privacy("k2").pseudonym("13987654321")
+    assert "13987654321" not in privacy.pseudonym("13987654321")
+    sealed = privacy.seal({"phone": "13987654321", "name": "张三"})
+    assert "13987654321" not in sealed and "张三" not in sealed
+    assert privacy.unseal(sealed) == {"phone": "13987654321", "name": "张三"}
+    assert secret_hash("token") != "token" and len(secret_hash("token")) == 64
+
+
+def test_the_rate_limit_answers_429_past_the_window() -> None:
+    check_limit = RateLimits("2/minute").dependency("receipts")
+    request = Request({"type": "http", "client": ("10.0.0.1", 5000), "headers": []})
+    asyncio.run(check_limit(request))
+    asyncio.run(check_limit(request))
+    with pytest.raises(HTTPException) as limited:
+        asyncio.run(check_limit(request))
+    assert limited.value.status_code == 429
+    other = Request({"type": "http", "client": ("10.0.0.2", 5000), "headers": []})
+    asyncio.run(check_limit(other))
+
+
+def test_open311_xml_names_items_as_the_spec_does() -> None:
+    response = render("xml", "service_requests", [{"service_request_id": "1", "lat": 34.7}])
+    root = ElementTree.fromstring(bytes(response.body))
+    assert root.tag == "service_requests"
+    assert root.findtext("request/service_request_id") == "1"
+    assert root.findtext("request/lat") == "34.7"
