@@ -9,13 +9,12 @@ import random
 import signal
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 from rich.console import Console
 
 from devkit.infra import REPO, endpoints
-from devkit.processes import Platform
+from devkit.processes import SERVICES, Platform
 
 DEMO_REPORTS = [
     ("hotline", "complaint", "小区门口的路灯坏了三天，晚上很黑"),
@@ -32,15 +31,13 @@ console = Console(soft_wrap=True)
 
 
 def main() -> None:
-    ports = {
-        f"HUIYIN_{name.upper()}_PORT": str(8101 + i)
-        for i, name in enumerate(("intake", "routing", "supervision", "reporting"))
-    }
+    ports = {f"HUIYIN_{name.upper()}_PORT": str(8101 + i) for i, name in enumerate(SERVICES)}
     ports = {key: os.environ.get(key, value) for key, value in ports.items()}
     interval = float(os.environ.get("HUIYIN_DEMO_INTERVAL", "2"))
+    admin = os.environ.get("HUIYIN_INTAKE_ADMIN_TOKEN", "demo-admin-token")
     with ExitStack() as stack:
         servers = endpoints(stack)
-        platform = Platform(servers, "", REPO / ".local/logs", extra_env=ports)
+        platform = Platform(servers, "", REPO / ".local/logs", extra_env=ports, admin_token=admin)
         console.print(
             f"[bold]Huiyin[/] on {servers.source}: Kafka {servers.kafka_bootstrap}, "
             f"MongoDB {servers.mongo_url}"
@@ -48,25 +45,35 @@ def main() -> None:
         platform.start()
         stack.callback(platform.stop)
         intake, reporting = platform["intake"].url, platform["reporting"].url
+        operator = platform.token("operator")
+        office = platform.token("office", office_id="city-urban-management")
         console.print(
             f"""
   services   intake {intake}   routing {platform["routing"].url}
              supervision {platform["supervision"].url}   reporting {reporting}
-  report     curl -X POST {intake}/issues -H 'content-type: application/json' \\
+  tokens     export OPERATOR={operator}
+             export OFFICE={office}   (the office city-urban-management)
+             admin token: {admin}   (POST {intake}/principals adds principals)
+  report     curl -X POST {intake}/issues -H "Authorization: Bearer $OPERATOR" \\
+               -H 'content-type: application/json' \\
                -d '{{"channel":"hotline","kind":"complaint","text":"小区路灯不亮"}}'
-  look up    curl {intake}/issues/<issue_id>
+  look up    curl -H "Authorization: Bearer $OPERATOR" {intake}/issues/<issue_id>
+  inbox      curl -H "Authorization: Bearer $OFFICE" {intake}/inbox
+  act        curl -X POST -H "Authorization: Bearer $OFFICE" -H 'content-type: application/json' \\
+               -d '{{}}' {intake}/issues/<issue_id>/accept
+  Open311    curl {intake}/open311/v2/services.json
   counts     curl {reporting}/counts
   metrics    curl {reporting}/metrics      (each service serves /metrics and /healthz)
   API docs   {intake}/docs
-  logs       {Path(platform.log_dir).relative_to(REPO)}/
+  logs       {platform.log_dir.relative_to(REPO)}/
 
   A demo feed reports an issue every {interval:g} s. Ctrl-C stops the services.
 """
         )
-        feed(intake, reporting, interval)
+        feed(intake, reporting, operator, interval)
 
 
-def feed(intake: str, reporting: str, interval: float) -> None:
+def feed(intake: str, reporting: str, token: str, interval: float) -> None:
     stop = False
 
     def on_signal(*_: object) -> None:
@@ -76,20 +83,19 @@ def feed(intake: str, reporting: str, interval: float) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     rng = random.Random(12345)
+    headers = {"Authorization": f"Bearer {token}"}
     for n in itertools.count(1):
         if stop:
             break
         channel, kind, text = rng.choice(DEMO_REPORTS)
+        body = {"channel": channel, "kind": kind, "text": text}
         try:
-            created = httpx.post(
-                f"{intake}/issues",
-                json={"channel": channel, "kind": kind, "text": text},
-                timeout=10,
-            ).json()
+            created = httpx.post(f"{intake}/issues", json=body, headers=headers, timeout=10)
+            created.raise_for_status()
             counts = httpx.get(f"{reporting}/counts", timeout=10).json()
             console.print(
-                f"#{n:<4} {channel:<16} {text[:18]:<18}  receipt {created['receipt_code']}  "
-                f"received {counts['received']}, assigned {counts['assigned']}"
+                f"#{n:<4} {channel:<16} {text[:14]:<14}  receipt {created.json()['receipt_code']}"
+                f"  received {counts['received']}, assigned {counts['assigned']}"
             )
         except httpx.HTTPError as error:
             console.print(f"[yellow]demo feed: {error}[/]")
