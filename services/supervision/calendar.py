@@ -1,0 +1,176 @@
+"""Working time on the Chinese calendar: the arithmetic behind every supervision clock. Pure.
+
+Which days count comes from the maintained `chinesecalendar` library (import name
+`chinese_calendar`): weekends are off, public holidays are off, and the weekend days
+swapped into working days (调休) are working days. Nothing here knows a holiday itself.
+
+Known years
+-----------
+The library ships the State Council's schedule year by year. chinesecalendar 1.11.0
+knows 2004-2026 only. A date outside the known years raises `CalendarOutOfRange` (a
+`ValueError` naming the date and the known years): no working day is ever guessed.
+So with 1.11.0, any deadline or step that falls in 2027 raises until a release with
+the 2027 schedule is installed: for a 10-working-day clock whose red flag sits at
+150%, that is every clock started from early December 2026 on.
+
+The time model
+--------------
+Working time is measured in *working days*, and every working day counts whole: all
+24 local wall-clock hours of a working day count, no hour of a day off does. Read
+`W(t)` as "working time elapsed up to instant t" (local time of the configured zone,
+Asia/Shanghai by default); it rises during working days and stands still on days off.
+
+- `add_working_time(start, span)` is the instant t with `W(t) = W(start) + span`.
+  Where several instants qualify (a span ending exactly at midnight before days off),
+  it is the latest one: 00:00 of the next working day. So a result always lies on a
+  working day, and the function is monotonic in both `start` and `span`.
+- `add_working_days(start, n)` is that with `span = n days`. From an instant on a
+  working day it is the same local time n working days later (assigned Friday 10:00,
+  1 working day → Monday 10:00). From an instant on a day off the clock starts at
+  00:00 of the next working day (assigned Saturday 10:00, 1 working day → Tuesday
+  00:00, i.e. all of Monday), so a clock never gets less time by starting later.
+- `working_time_between(a, b)` is `W(b) - W(a)`; adding it back is exact.
+- "50% of a 3-working-day clock" is the instant `add_working_time(start, 1.5 days)`:
+  from Monday 10:00 that is Tuesday 22:00; from Friday 10:00 it is Monday 22:00.
+
+Counting in wall-clock hours is exact in a zone without daylight saving time, such as
+Asia/Shanghai. Results keep the `tzinfo` of the instant they were computed from.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+__all__ = [
+    "SHANGHAI",
+    "WORKING_DAY",
+    "CalendarOutOfRange",
+    "WorkingCalendar",
+    "is_working_day",
+    "known_years",
+    "next_working_day",
+]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WORKING_DAY = timedelta(days=1)
+
+
+class CalendarOutOfRange(ValueError):
+    """The calendar library does not know the year of `day`: no working day is guessed."""
+
+    def __init__(self, day: date, first_year: int, last_year: int) -> None:
+        self.day = day
+        self.first_year = first_year
+        self.last_year = last_year
+        super().__init__(
+            f"{day.isoformat()} is outside the Chinese working-day calendar: the installed "
+            f"chinesecalendar knows the years {first_year}-{last_year} only; no working day "
+            "is guessed (install a release that has this year's holiday schedule)"
+        )
+
+
+@cache
+def known_years() -> tuple[int, int]:
+    """The first and last year whose holidays and swapped working days the library knows."""
+    years = [day.year for day in chinese_calendar.holidays]
+    return min(years), max(years)
+
+
+@lru_cache(maxsize=16_384)
+def is_working_day(day: date) -> bool:
+    """Whether people work on `day` in China (swapped weekend working days included)."""
+    if isinstance(day, datetime):
+        day = day.date()
+    first, last = known_years()
+    if not first <= day.year <= last:
+        raise CalendarOutOfRange(day, first, last)
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError as unknown:  # the library's own range check, as a backstop
+        raise CalendarOutOfRange(day, first, last) from unknown
+
+
+def next_working_day(day: date) -> date:
+    """The first working day strictly after `day`."""
+    day += timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+class WorkingCalendar:
+    """Working-time arithmetic in one time zone (see the module's time model)."""
+
+    __slots__ = ("_timezone",)
+
+    def __init__(self, timezone: ZoneInfo | str = SHANGHAI) -> None:
+        self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self._timezone
+
+    def __repr__(self) -> str:
+        return f"WorkingCalendar({self._timezone.key!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkingCalendar) and other._timezone == self._timezone
+
+    def __hash__(self) -> int:
+        return hash(self._timezone)
+
+    def is_working_instant(self, instant: datetime) -> bool:
+        """Whether `instant` falls on a working day in this calendar's zone."""
+        return is_working_day(self._local(instant).date())
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """`days` working days after `start`: the same local time on a working-day start."""
+        if days < 0:
+            raise ValueError(f"working days must not be negative, got {days}")
+        return self.add_working_time(start, days * WORKING_DAY)
+
+    def add_working_time(self, start: datetime, span: timedelta) -> datetime:
+        """The latest instant with exactly `span` of working time after `start`."""
+        if span < timedelta(0):
+            raise ValueError(f"working time must not be negative, got {span}")
+        local = self._local(start)
+        day = local.date()
+        if is_working_day(day):
+            remaining = span + _since_midnight(local)
+        else:
+            remaining = span
+            day = next_working_day(day)
+        while remaining >= WORKING_DAY:
+            remaining -= WORKING_DAY
+            day = next_working_day(day)
+        result = datetime.combine(day, time(), tzinfo=self._timezone) + remaining
+        return result.astimezone(start.tzinfo)
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """The working time from `start` to `end` (negative when `end` is earlier)."""
+        if end < start:
+            return -self.working_time_between(end, start)
+        first, last = self._local(start), self._local(end)
+        total = -self._worked_today(first) + self._worked_today(last)
+        day = first.date()
+        while day < last.date():
+            if is_working_day(day):
+                total += WORKING_DAY
+            day += timedelta(days=1)
+        return total
+
+    def _worked_today(self, local: datetime) -> timedelta:
+        return _since_midnight(local) if is_working_day(local.date()) else timedelta(0)
+
+    def _local(self, instant: datetime) -> datetime:
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError(f"an aware datetime is required, got the naive {instant.isoformat()}")
+        return instant.astimezone(self._timezone)
+
+
+def _since_midnight(local: datetime) -> timedelta:
+    return local.replace(tzinfo=None) - datetime.combine(local.date(), time())
