@@ -5,6 +5,7 @@ Services come from the category catalogue; `POST /requests` is form-encoded with
 are the spec's list of {code, description} with the matching HTTP status.
 """
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from services.contracts.vocabulary import Channel, IssueState, Kind
-from services.intake.api import IntakeApi, LocationIn, ReportIn
+from services.intake.api import IdempotencyKey, IntakeApi, LocationIn, ReportIn
 from services.intake.catalogue import Catalogue
-from services.intake.domain import Action, Refused, check
+from services.intake.domain import Action, Principal, Refused, check
+from services.intake.idempotency import fingerprint
 from services.intake.open311_format import FORMATS, Open311Error, error, render, timestamp
 
 CLOSED = {IssueState.CLOSED.value, IssueState.MERGED.value, IssueState.ANSWERED.value}
@@ -116,13 +118,23 @@ def build_router(api: IntakeApi, catalogue: Catalogue) -> APIRouter:
         )
 
     @router.post("/requests.{fmt}", dependencies=limited, summary="Create a service request")
-    async def create(fmt: str, request: Request) -> Response:
+    async def create(fmt: str, request: Request, key: IdempotencyKey = None) -> Response:
         try:
             if fmt not in FORMATS:
                 raise Open311Error(404, f"format must be json or xml, not {fmt}")
             form = await request.form()
             fields = {k: str(v) for k, v in form.items()}
-            return render(fmt, "service_requests", [await _create(open311, fields)])
+            who, report = await _read_request(open311, fields)
+            print_ = fingerprint("POST", request.url.path, report.model_dump(mode="json"))
+
+            async def work(seed: uuid.UUID | None) -> tuple[int, Any]:
+                _, out = await api.create_report(report, who, seed)
+                created = {"service_request_id": out["issue_id"], "service_notice": None,
+                           "account_id": None}  # fmt: skip
+                return 200, [created]
+
+            _, body, _ = await api.idempotency.run(who.id, key, print_, work)
+            return render(fmt, "service_requests", body)
         except Open311Error as failure:
             return error(fmt, failure)
 
@@ -174,7 +186,8 @@ def build_router(api: IntakeApi, catalogue: Catalogue) -> APIRouter:
     return router
 
 
-async def _create(open311: Open311, fields: dict[str, str]) -> dict[str, Any]:
+async def _read_request(open311: Open311, fields: dict[str, str]) -> tuple[Principal, ReportIn]:
+    """The form of `POST /requests`, checked as the spec answers: 403, 400 or 404."""
     api = open311.api
     key = fields.get("api_key")
     who = await api.authenticate.token(key) if key else None
@@ -214,8 +227,7 @@ async def _create(open311: Open311, fields: dict[str, str]) -> dict[str, Any]:
         )  # fmt: skip
     except (ValidationError, ValueError) as invalid:
         raise Open311Error(400, _reason(invalid)) from invalid
-    _, out = await api.create_report(report, who, None)
-    return {"service_request_id": out["issue_id"], "service_notice": None, "account_id": None}
+    return who, report
 
 
 def _reason(invalid: Exception) -> str:

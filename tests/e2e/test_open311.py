@@ -140,3 +140,15 @@ def test_errors_are_the_specs_list_with_the_right_status(base: str, api_key: str
             assert root.tag == "errors"
             assert root.findtext("error/code") == str(status)
             assert root.findtext("error/description")
+
+
+def test_a_retried_post_with_its_idempotency_key_creates_one_request(
+    base: str, api_key: str
+) -> None:
+    form = {"api_key": api_key, "service_code": "noise", "address_string": "文化路 8 号"}
+    key = {"Idempotency-Key": "open311-retry-1"}
+    first = httpx.post(f"{base}/requests.json", data=form, headers=key).json()
+    again = httpx.post(f"{base}/requests.json", data=form, headers=key).json()
+    assert first == again
+    other = httpx.post(f"{base}/requests.json", data=form).json()
+    assert other[0]["service_request_id"] != first[0]["service_request_id"]
