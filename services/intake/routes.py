@@ -1,10 +1,14 @@
 """Intake's native routes. Every creating request honours `Idempotency-Key`."""
 
+import json
+import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.intake.actions import BODIES, ActionIn
 from services.intake.api import (
@@ -19,7 +23,7 @@ from services.intake.api import (
     refused,
 )
 from services.intake.domain import Action, Principal, Refused, Role, check
-from services.intake.idempotency import fingerprint
+from services.intake.idempotency import Work, fingerprint
 from services.intake.privacy import new_token
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -31,9 +35,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def replayable(code: int, body: Any, replayed: bool) -> JSONResponse:
+async def once(
+    api: IntakeApi, request: Request, who: Principal, key: str | None, body: BaseModel, work: Work
+) -> JSONResponse:
+    """Run a creating request at most once per Idempotency-Key; a retry gets the first answer."""
+    print_ = fingerprint(request.method, request.url.path, body.model_dump(mode="json"))
+    code, answer, replayed = await api.idempotency.run(who.id, key, print_, work)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return JSONResponse(body, status_code=code, headers=headers)
+    return JSONResponse(answer, status_code=code, headers=headers)
 
 
 def build_router(api: IntakeApi) -> APIRouter:
@@ -55,15 +64,14 @@ def build_router(api: IntakeApi) -> APIRouter:
         async def work(_: object) -> tuple[int, Any]:
             token = new_token()
             principal = Principal(
-                id=f"{body.role.value}:{datetime.now(UTC).timestamp():.6f}",
+                id=f"{body.role.value}:{uuid.uuid4().hex[:12]}",
                 role=body.role, office_id=body.office_id, region_code=body.region_code,
                 level=body.level,
             )  # fmt: skip
             await api.store.add_principal(token, principal)
             return 201, PrincipalOut(id=principal.id, role=body.role, token=token).model_dump()
 
-        print_ = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-        return replayable(*await api.idempotency.run(who.id, key, print_, work))
+        return await once(api, request, who, key, body, work)
 
     @router.post(
         "/issues", tags=["issues"], status_code=201, response_model=ReportOut,
@@ -78,12 +86,8 @@ def build_router(api: IntakeApi) -> APIRouter:
                 check(Action.ANSWER, who, None, None, "")
         except Refused as error:
             raise refused(error) from error
-        print_ = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-        code, out, replayed = await api.idempotency.run(
-            who.id, key, print_, lambda seed: api.create_report(body, who, seed)
-        )
-        response = replayable(code, out, replayed)
-        response.headers["Location"] = f"/issues/{out['issue_id']}"
+        response = await once(api, request, who, key, body, partial(api.create_report, body, who))
+        response.headers["Location"] = f"/issues/{json.loads(bytes(response.body))['issue_id']}"
         return response
 
     @router.get("/issues/{issue_id}", tags=["issues"], summary="An issue's status view")
@@ -137,12 +141,8 @@ def _action_route(api: IntakeApi, action: Action, model: type) -> Any:
         key: IdempotencyKey = None,
     ) -> JSONResponse:
         payload: ActionIn = body
-        print_ = fingerprint("POST", request.url.path, payload.model_dump(mode="json"))
-        return replayable(
-            *await api.idempotency.run(
-                who.id, key, print_, lambda seed: api.act(action, issue_id, payload, who, seed)
-            )
-        )
+        work = partial(api.act, action, issue_id, payload, who)
+        return await once(api, request, who, key, payload, work)
 
     route.__name__ = f"{action.value}_issue"
     return route
