@@ -46,13 +46,13 @@ def main() -> None:
         stack.callback(platform.stop)
         intake, reporting = platform["intake"].url, platform["reporting"].url
         operator = platform.token("operator")
-        office = platform.token("office", office_id="city-urban-management")
+        office = platform.token("office", office_id="411900-urban_management")
         console.print(
             f"""
   services   intake {intake}   routing {platform["routing"].url}
              supervision {platform["supervision"].url}   reporting {reporting}
   tokens     export OPERATOR={operator}
-             export OFFICE={office}   (the office city-urban-management)
+             export OFFICE={office}   (the city's urban management bureau)
              admin token: {admin}   (POST {intake}/principals adds principals)
   report     curl -X POST {intake}/issues -H "Authorization: Bearer $OPERATOR" \\
                -H 'content-type: application/json' \\

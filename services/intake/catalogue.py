@@ -1,4 +1,6 @@
-"""The category catalogue as intake offers it: Open311's services."""
+"""The category catalogue as intake offers it (Open311's services). The catalogue is the
+city's configuration (`deploy/config/city/categories.yaml`), the same file routing judges
+with; intake reads only what it shows."""
 
 from pathlib import Path
 
@@ -7,25 +9,25 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Item(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
-    code: str
-    name_zh: str
+    id: str
+    name: str
     name_en: str
     keywords: tuple[str, ...] = ()
 
 
 class Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
-    code: str
-    name_zh: str
+    id: str
+    name: str
     name_en: str
     items: tuple[Item, ...]
 
 
 class Catalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     groups: tuple[Group, ...]
 
@@ -34,10 +36,9 @@ class Catalogue(BaseModel):
         return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def item(self, code: str) -> tuple[Group, Item] | None:
-        for group in self.groups:
-            for item in group.items:
-                if item.code == code:
-                    return group, item
+        for group, item in self.items():
+            if item.id == code:
+                return group, item
         return None
 
     def items(self) -> list[tuple[Group, Item]]:

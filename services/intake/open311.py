@@ -43,9 +43,9 @@ class Open311:
     def services(self) -> list[dict[str, Any]]:
         return [
             {
-                "service_code": item.code,
-                "service_name": f"{item.name_zh} {item.name_en}",
-                "description": f"{group.name_zh} / {item.name_zh}",
+                "service_code": item.id,
+                "service_name": f"{item.name} {item.name_en}",
+                "description": f"{group.name} / {item.name}",
                 "metadata": True,
                 "type": "realtime",
                 "keywords": ",".join(item.keywords),
@@ -75,7 +75,7 @@ class Open311:
             "service_request_id": view["_id"],
             "status": status_of(view["state"]),
             "status_notes": status_notes(view),
-            "service_name": f"{found[1].name_zh} {found[1].name_en}" if found else None,
+            "service_name": f"{found[1].name} {found[1].name_en}" if found else None,
             "service_code": category or None,
             "description": view.get("description"),
             "agency_responsible": view.get("office_id"),

@@ -19,5 +19,5 @@ class IntakeSettings(ServiceSettings):
     admin_token: str | None = Field(
         default=None, description="a bootstrap admin token (stored hashed); admins add principals"
     )
-    catalogue: Path = CONFIG / "catalogue.yaml"
+    catalogue: Path = CONFIG / "city/categories.yaml"
     public_rate_limit: str = Field(default="120/minute", description="per client, public endpoints")

@@ -1,28 +1,56 @@
-"""Routing's read-only views: the rules in force and an issue's routing history."""
+"""Routing's read-only views: the jurisdiction tree, the offices, the rules in force, and
+an issue's routing history (every decision with its reason)."""
 
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 
-from services.routing.domain import DispatchRules
+from services.routing.jurisdiction import City
 from services.routing.store import RoutingStore
 
 
-def build_router(rules: DispatchRules, store: RoutingStore) -> APIRouter:
+def build_router(city: City, store: RoutingStore) -> APIRouter:
     router = APIRouter(tags=["routing"])
 
-    @router.get("/rules")
-    async def get_rules() -> DispatchRules:
-        return rules
+    @router.get("/tree/{region_code}", summary="A region, its ancestors and its children")
+    async def region(region_code: str) -> dict[str, Any]:
+        found = city.region(region_code)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no region {region_code}")
+        return {
+            "code": found.code, "name": found.name, "level": found.level,
+            "ancestors": [{"code": r.code, "name": r.name, "level": r.level}
+                          for r in city.ancestors(region_code) if r.code != found.code],
+            "children": [{"code": c.code, "name": c.name, "level": c.level}
+                         for c in city.regions() if c.parent == found.code],
+        }  # fmt: skip
 
-    @router.get("/issues/{issue_id}/routing")
+    @router.get("/tree", summary="The root of the jurisdiction tree")
+    async def root() -> dict[str, Any]:
+        return await region(city.root.code)
+
+    @router.get("/offices/{office_id}", summary="One office")
+    async def office(office_id: str) -> dict[str, Any]:
+        found = city.office(office_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no office {office_id}")
+        return {"id": found.id, "name": found.name, "kind": found.kind, "level": found.level,
+                "region": found.region}  # fmt: skip
+
+    @router.get("/rules", summary="Categories, the responsibility list and the routing policy")
+    async def rules() -> dict[str, Any]:
+        config = city.config
+        return {
+            "categories": config.categories.model_dump(mode="json"),
+            "responsibility": config.responsibility.model_dump(mode="json"),
+            "policy": config.policy.model_dump(mode="json"),
+        }
+
+    @router.get("/issues/{issue_id}/routing", summary="Why an issue went where it went")
     async def routing_history(issue_id: str) -> dict[str, Any]:
         doc = await store.history(issue_id)
         if doc is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, detail=f"no routing for issue {issue_id}"
-            )
-        doc["issue_id"] = doc.pop("_id")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no routing for {issue_id}")
         return doc
 
     return router

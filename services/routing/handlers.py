@@ -1,85 +1,121 @@
-"""Routing reacts to reports: judge, record the decision, publish it."""
+"""Routing reacts to the log: judge and dispatch a report (or merge it into the problem it
+duplicates), re-dispatch on a return, climb on supervision, go back on a reopening.
+
+Every decision is stored with the id of the event that caused it, and published with an
+id derived from that cause: a replay finds the decision already stored and publishes the
+same events again, which every consumer drops.
+"""
 
 from services.contracts.events import (
+    Envelope,
     Event,
     IssueAssigned,
-    IssueAssignedPayload,
+    IssueClosed,
+    IssueEscalated,
+    IssueMerged,
     IssueReopened,
     IssueReported,
     IssueReturned,
     IssueTriaged,
-    IssueTriagedPayload,
+    SupervisionOrdered,
     derived_event_id,
 )
-from services.routing.domain import DispatchRules, judge, redispatch_after_return
+from services.routing.dispatch import dispatch, fold
+from services.routing.duplicates import NewReport, OpenIssue, find_duplicate
+from services.routing.judging import judge
+from services.routing.jurisdiction import City
+from services.routing.locating import GridIndex
+from services.routing.routing_state import Assignment, RoutingState
 from services.routing.store import RoutingStore
 from services.runtime.broker import EventPublisher
 from services.runtime.consumer import Delivery
 
 
 class RoutingHandlers:
-    def __init__(self, rules: DispatchRules, store: RoutingStore, publisher: EventPublisher):
-        self._rules = rules
+    def __init__(
+        self, city: City, grids: GridIndex, store: RoutingStore, publisher: EventPublisher
+    ) -> None:
+        self._city = city
+        self._grids = grids
         self._store = store
         self._publisher = publisher
 
-    async def handle(self, event: Event, delivery: Delivery) -> None:
+    async def handle(self, event: Event, _: Delivery) -> None:
         match event:
             case IssueReported(payload=p) if not p.direct_handling:
-                await self._dispatch(event, delivery)
-            case IssueReturned(payload=p):
-                office_id, reason = redispatch_after_return(p.office_id, p.reason, self._rules)
-                await self._reassign(event, delivery, office_id, reason)
-            case IssueReopened(payload=p):
-                office = await self._store.current_office(event.issue_id)
-                back = office or self._rules.default_office
-                reason = f"reopened ({p.reason}): back to its office {back}"
-                await self._reassign(event, delivery, back, reason)
+                await self._reported(event)
+            case IssueReturned() | SupervisionOrdered() | IssueReopened():
+                await self._refold(event)
+            case IssueClosed() | IssueMerged():
+                await self._store.close_issue(event.issue_id)
             case _:
                 pass
 
-    async def _reassign(
-        self, cause: Event, delivery: Delivery, office_id: str, reason: str
-    ) -> None:
-        assigned = IssueAssigned(
-            event_id=derived_event_id(cause.event_id, "assigned"),
-            issue_id=cause.issue_id,
-            producer="routing",
-            causation_id=cause.event_id,
-            correlation_id=cause.correlation_id,
-            payload=IssueAssignedPayload(
-                office_id=office_id, level=self._rules.offices[office_id].level, reason=reason
-            ),
-        )
-        await self._store.record_assignment(assigned, delivery.offset)
-        await self._publisher.publish(assigned)
+    async def _reported(self, reported: IssueReported) -> None:
+        cause = str(reported.event_id)
+        judgement = judge(reported.payload, self._city, self._grids)
+        triaged = IssueTriaged(**self._common(reported, "triaged"), payload=judgement.payload())
+        merge = await self._store.merge_of(reported.issue_id)
+        state = await self._store.state(reported.issue_id)
+        if merge is None and state is None:  # not decided before (else: a replay)
+            where = reported.payload.location
+            report = NewReport(
+                category=judgement.category, tier=judgement.tier, kind=reported.payload.kind,
+                latitude=where.latitude, longitude=where.longitude,
+                reported_at=reported.occurred_at,
+            )  # fmt: skip
+            candidates = await self._store.open_candidates(judgement.category)
+            found = find_duplicate(report, candidates, self._city.policy.duplicates)
+            if found is not None:
+                merge = found.payload()
+                await self._store.record_merge(
+                    reported.issue_id, merge, reported.occurred_at, cause
+                )
+            else:
+                state = dispatch(judgement, self._city, cause=cause)
+                await self._store.save(reported.issue_id, state, cause)
+                if where.latitude is not None and where.longitude is not None:
+                    await self._store.open_issue(
+                        OpenIssue(
+                            issue_id=reported.issue_id,
+                            category=judgement.category,
+                            latitude=where.latitude,
+                            longitude=where.longitude,
+                            last_reported_at=reported.occurred_at,
+                        )
+                    )
+        if merge is not None:
+            merged = IssueMerged(**self._common(reported, "merged"), payload=merge)
+            await self._publisher.publish(triaged, merged)
+        elif state is not None:
+            await self._publisher.publish(triaged, *self._decided(reported, state))
 
-    async def _dispatch(self, reported: IssueReported, delivery: Delivery) -> None:
-        decision = judge(reported.payload, self._rules)
-        common = {
-            "issue_id": reported.issue_id,
+    async def _refold(self, event: Event) -> None:
+        state = await self._store.state(event.issue_id)
+        if state is None:
+            return  # answered directly or merged: routing holds no dispatch for it
+        cause = str(event.event_id)
+        if not state.has_applied(cause):
+            state = fold(state, event, self._city)
+            await self._store.save(event.issue_id, state, cause)
+        await self._publisher.publish_all(self._decided(event, state))
+
+    def _decided(self, cause: Event, state: RoutingState) -> list[Envelope]:
+        """The events of the decisions `cause` led to (none: it changed nothing)."""
+        made = [d for d in state.decisions if d.cause == str(cause.event_id)]
+        return [
+            IssueAssigned(**self._common(cause, f"assigned:{n}"), payload=d.payload())
+            if isinstance(d, Assignment)
+            else IssueEscalated(**self._common(cause, f"escalated:{n}"), payload=d.payload())
+            for n, d in enumerate(made)
+        ]
+
+    @staticmethod
+    def _common(cause: Event, effect: str) -> dict[str, object]:
+        return {
+            "event_id": derived_event_id(cause.event_id, effect),
+            "issue_id": cause.issue_id,
             "producer": "routing",
-            "causation_id": reported.event_id,
-            "correlation_id": reported.correlation_id or reported.event_id,
+            "causation_id": cause.event_id,
+            "correlation_id": cause.correlation_id or cause.event_id,
         }
-        triaged = IssueTriaged(
-            event_id=derived_event_id(reported.event_id, "triaged"),
-            payload=IssueTriagedPayload(
-                category=decision.category,
-                tier=decision.tier,
-                region_code=decision.region_code,
-                reason=decision.reason,
-            ),
-            **common,
-        )
-        assigned = IssueAssigned(
-            event_id=derived_event_id(reported.event_id, "assigned"),
-            payload=IssueAssignedPayload(
-                office_id=decision.office_id, level=decision.level, reason=decision.reason
-            ),
-            **common,
-        )
-        await self._store.record_assignment(assigned, delivery.offset)
-        # Published on every delivery, also when the store says "already recorded": a crash
-        # may have come between the two. The ids are deterministic, so consumers drop copies.
-        await self._publisher.publish(triaged, assigned)

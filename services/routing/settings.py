@@ -9,4 +9,4 @@ class RoutingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HUIYIN_ROUTING_", extra="ignore")
 
     port: int = 8102
-    dispatch_config: Path = Path(__file__).resolve().parents[2] / "deploy/config/dispatch.yaml"
+    city: Path = Path(__file__).resolve().parents[2] / "deploy/config/city"

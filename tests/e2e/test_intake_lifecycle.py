@@ -12,8 +12,9 @@ from devkit.topics import read_topic
 from services.contracts.vocabulary import Channel
 from tests.e2e.conftest import Client
 
-WATER = "city-water-affairs"
-DEFAULT = "city-hotline-center"
+PLACE = {"region_code": "411905003"}  # a township of the sample city; no point: never merged
+TOWNSHIP = "411905003-township_office"
+CITY_LIGHTING = "411900-urban_management"
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +22,15 @@ def staff(city: Platform) -> dict[str, Client]:
     url = city["intake"].url
     return {
         "operator": Client(url, city.token("operator")),
-        "water": Client(url, city.token("office", office_id=WATER)),
-        "center": Client(url, city.token("office", office_id=DEFAULT)),
-        "lighting": Client(url, city.token("office", office_id="city-urban-management")),
+        "lighting": Client(url, city.token("office", office_id=CITY_LIGHTING)),
         "grid": Client(url, city.token("grid_worker")),
-        "supervisor": Client(url, city.token("supervisor", region_code="410100", level="city")),
+        "supervisor": Client(url, city.token("supervisor", region_code="411900", level="city")),
     }
+
+
+def office(city: Platform, office_id: str) -> Client:
+    """A client acting as `office_id` (whichever office routing chose)."""
+    return Client(city["intake"].url, city.token("office", office_id=office_id))
 
 
 def ok(response: httpx.Response) -> dict[str, object]:
@@ -47,16 +51,15 @@ def test_every_channel_is_received_and_dispatched(staff: dict[str, Client], chan
     operator = staff["operator"]
     created = operator.report(
         "楼下水管爆了", channel=channel, kind="help", category="water_supply",
-        location={"region_code": "410102", "latitude": 34.75, "longitude": 113.62,
-                  "address": "中原区建设路 1 号"},
+        location={**PLACE, "address": "中原区建设路 1 号"},
         media_urls=["https://example.org/photo.jpg"],
         reporter_phone="13912345678", reporter_name="张三",
         reporter_type="enterprise" if channel == "enterprise_visit" else "citizen",
         enterprise_id="ent-001" if channel == "enterprise_visit" else None,
     )  # fmt: skip
     view = operator.in_state(created["issue_id"], "assigned")
-    assert (view["channel"], view["office_id"]) == (channel, WATER)
-    assert view["location"]["region_code"] == "410102"
+    assert (view["channel"], view["office_id"], view["level"]) == (channel, TOWNSHIP, "township")
+    assert view["location"]["address"] == "中原区建设路 1 号"
     assert view["media_urls"] == ["https://example.org/photo.jpg"]
 
 
@@ -79,16 +82,18 @@ def test_a_consultation_answered_directly_is_never_dispatched_and_still_visited(
 def test_the_whole_loop_with_a_return_an_extension_and_a_dissatisfied_visit(
     staff: dict[str, Client], city: Platform
 ) -> None:
-    operator, water, center = staff["operator"], staff["water"], staff["center"]
+    operator = staff["operator"]
     created = operator.report(
-        "小区停水两天了", category="water_supply", reporter_phone="13800000001"
+        "小区停水两天了", category="water_supply", location=PLACE, reporter_phone="13800000001"
     )
     issue_id = created["issue_id"]
-    operator.in_state(issue_id, "assigned")
+    first = operator.in_state(issue_id, "assigned")["office_id"]
+    assert first == TOWNSHIP
 
-    ok(water.act(issue_id, "return", reason="该小区供水由物业二次加压，不属本局"))
+    ok(office(city, first).act(issue_id, "return", reason="该小区供水由物业二次加压，不属本街道"))
     view = operator.in_state(issue_id, "assigned", assignments=2)
-    assert view["office_id"] == DEFAULT
+    assert (view["office_id"], view["level"]) == ("411905-water_affairs", "county")
+    center = office(city, view["office_id"])
     ok(center.act(issue_id, "accept"))
     ok(center.act(issue_id, "progress", note="已联系物业检修加压泵"))
     ok(center.act(issue_id, "extension", working_days=2, reason="需更换水泵配件"))
@@ -100,7 +105,7 @@ def test_the_whole_loop_with_a_return_an_extension_and_a_dissatisfied_visit(
     answer = ok(reporter.act(issue_id, "visit", satisfaction="dissatisfied", solved=False))
     assert answer["state"] == "reopened"
     view = operator.in_state(issue_id, "assigned", assignments=3)
-    assert view["office_id"] == DEFAULT, "a reopened issue goes back to its office"
+    assert view["office_id"] == "411905-water_affairs", "a reopened issue goes back to its office"
 
     ok(center.act(issue_id, "accept"))
     ok(center.act(issue_id, "resolve", result="更换整套加压设备"))
@@ -117,9 +122,9 @@ def test_the_whole_loop_with_a_return_an_extension_and_a_dissatisfied_visit(
 def test_forbidden_cases_are_refused_and_publish_nothing(
     staff: dict[str, Client], city: Platform
 ) -> None:
-    operator, water, lighting = staff["operator"], staff["water"], staff["lighting"]
+    operator, lighting = staff["operator"], staff["lighting"]
     issue_id = operator.report("水管漏水", category="water_supply")["issue_id"]
-    operator.in_state(issue_id, "assigned")
+    water = office(city, operator.in_state(issue_id, "assigned")["office_id"])
     other = operator.report("另一件路灯的事", category="street_lighting")
     before = log_types(city, issue_id)
 
@@ -158,7 +163,7 @@ def test_an_office_inbox_lists_what_it_holds_due_first(staff: dict[str, Client])
     inbox = httpx.get(f"{lighting.intake}/inbox", headers=lighting.headers).json()
     mine = [item for item in inbox if item["issue_id"] in ids]
     assert len(mine) == 3
-    assert all(item["office_id"] == "city-urban-management" for item in inbox)
+    assert all(item["office_id"] == CITY_LIGHTING for item in inbox)
     dues = [item["due_at"] for item in inbox]
     assert dues == sorted(dues)
     assert all(item["overdue"] is False for item in mine)

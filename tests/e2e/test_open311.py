@@ -76,7 +76,7 @@ def test_post_a_request_then_read_it_back_as_json_and_xml(
     )[0]
     assert set(one) == REQUEST_FIELDS
     assert (one["status"], one["service_code"], one["agency_responsible"]) == (
-        "open", "street_lighting", "city-urban-management",
+        "open", "street_lighting", "411905003-township_enforcement",
     )  # fmt: skip
     assert (one["lat"], one["long"], one["address"]) == (34.7466, 113.6253, "金水路 12 号")
     assert one["requested_datetime"] < one["expected_datetime"]

@@ -37,7 +37,7 @@ def test_routing_killed_between_report_and_assignment_assigns_exactly_once(
     view = eventually(lambda: operator.assigned(created["issue_id"]), what="assigned after restart")
     assert [h["type"] for h in view["history"]].count("IssueAssigned") == 1
     history = httpx.get(f"{routing.url}/issues/{created['issue_id']}/routing").json()
-    assert len(history["assignments"]) == 1
+    assert len(history["decisions"]) == 1
     assert len({event_id for _, event_id in assignments_on_the_log(platform)}) == 1
 
 

@@ -23,7 +23,7 @@ def test_a_report_is_assigned_clocked_and_counted(platform: Platform, operator: 
     assert len(created["receipt_code"]) == 10
 
     view = eventually(lambda: operator.assigned(created["issue_id"]), what="assigned with a clock")
-    assert view["office_id"] == "city-urban-management"
+    assert view["office_id"] == "411900-urban_management"
     assert view["category"] == "street_lighting"
     assert view["level"] == "city"
     assert view["deadlines"]["accept"] > view["reported_at"]
@@ -35,11 +35,13 @@ def test_a_report_is_assigned_clocked_and_counted(platform: Platform, operator: 
     ]
 
     routing = httpx.get(f"{platform['routing'].url}/issues/{created['issue_id']}/routing").json()
-    assert [a["office_id"] for a in routing["assignments"]] == ["city-urban-management"]
-    assert "路灯" in routing["assignments"][0]["reason"]
+    assert [d["office_id"] for d in routing["decisions"]] == ["411900-urban_management"]
+    assert "street_lighting" in routing["decisions"][0]["reason"]
+    [triaged] = [h for h in view["history"] if h["type"] == "IssueTriaged"]
+    assert "路灯" in triaged["reason"], "the operator sees why: the keyword that judged it"
 
     clocks = httpx.get(f"{platform['supervision'].url}/issues/{created['issue_id']}/clocks").json()
-    assert [(c["clock"], c["office_id"]) for c in clocks] == [("accept", "city-urban-management")]
+    assert [(c["clock"], c["office_id"]) for c in clocks] == [("accept", "411900-urban_management")]
 
     reporting = platform["reporting"].url
     eventually(

@@ -1,0 +1,107 @@
+"""重复件合并: a report of the same category close to an open issue, within a time window,
+is the same problem; it is merged into that issue instead of being dispatched again.
+
+Pure: the caller passes the open issues it holds near the report (from its duplicate
+index). Distances are great-circle metres. No geodesic library is installed (shapely
+measures in degrees, pyproj and geopy are not dependencies), so the haversine formula is
+written out below: one line of trigonometry on a mean-radius sphere, which is well
+within a metre at the radii that merging uses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.contracts.events import IssueMergedPayload
+from services.contracts.vocabulary import Kind, Tier
+from services.routing.policy import DuplicatePolicy
+
+EARTH_RADIUS_M = 6_371_008.8
+"""The mean radius of the earth (IUGG), in metres."""
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points given in degrees (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What merging needs of a judged report."""
+
+    category: str
+    tier: Tier
+    kind: Kind
+    latitude: float | None
+    longitude: float | None
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenIssue:
+    """An issue that is still open, as the caller's duplicate index holds it."""
+
+    issue_id: str
+    category: str
+    latitude: float
+    longitude: float
+    last_reported_at: datetime
+    """Its latest report (merged ones included), so a burst keeps the window open."""
+
+
+@dataclass(frozen=True)
+class Merge:
+    into_issue_id: str
+    distance_m: float
+    reason: str
+
+    def payload(self) -> IssueMergedPayload:
+        """What `IssueMerged` carries."""
+        return IssueMergedPayload(into_issue_id=self.into_issue_id, reason=self.reason)
+
+
+def radius_for(category: str, policy: DuplicatePolicy) -> float:
+    return policy.radius_by_category.get(category, policy.radius_m)
+
+
+def find_duplicate(
+    report: NewReport, open_issues: Iterable[OpenIssue], policy: DuplicatePolicy
+) -> Merge | None:
+    """The open issue this report duplicates, or None. Among several, the nearest wins,
+    then the earliest reported, then the smallest id: the answer never depends on the
+    order the candidates come in."""
+    if report.kind not in policy.kinds or report.tier not in policy.tiers:
+        return None
+    if report.latitude is None or report.longitude is None:
+        return None
+    radius = radius_for(report.category, policy)
+    window = timedelta(hours=policy.window_hours)
+    best: tuple[float, datetime, str] | None = None
+    for issue in open_issues:
+        if issue.category != report.category:
+            continue
+        if abs(report.reported_at - issue.last_reported_at) > window:
+            continue
+        metres = distance_m(report.latitude, report.longitude, issue.latitude, issue.longitude)
+        if metres > radius:
+            continue
+        key = (metres, issue.last_reported_at, issue.issue_id)
+        if best is None or key < best:
+            best = key
+    if best is None:
+        return None
+    metres, _, issue_id = best
+    return Merge(
+        into_issue_id=issue_id,
+        distance_m=metres,
+        reason=(
+            f"duplicate (重复件): same category {report.category}, {metres:.0f} m from open "
+            f"issue {issue_id} (radius {radius:.0f} m) within {policy.window_hours:g} hours"
+        ),
+    )
