@@ -19,6 +19,9 @@ class ReportingStore:
     async def apply(self, event: Event, update: dict[str, Any]) -> bool:
         return await apply_once(self._facts, event.issue_id, str(event.event_id), update)
 
+    async def facts(self, query: Document) -> list[Document]:
+        return [doc async for doc in self._facts.find(query, {"_applied": 0})]
+
     async def count_by(self, match: Document, *keys: str) -> dict[tuple[str, ...], int]:
         """How many issue facts match, grouped by `keys` (only $match/$group/$sum)."""
         pipeline: list[Document] = [
