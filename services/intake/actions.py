@@ -96,6 +96,7 @@ def action_events(
     now: datetime,
     event_id: uuid.UUID,
     reporter_id: str | None = None,
+    problem_id: str | None = None,
 ) -> list[Event]:
     """The events one accepted action produces (a dissatisfied visit also reopens the issue)."""
     common = {"issue_id": issue_id, "producer": "intake", "occurred_at": now, "event_id": event_id}
@@ -128,7 +129,9 @@ def action_events(
             visited = IssueVisited(payload=answer, **common)
             if satisfaction is not Satisfaction.DISSATISFIED:
                 return [visited]
-            return [visited, _reopened(common, "the reporter was dissatisfied at the return visit")]
+            reason = "the reporter was dissatisfied at the return visit"
+            # a duplicate's reporter reopens the problem it was merged into
+            return [visited, _reopened({**common, "issue_id": problem_id or issue_id}, reason)]
         case CloseIn(reason=reason):
             return [IssueClosed(payload=IssueClosedPayload(reason=reason), **common)]
     raise ValueError(f"no events for {action}")

@@ -21,7 +21,7 @@ from services.contracts.events import (
 from services.contracts.vocabulary import Channel, IssueState, Kind, ReporterType
 from services.intake.actions import ActionIn, action_events
 from services.intake.auth import Authenticator, RateLimits
-from services.intake.domain import Action, Principal, Refused, Role, check, may_see
+from services.intake.domain import Action, Principal, Refused, Role, acting_state, check, may_see
 from services.intake.idempotency import Idempotency
 from services.intake.privacy import Privacy
 from services.intake.store import IntakeStore
@@ -121,6 +121,9 @@ class IntakeApi:
         view = await self.existing(issue_id)
         if not may_see(who, issue_id, view.get("office_id"), view.get("co_office_ids", [])):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="you may not see this issue")
+        if problem_id := view.get("merged_into"):
+            problem = await self.store.issue(problem_id)
+            view["problem"] = problem and answer_of(problem)
         return view
 
     async def create_report(
@@ -171,14 +174,18 @@ class IntakeApi:
         self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID | None
     ) -> tuple[int, Any]:
         view = await self.existing(issue_id)
+        problem_id = view.get("merged_into")
+        problem = await self.store.issue(problem_id) if problem_id else None
+        problem_state = IssueState(problem["state"]) if problem else None
+        state = acting_state(IssueState(view["state"]), problem_state)
         try:
-            check(action, who, IssueState(view["state"]), view.get("office_id"), issue_id)
+            check(action, who, state, view.get("office_id"), issue_id)
         except Refused as error:
             raise refused(error) from error
         reporter_id = await self.store.reporter_of(issue_id) if action is Action.VISIT else None
         events = action_events(
             action, body, who, issue_id, view.get("office_id"), datetime.now(UTC),
-            uuid.uuid5(seed, action.value) if seed else uuid.uuid4(), reporter_id,
+            uuid.uuid5(seed, action.value) if seed else uuid.uuid4(), reporter_id, problem_id,
         )  # fmt: skip
         await self.publish(events)
         after = await self.store.issue(issue_id)
@@ -188,6 +195,17 @@ class IntakeApi:
             state=IssueState((after or view)["state"]),
         )
         return status.HTTP_200_OK, out.model_dump(mode="json")
+
+
+def answer_of(problem: dict[str, Any]) -> dict[str, Any]:
+    """What a duplicate's reporter sees of the problem it was merged into."""
+    answers = [h for h in problem.get("history", {}).values()
+               if h["type"] in ("IssueResolved", "IssueAnswered")]  # fmt: skip
+    last = max(answers, key=lambda h: int(h["offset"])) if answers else {}
+    return {
+        "issue_id": problem["_id"], "state": problem["state"],
+        "office_id": problem.get("office_id"), "answer": last.get("result") or last.get("answer"),
+    }  # fmt: skip
 
 
 def present(view: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,17 @@ def check(
         raise Refused(409, f"cannot {action.value} an issue that is {now} (only when {allowed})")
 
 
+DONE = frozenset({S.RESOLVED, S.VERIFIED, S.VISITED, S.CLOSED})
+
+
+def acting_state(state: IssueState, problem_state: IssueState | None) -> IssueState:
+    """A duplicate (重复件) follows the problem it was merged into: once the problem is
+    resolved, its reporter too gets the answer and the return visit."""
+    if state is S.MERGED and problem_state in DONE:
+        return S.RESOLVED
+    return state
+
+
 def may_see(who: Principal, issue_id: str, office_id: str | None, co_office_ids: list[str]) -> bool:
     """A reporter sees only their own issue; an office sees what is assigned to it (as lead or
     co-office); operators, supervisors, grid workers and admins see every issue."""

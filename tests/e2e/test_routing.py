@@ -4,7 +4,6 @@ the five-level ladder, reopenings, and a burst of duplicates."""
 
 import asyncio
 import json
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -175,4 +174,23 @@ def test_fifty_reports_of_one_broken_water_main_are_one_problem_with_fifty_repor
     assigned = Counter(e["issue_id"] for e in events if e["type"] == "IssueAssigned"
                        and e["issue_id"] in ids)  # fmt: skip
     assert set(assigned) == {problem}, "one problem, one task"
-    assert uuid.UUID(problem)
+
+    # the problem's office resolves it once; every merged reporter gets the answer and a visit
+    held_by = Client(
+        operator.intake, city.token("office", office_id=held["decisions"][0]["office_id"])
+    )
+    assert held_by.act(problem, "accept").status_code == 200
+    assert held_by.act(problem, "resolve", result="抢修完毕，已恢复供水").status_code == 200
+    for created in burst[1:4]:
+        reporter = Client(operator.intake, "unused")
+        reporter.headers = {"X-Receipt-Code": created["receipt_code"]}
+        own = httpx.get(f"{operator.intake}/receipts/{created['receipt_code']}").json()
+        expected = {"issue_id": problem, "state": "resolved", "office_id": held_by_id(held)}
+        assert own["problem"] == {**expected, "answer": "抢修完毕，已恢复供水"}
+        visited = reporter.act(created["issue_id"], "visit", satisfaction="satisfied", solved=True)
+        assert visited.status_code == 200, visited.text
+        assert visited.json()["state"] == "visited"
+
+
+def held_by_id(held: dict[str, Any]) -> str:
+    return str(held["decisions"][0]["office_id"])
