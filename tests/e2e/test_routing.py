@@ -194,3 +194,17 @@ def test_fifty_reports_of_one_broken_water_main_are_one_problem_with_fifty_repor
 
 def held_by_id(held: dict[str, Any]) -> str:
     return str(held["decisions"][0]["office_id"])
+
+
+def test_the_tree_offices_and_rules_are_readable(city: Platform) -> None:
+    base = city["routing"].url
+    root = httpx.get(f"{base}/tree").json()
+    assert (root["code"], root["level"], len(root["children"])) == ("411900", "city", 6)
+    township = httpx.get(f"{base}/tree/411905003").json()
+    assert [a["level"] for a in township["ancestors"]] == ["county", "city"]  # nearest first
+    assert {c["level"] for c in township["children"]} == {"village"}
+    office = httpx.get(f"{base}/offices/411905003-township_office").json()
+    assert (office["level"], office["region"]) == ("township", "411905003")
+    rules = httpx.get(f"{base}/rules").json()
+    assert {"categories", "responsibility", "policy"} <= set(rules)
+    assert httpx.get(f"{base}/tree/999").status_code == 404
