@@ -1,11 +1,37 @@
+"""Supervision's settings (prefix HUIYIN_SUPERVISION_); the shared ones are under `platform`."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
+from services.supervision.policy import DEFAULT_POLICY_PATH
 
 
 class SupervisionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HUIYIN_SUPERVISION_", extra="ignore")
 
     port: int = 8103
-    accept_working_days: int = 1
-    timezone: str = "Asia/Shanghai"
+    policy: Path = Field(
+        default=DEFAULT_POLICY_PATH,
+        description="the policy file: clock lengths, steps, escalation, extension rule, zone",
+    )
+    time_offset_seconds: float = Field(
+        default=0.0,
+        description=(
+            "shift the service's clock by this many seconds (0 in production). For demos and "
+            "process-level tests that run supervision in a simulated week: the shifted clock "
+            "still runs at real speed, and events keep their own timestamps"
+        ),
+    )
+    fire_tick_seconds: float = Field(
+        default=0.25, gt=0, le=1, description="the firing loop looks at the clock this often"
+    )
+    fire_concurrency: int = Field(default=32, ge=1, description="issues fired at the same time")
+    load_batch: int = Field(default=5000, ge=1, description="timers read per batch on assignment")
+
+    @property
+    def time_offset(self) -> timedelta:
+        return timedelta(seconds=self.time_offset_seconds)

@@ -1,36 +1,128 @@
-"""Supervision's own store: the clocks, indexed by when they fall due."""
+"""Supervision's own database: one document per issue, and one small timer per issue.
+
+`issues` (`_id` = issue id): the `IssueRecord` (context, every clock, extension requests,
+history), the ids of the events it absorbed (`_applied`), and two summary fields for the
+views: `open` (a clock runs) and `deadline` (the earliest deadline of an open clock).
+
+`timers` (`_id` = issue id): `{p: partition, due: instant}`, the instant the issue's
+earliest pending step falls due, or no document when nothing is left to fire. It is
+derived from the record and written after it, so after a crash it can only be earlier
+than the truth (a firing that finds nothing due and writes the right one) or be rewritten
+by the replayed event; never later, never missing. An instance loads the timers of the
+partitions it is assigned in one scan (`timers_in`); the documents are tiny for that.
+
+Every point read and write filters on `_id` alone: the one lookup the local MongoDB-wire
+server (FerretDB v1 on SQLite) answers from an index. The `p`/`due` index serves MongoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from services.contracts.events import ClockStarted
-from services.runtime.mongo import APPLIED, Document, apply_once
+from services.runtime.mongo import APPLIED, Document
+from services.supervision.calendar import WorkingCalendar
+from services.supervision.record import CONTEXT_FIELDS, IssueRecord
+
+__all__ = ["ClockStore", "Loaded"]
+
+Loaded = tuple[IssueRecord, frozenset[str]]
 
 
 class ClockStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._clocks = db["clocks"]
+        self._issues = db["issues"]
+        self._timers = db["timers"]
 
     async def ensure_indexes(self) -> None:
-        await self._clocks.create_index([("due_at", ASCENDING)])
-        await self._clocks.create_index([("issue_id", ASCENDING)])
+        await self._timers.create_index([("p", ASCENDING), ("due", ASCENDING)])
 
-    async def start(self, started: ClockStarted) -> bool:
-        p = started.payload
-        clock_id = str(started.event_id)
-        update = {
-            "$set": {
-                "issue_id": started.issue_id,
-                "clock": p.clock.value,
-                "office_id": p.office_id,
-                "working_days": p.working_days,
-                "started_at": p.started_at,
-                "due_at": p.due_at,
-                "state": "running",
-            }
-        }
-        return await apply_once(self._clocks, clock_id, clock_id, update)
+    async def load(self, issue_id: str) -> Loaded | None:
+        """The issue's record and the ids of the events it absorbed (None: never seen)."""
+        doc = await self._issues.find_one({"_id": issue_id})
+        if doc is None:
+            return None
+        applied = frozenset(doc.pop(APPLIED, ()))
+        doc["issue_id"] = issue_id
+        return IssueRecord.model_validate(doc), applied
 
-    async def clocks_of(self, issue_id: str) -> list[Document]:
-        cursor = self._clocks.find({"issue_id": issue_id}, {APPLIED: 0}).sort("started_at")
-        return [doc async for doc in cursor]
+    async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
+        """Set context fields without reading the record (idempotent, order-preserving)."""
+        if unknown := set(fields) - CONTEXT_FIELDS:
+            raise ValueError(f"not context fields: {sorted(unknown)}")
+        await _upsert(self._issues, issue_id, {"$set": {"issue_id": issue_id, **fields}})
+
+    @staticmethod
+    def document(record: IssueRecord, calendar: WorkingCalendar) -> Document:
+        """The fields an issue's document holds: the record and the views' summary."""
+        fields = record.model_dump(mode="json")
+        fields["open"] = record.is_open
+        fields["deadline"] = record.earliest_deadline(calendar)
+        return fields
+
+    async def save(
+        self, record: IssueRecord, calendar: WorkingCalendar, applied: str | None = None
+    ) -> None:
+        """Write the whole record (and absorb the event `applied`) in one update."""
+        update: dict[str, Any] = {"$set": self.document(record, calendar)}
+        if applied is not None:
+            update["$addToSet"] = {APPLIED: applied}
+        await _upsert(self._issues, record.issue_id, update)
+
+    async def import_new(
+        self, documents: Sequence[Document], timers: Sequence[tuple[str, int, datetime]]
+    ) -> None:
+        """Bulk-insert issues never seen before (a migration, a benchmark): `documents` as
+        `document()` makes them, with `_id` set, and their timers. Not for live issues."""
+        if documents:
+            await self._issues.insert_many(documents, ordered=False)
+        if timers:
+            rows = [{"_id": issue_id, "p": p, "due": due} for issue_id, p, due in timers]
+            await self._timers.insert_many(rows, ordered=False)
+
+    async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
+        if due is None:
+            await self._timers.delete_one({"_id": issue_id})
+        else:
+            await _upsert(self._timers, issue_id, {"$set": {"p": partition, "due": due}})
+
+    async def timer_of(self, issue_id: str) -> tuple[int, datetime] | None:
+        doc = await self._timers.find_one({"_id": issue_id})
+        return None if doc is None else (int(doc["p"]), doc["due"])
+
+    async def timers_in(
+        self, partitions: Iterable[int], batch_size: int = 5000
+    ) -> AsyncIterator[tuple[str, int, datetime]]:
+        """Every timer of `partitions` (one scan), as `(issue_id, partition, due)`."""
+        wanted = sorted(set(partitions))
+        if not wanted:
+            return
+        cursor = self._timers.find({"p": {"$in": wanted}}, batch_size=batch_size)
+        async for doc in cursor:
+            yield str(doc["_id"]), int(doc["p"]), doc["due"]
+
+    async def records(
+        self, match: Mapping[str, Any], *, limit: int = 0
+    ) -> AsyncIterator[IssueRecord]:
+        """Records matching `match` on their summary or context fields, earliest deadline
+        first, at most `limit` (0: all). A scan: for the views only, never a point lookup."""
+        cursor = self._issues.find(dict(match), {APPLIED: 0}, limit=limit).sort("deadline", 1)
+        async for doc in cursor:
+            doc["issue_id"] = doc.pop("_id")
+            yield IssueRecord.model_validate(doc)
+
+
+async def _upsert(collection: AsyncCollection[Document], doc_id: str, update: Any) -> None:
+    for _ in range(2):
+        try:
+            await collection.update_one({"_id": doc_id}, update, upsert=True)
+        except DuplicateKeyError:
+            continue  # a concurrent upsert created the document first: update it now
+        return
+    raise RuntimeError(f"{doc_id}: the document kept changing under an upsert")

@@ -1,0 +1,233 @@
+"""Supervision on the real broker and database, in-process, with a clock the test moves:
+the 13710 ladder of an ignored issue, extensions, reopening, and firing twice."""
+
+import asyncio
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from services.contracts.events import derived_event_id
+from services.runtime.settings import PlatformSettings
+from services.supervision.app import Supervision
+from services.supervision.calendar import WorkingCalendar
+from services.supervision.timetable import micros
+from tests.integration.test_supervision_harness import (
+    OFFICE,
+    T0,
+    FakeClock,
+    Issue,
+    Log,
+    absorbed,
+    assign,
+    at,
+    http,
+    owning,
+    running,
+)
+
+CAL = WorkingCalendar()
+
+
+async def test_an_ignored_issue_is_reminded_flagged_and_sent_up_the_ladder(
+    settings: PlatformSettings,
+) -> None:
+    clock, issue = FakeClock(), Issue()
+    async with Log(settings) as log, running(settings, clock) as sup:
+        await owning(sup, partitions=settings.partitions)
+        await assign(log, sup, issue)
+        started = {e.payload.clock.value: e.payload for e in log.of(issue, "ClockStarted")}
+        assert started["accept"].due_at == at(11, 24) and started["accept"].office_id == OFFICE
+        assert started["resolve"].due_at == at(11, 26)  # general: 3 working days
+        ladder = [
+            (at(11, 23, 22), [("ReminderSent", "accept", "0.5")]),
+            (at(11, 24, 5, 12), [("ReminderSent", "accept", "0.8")]),
+            (at(11, 24, 10), [("IssueFlagged", "accept", "yellow")]),
+            (
+                at(11, 24, 22),  # 150%: red and supervision; the resolve clock is half gone
+                [
+                    ("IssueFlagged", "accept", "red"),
+                    ("SupervisionOrdered", "accept", ""),
+                    ("ReminderSent", "resolve", "0.5"),
+                ],
+            ),
+            (at(11, 25, 19, 36), [("ReminderSent", "resolve", "0.8")]),
+            (
+                at(11, 26, 10),  # a second overdue clock turns red at 100%
+                [
+                    ("IssueFlagged", "resolve", "yellow"),
+                    ("IssueFlagged", "resolve", "red"),
+                    ("SupervisionOrdered", "resolve", ""),
+                ],
+            ),
+        ]
+        expected: list[tuple[str, str, str]] = []
+        for when, steps in ladder:
+            clock.set(when)
+            expected += steps
+            assert await log.fired(issue, len(expected)) == expected
+        ordered = log.of(issue, "SupervisionOrdered")[0]
+        assert ordered.payload.office_id == OFFICE
+        assert "center" in ordered.payload.reason
+
+        async with http(sup) as client:
+            overdue = (await client.get("/clocks/overdue", params={"office_id": OFFICE})).json()
+            history = (await client.get(f"/issues/{issue.id}/clock-history")).json()
+    mine = [row for row in overdue["clocks"] if row["issue_id"] == issue.id]
+    assert [(row["clock"], row["flag"]) for row in mine] == [("accept", "red"), ("resolve", "red")]
+    assert overdue["by_office"][OFFICE] >= 2
+    fired = {s["step"]: s["fired_at"] for s in history["clocks"][0]["steps"]}
+    assert fired["reminder-50"] == "2026-11-23T22:00:00+08:00"
+
+
+async def test_an_extension_moves_every_later_step(settings: PlatformSettings) -> None:
+    clock, extended, control = FakeClock(), Issue(), Issue()
+    async with Log(settings) as log, running(settings, clock) as sup, http(sup) as client:
+        await owning(sup, partitions=settings.partitions)
+        await assign(log, sup, extended, control)
+        accepted = [extended.accepted(at(11, 23, 11)), control.accepted(at(11, 23, 11))]
+        await log.publish(*accepted)
+        await absorbed(sup, *accepted)
+        clock.set(at(11, 24, 9))
+        request = extended.extension(at(11, 24, 9), days=2)
+        await log.publish(request)
+        await absorbed(sup, request)
+        decided = await log.wait(lambda: log.of(extended, "ExtensionDecided"), "decided by rule")
+        assert decided[0].event_id == derived_event_id(request.event_id, "extension-decided")
+        assert (decided[0].payload.granted, decided[0].payload.working_days) == (True, 2)
+
+        async def resolve_steps(issue: Issue) -> dict[str, Any]:
+            clocks = (await client.get(f"/issues/{issue.id}/clocks")).json()
+            resolve = next(c for c in clocks if c["clock"] == "resolve" and c["running"])
+            return {
+                "due_at": resolve["due_at"],
+                **{s["step"]: s["due_at"] for s in resolve["steps"]},
+            }
+
+        moved, kept = await resolve_steps(extended), await resolve_steps(control)
+        assert moved["due_at"] == "2026-11-30T10:00:00+08:00"  # Thursday → next Monday
+        assert all(moved[name] > kept[name] for name in kept)
+
+        clock.set(at(11, 24, 22))  # the control's 50% reminder; the extended one waits
+        await log.wait(lambda: log.steps(control), "the control's reminder")
+        clock.set(at(11, 25, 22))
+        await log.wait(lambda: log.steps(extended), "the extended reminder, a day later")
+        assert log.steps(extended) == [("ReminderSent", "resolve", "0.5")]
+        clock.set(at(11, 26, 10))  # the control is overdue; the extended issue is not
+        await log.wait(lambda: len(log.steps(control)) == 3, "the control turns yellow")
+        assert log.steps(extended) == [("ReminderSent", "resolve", "0.5")]
+
+        # A second, longer request goes to a supervisor, whose decision moves the clock again.
+        longer = extended.extension(at(11, 26, 11), days=4)
+        await log.publish(longer)
+        await absorbed(sup, longer)
+        history = (await client.get(f"/issues/{extended.id}/clock-history")).json()
+        waiting = [r for r in history["extension_requests"] if r["verdict"] == "referred"]
+        assert [r["request_id"] for r in waiting] == [str(longer.event_id)]
+        body = {"granted": True, "decided_by": "supervisor-li", "reason": "heavy rain"}
+        answer = await client.post(f"/issues/{extended.id}/extension-decision", json=body)
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["working_days"] == 4
+        decision = (await log.count(extended, 2, "ExtensionDecided"))[1]
+        assert decision.payload.decided_by == "supervisor-li"
+        await absorbed(sup, decision)
+        clocks = (await client.get(f"/issues/{extended.id}/clocks")).json()
+        resolve = next(c for c in clocks if c["clock"] == "resolve")
+        assert (resolve["extended_days"], resolve["due_at"]) == (
+            6,
+            iso(CAL.add_working_days(T0, 9)),
+        )
+        again = await client.post(f"/issues/{extended.id}/extension-decision", json=body)
+        assert again.status_code == 409  # nothing awaits a supervisor any more
+
+
+def iso(when: datetime) -> str:
+    return when.isoformat()
+
+
+def due_of(sup: Supervision, issue: Issue) -> int | None:
+    for partition in sup.scheduler.timetable.owned:
+        part = sup.scheduler.timetable.part(partition)
+        if part is not None and issue.id in part:
+            return part.due_of(issue.id)
+    return None
+
+
+async def test_a_reopened_issue_gets_fresh_clocks(settings: PlatformSettings) -> None:
+    clock, issue = FakeClock(), Issue()
+    async with Log(settings) as log, running(settings, clock) as sup, http(sup) as client:
+        await owning(sup, partitions=settings.partitions)
+        await assign(log, sup, issue)
+        first = {e.event_id for e in log.of(issue, "ClockStarted")}
+        await log.publish(issue.accepted(at(11, 23, 11)), issue.resolved(at(11, 24, 9)))
+        visit = (await log.count(issue, 3, "ClockStarted"))[2]
+        assert (visit.payload.clock.value, visit.payload.due_at) == ("return_visit", at(11, 25, 9))
+        reopened = issue.reopened(at(11, 24, 15, 5))
+        await log.publish(issue.visited(at(11, 24, 15)), reopened)
+        fresh = (await log.count(issue, 5, "ClockStarted"))[3:]
+        assert {e.payload.clock.value for e in fresh} == {"accept", "resolve"}
+        assert {e.payload.started_at for e in fresh} == {at(11, 24, 15, 5)}
+        assert not first & {e.event_id for e in fresh}
+
+        # Routing sends the reopened issue back to its office: the fresh clocks stand.
+        back = issue.assigned(at(11, 24, 15, 6), cause=reopened)
+        await log.publish(back)
+        await absorbed(sup, reopened, back)
+        clocks = (await client.get(f"/issues/{issue.id}/clocks")).json()
+        assert [(c["clock"], c["stop_reason"]) for c in clocks] == [
+            ("accept", "accepted"),
+            ("resolve", "resolved"),
+            ("return_visit", "visited"),
+            ("accept", None),
+            ("resolve", None),
+        ]
+        clock.set(at(11, 25, 3, 5))  # 50% of the fresh accept clock
+        await log.wait(lambda: log.steps(issue), "the fresh clock's reminder")
+        reminder = log.of(issue, "ReminderSent")[0]
+        assert reminder.causation_id in {e.event_id for e in fresh}
+        assert len(log.of(issue, "ClockStarted")) == 5
+
+
+async def test_firing_twice_publishes_once(
+    settings: PlatformSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock, issue = FakeClock(), Issue()
+    async with Log(settings) as log, running(settings, clock) as sup:
+        await owning(sup, partitions=settings.partitions)
+        await assign(log, sup, issue)
+        clock.set(at(11, 23, 22))
+        await log.wait(lambda: log.steps(issue), "the 50% reminder")
+        record = await sup.tracker.record(issue.id)
+        assert record is not None and record.partition is not None
+        partition = record.partition
+        # The same timer fired again, twice at once, and a stale timer in the schedule.
+        await asyncio.gather(*(sup.tracker.fire(issue.id, partition) for _ in range(2)))
+        timers = sup.scheduler.timetable
+        timers.set(issue.id, partition, at(11, 23, 22))
+        await log.wait(lambda: due_of(sup, issue) == micros(at(11, 24, 5, 12)), "stale one fired")
+
+        # A crash between publishing a step and recording it: the retry republishes its id.
+        save, failures = sup.store.save, [ConnectionError("the database went away")]
+
+        async def flaky(*args: Any) -> None:
+            if failures and len(args) == 2:  # the firing's save (an event's names its id)
+                raise failures.pop()
+            await save(*args)
+
+        monkeypatch.setattr(sup.store, "save", flaky)
+        clock.set(at(11, 24, 5, 12))
+        await log.wait(lambda: len(log.of(issue, "ReminderSent")) == 2, "the 80% reminder")
+        clock.set(at(11, 24, 5, 13))  # the retry, a second later
+        await log.wait(lambda: len(log.of(issue, "ReminderSent")) == 3, "its retry")
+
+    copies = Counter(e.event_id for e in log.of(issue, "ReminderSent"))
+    assert sorted(copies.values()) == [1, 2]  # 50% once; 80% twice, with one id
+    async with Log(settings) as log, running(settings, clock) as sup:  # a restart
+        await owning(sup, partitions=settings.partitions)
+        record = await sup.tracker.record(issue.id)
+        assert record is not None
+        assert set(record.clocks.clocks[0].fired) == {"reminder-50", "reminder-80"}
+        assert due_of(sup, issue) == micros(at(11, 24, 10))  # loaded: yellow is next
+        await log.wait(lambda: len(log.of(issue, "ReminderSent")) >= 3, "the log read back")
+    assert Counter(e.event_id for e in log.of(issue, "ReminderSent")) == copies
