@@ -2,6 +2,7 @@
 #   make run     the platform on this machine: Kafka, FerretDB, the four services, a demo feed
 #   make test    lint, then unit, integration and end-to-end tests on the real broker and database
 #   make bench   throughput of the skeleton next to raw Kafka on the same broker
+#   make bench-clocks   arming, firing lag, memory and restart of many open clocks
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench asyncapi
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -60,6 +61,10 @@ run: setup infra
 
 bench: setup infra
 	$(RUN) python -m bench.skeleton
+
+# BENCH_CLOCKS open clocks armed, fired and restarted (default 1,000,000; takes a while)
+bench-clocks: setup infra
+	$(RUN) python -m bench.clocks
 
 asyncapi: setup
 	$(RUN) python -m devkit.asyncapi > docs/asyncapi.json
