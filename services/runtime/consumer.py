@@ -79,7 +79,9 @@ class IssueLogConsumer:
         self._retry_pause = settings.retry_pause
         subscriber = broker.subscriber(
             settings.issues_topic,
-            group_id=group_id or f"huiyin-{service}",
+            # namespaced like the topics: a group shared across namespaces (tests, demos)
+            # would rebalance whenever any of them joins or leaves
+            group_id=group_id or f"{settings.topic_prefix}huiyin-{service}",
             batch=True,
             max_records=max_records,
             ack_policy=AckPolicy.MANUAL,

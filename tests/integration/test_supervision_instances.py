@@ -2,6 +2,7 @@
 database: two instances split the partitions and fire each step once; timers that fell due
 while no instance ran fire at once on start; open and overdue lists by office, region, level."""
 
+import asyncio
 from collections import Counter
 
 from aiokafka.partitioner import DefaultPartitioner
@@ -118,7 +119,13 @@ async def test_open_clocks_and_overdue_lists_by_office_region_and_level(
 
         clock.set(at(11, 24, 12))  # the east office never accepted: overdue, yellow
         await log.fired(east, 3)
-        overdue = (await client.get("/clocks/overdue")).json()
+        # a step is recorded as fired just after its event is published: read until it is
+        async with asyncio.timeout(10):
+            while True:
+                overdue = (await client.get("/clocks/overdue")).json()
+                if overdue["clocks"] and overdue["clocks"][0]["flag"] == "yellow":
+                    break
+                await asyncio.sleep(0.05)
         assert (overdue["count"], overdue["by_office"]) == (1, {"office-east": 1})
         row = overdue["clocks"][0]
         assert (row["clock"], row["flag"], row["overdue_hours"]) == ("accept", "yellow", 2.0)
