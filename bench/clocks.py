@@ -198,7 +198,7 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
     )
     await ensure_topics(settings)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
-    store = ClockStore(client[settings.database("supervision")])
+    store = ClockStore(client[settings.database("supervision")], settings.partitions)
     env = {
         **servers.env(),
         "HUIYIN_TOPIC_PREFIX": settings.topic_prefix,

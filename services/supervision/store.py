@@ -4,20 +4,21 @@
 history), the ids of the events it absorbed (`_applied`), and two summary fields for the
 views: `open` (a clock runs) and `deadline` (the earliest deadline of an open clock).
 
-`timers` (`_id` = issue id): `{p: partition, due: instant}`, the instant the issue's
-earliest pending step falls due, or no document when nothing is left to fire. It is
-derived from the record and written after it, so after a crash it can only be earlier
-than the truth (a firing that finds nothing due and writes the right one) or be rewritten
-by the replayed event; never later, never missing. An instance loads the timers of the
-partitions it is assigned in one scan (`timers_in`); the documents are tiny for that.
+`timers_p<n>`, one collection per partition of the issues topic (`_id` = issue id):
+`{due: instant}`, when the issue's earliest pending step falls due, or no document when
+nothing is left to fire. It is derived from the record and written after it, so after a
+crash it can only be earlier than the truth (a firing finds nothing due and writes the
+right one) or be rewritten by the replayed event; never later, never missing. An instance
+assigned a partition reads that partition's collection whole (`timers_in`): tiny
+documents, and only the partitions it owns, so instances never scan each other's timers.
 
 Every point read and write filters on `_id` alone: the one lookup the local MongoDB-wire
-server (FerretDB v1 on SQLite) answers from an index. The `p`/`due` index serves MongoDB.
+server (FerretDB v1 on SQLite) answers from an index. The `due` index serves MongoDB.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,12 +37,17 @@ Loaded = tuple[IssueRecord, frozenset[str]]
 
 
 class ClockStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], partitions: int) -> None:
+        self._db = db
         self._issues = db["issues"]
-        self._timers = db["timers"]
+        self._partitions = partitions
+
+    def _timers(self, partition: int) -> AsyncCollection[Document]:
+        return self._db[f"timers_p{partition}"]
 
     async def ensure_indexes(self) -> None:
-        await self._timers.create_index([("p", ASCENDING), ("due", ASCENDING)])
+        for partition in range(self._partitions):
+            await self._timers(partition).create_index([("due", ASCENDING)])
 
     async def load(self, issue_id: str) -> Loaded | None:
         """The issue's record and the ids of the events it absorbed (None: never seen)."""
@@ -82,30 +88,29 @@ class ClockStore:
         `document()` makes them, with `_id` set, and their timers. Not for live issues."""
         if documents:
             await self._issues.insert_many(documents, ordered=False)
-        if timers:
-            rows = [{"_id": issue_id, "p": p, "due": due} for issue_id, p, due in timers]
-            await self._timers.insert_many(rows, ordered=False)
+        by_partition: dict[int, list[Document]] = {}
+        for issue_id, partition, due in timers:
+            by_partition.setdefault(partition, []).append({"_id": issue_id, "due": due})
+        for partition, rows in by_partition.items():
+            await self._timers(partition).insert_many(rows, ordered=False)
 
     async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
+        timers = self._timers(partition)
         if due is None:
-            await self._timers.delete_one({"_id": issue_id})
+            await timers.delete_one({"_id": issue_id})
         else:
-            await _upsert(self._timers, issue_id, {"$set": {"p": partition, "due": due}})
+            await _upsert(timers, issue_id, {"$set": {"due": due}})
 
-    async def timer_of(self, issue_id: str) -> tuple[int, datetime] | None:
-        doc = await self._timers.find_one({"_id": issue_id})
-        return None if doc is None else (int(doc["p"]), doc["due"])
+    async def timer_of(self, issue_id: str, partition: int) -> datetime | None:
+        doc = await self._timers(partition).find_one({"_id": issue_id})
+        return None if doc is None else doc["due"]
 
     async def timers_in(
-        self, partitions: Iterable[int], batch_size: int = 5000
-    ) -> AsyncIterator[tuple[str, int, datetime]]:
-        """Every timer of `partitions` (one scan), as `(issue_id, partition, due)`."""
-        wanted = sorted(set(partitions))
-        if not wanted:
-            return
-        cursor = self._timers.find({"p": {"$in": wanted}}, batch_size=batch_size)
-        async for doc in cursor:
-            yield str(doc["_id"]), int(doc["p"]), doc["due"]
+        self, partition: int, batch_size: int = 5000
+    ) -> AsyncIterator[tuple[str, datetime]]:
+        """Every timer of `partition` (one scan of its collection), as `(issue_id, due)`."""
+        async for doc in self._timers(partition).find({}, batch_size=batch_size):
+            yield str(doc["_id"]), doc["due"]
 
     async def records(
         self, match: Mapping[str, Any], *, limit: int = 0

@@ -99,9 +99,10 @@ class ClockTracker:
             if str(event.event_id) in applied:
                 await self._arm(record, partition, force=True)
                 return
-            record = (
-                record if record.partition == partition else record.changed(partition=partition)
-            )
+            if record.partition != partition:
+                if record.partition is not None:  # the topic was repartitioned: move the timer
+                    await self._store.set_timer(issue_id, record.partition, None)
+                record = record.changed(partition=partition)
             before = record.next_due(self._rules.calendar)
             reaction = react(record, event, self._rules)
             if reaction.record == record and not reaction.publish:

@@ -23,8 +23,12 @@ def test_an_assignment_starts_both_clocks_and_intake_shows_both_deadlines(
     view = eventually(both_deadlines, what="accept and resolve deadlines in intake's view")
     assert view["reported_at"] < view["deadlines"]["accept"] < view["deadlines"]["resolve"]
 
+    # Supervision publishes a clock's start before it stores it: its own view follows suit.
     supervision = platform["supervision"].url
-    clocks = httpx.get(f"{supervision}/issues/{issue_id}/clocks").json()
+    clocks = eventually(
+        lambda: httpx.get(f"{supervision}/issues/{issue_id}/clocks").json(),
+        what="supervision's view of the clocks",
+    )
     assert [(c["clock"], c["office_id"], c["running"]) for c in clocks] == [
         ("accept", view["office_id"], True),
         ("resolve", view["office_id"], True),
