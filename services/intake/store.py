@@ -9,13 +9,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.contracts.events import Event
+from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
 from services.intake.domain import Principal, Role
 from services.intake.privacy import secret_hash
 from services.intake.view import view_update
 from services.runtime.mongo import APPLIED, Document, apply_once
 
-OPEN_STATES = [s.value for s in IssueState if s not in (IssueState.CLOSED, IssueState.MERGED)]
+OPEN_STATES = [s.value for s in IssueState if s not in FINAL_STATES]
 
 
 class IntakeStore:
@@ -59,10 +60,6 @@ class IntakeStore:
         await self._contacts.update_one(
             {"_id": issue_id}, {"$set": {"reporter_id": reporter_id, "sealed": sealed}}, upsert=True
         )
-
-    async def sealed_contact(self, issue_id: str) -> str | None:
-        doc = await self._contacts.find_one({"_id": issue_id})
-        return None if doc is None else str(doc["sealed"])
 
     async def reporter_of(self, issue_id: str) -> str | None:
         doc = await self._contacts.find_one({"_id": issue_id})

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from services.contracts.lifecycle import FINAL_STATES
 from services.reporting.store import ReportingStore
+
+FINAL = sorted(state.value for state in FINAL_STATES)
 
 Snapshot = dict[str, dict[tuple[str, ...], int]]
 
@@ -25,7 +28,7 @@ class DomainMetrics(Collector):
             "assigned": await self._store.count_by(
                 reported | {"assigned": True}, "channel", "kind"
             ),
-            "open": await self._store.count_by({"state": {"$nin": ["closed", "merged"]}}, "state"),
+            "open": await self._store.count_by({"state": {"$nin": FINAL}}, "state"),
         }
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
