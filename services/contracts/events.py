@@ -66,6 +66,14 @@ class IssueTriagedPayload(Payload):
     tier: Tier
     region_code: str
     reason: str
+    region_path: tuple[str, ...] = Field(
+        default=(),
+        description="region codes from the city down to region_code, one per level of the "
+        "tree (city, county, township, village, grid); empty in older events",
+    )
+    region_names: tuple[str, ...] = Field(
+        default=(), description="the names of the regions of region_path, in the same order"
+    )
 
 
 class IssueMergedPayload(Payload):

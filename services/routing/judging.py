@@ -22,6 +22,8 @@ class Judgement:
     level: Level
     enterprise_id: str | None
     reasons: tuple[str, ...]
+    region_path: tuple[Region, ...] = ()
+    """The regions from the city down to `region_code`."""
 
     @property
     def reason(self) -> str:
@@ -30,7 +32,12 @@ class Judgement:
     def payload(self) -> IssueTriagedPayload:
         """What `IssueTriaged` carries."""
         return IssueTriagedPayload(
-            category=self.category, tier=self.tier, region_code=self.region_code, reason=self.reason
+            category=self.category,
+            tier=self.tier,
+            region_code=self.region_code,
+            reason=self.reason,
+            region_path=tuple(region.code for region in self.region_path),
+            region_names=tuple(region.name for region in self.region_path),
         )
 
 
@@ -45,6 +52,7 @@ def judge(report: IssueReportedPayload, city: City, grids: GridIndex) -> Judgeme
         level=region.level,
         enterprise_id=report.enterprise_id,
         reasons=(why_category, why_tier, why_region),
+        region_path=tuple(reversed(city.ancestors(region.code))),
     )
 
 
