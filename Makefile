@@ -12,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi prometheus-tools check-prometheus
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -38,6 +38,25 @@ stop:
 clean: stop
 	$(INFRA) clean
 
+# Prometheus's server and promtool from Debian's package, unless they are on PATH already.
+prometheus-tools:
+	@if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's prometheus package (prometheus, promtool)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else \
+	    echo "error: prometheus and promtool are needed: install Debian's 'prometheus'" \
+	      "package as root (apt-get install prometheus) or put both on PATH" >&2; exit 1; \
+	  fi; \
+	fi
+
+# The scrape config, the rules, and the rules' unit tests (deploy/prometheus/).
+check-prometheus: prometheus-tools
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.yml
+
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
@@ -50,10 +69,10 @@ test-unit: setup
 test-integration: setup infra
 	$(RUN) pytest tests/integration -q
 
-test-e2e: setup infra
+test-e2e: setup infra prometheus-tools
 	$(RUN) pytest tests/e2e -q
 
-test: setup lint infra
+test: setup lint check-prometheus infra
 	$(RUN) pytest tests -q -p no:cacheprovider --durations=8
 
 run: setup infra
