@@ -1,5 +1,5 @@
-"""Composition root of supervision: the policy, the clock, the store, the tracker, the
-scheduler and its partition listener, the consumer and the HTTP app.
+"""Composition root of supervision: the policy and the calendar supplement, the clock, the
+store, the tracker, the scheduler and its partition listener, the consumer and the HTTP app.
 
 `now` is injectable: in-process tests pass a controllable callable; otherwise the system
 clock, shifted by `HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS`.
@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from services.runtime.service import Runtime, build_runtime, create_app
 from services.supervision.api import build_router
+from services.supervision.calendar_supplement import load_supplement
 from services.supervision.handlers import SupervisionHandlers
 from services.supervision.metrics import SupervisionMetrics
 from services.supervision.policy import load_policy
@@ -37,7 +38,7 @@ class Supervision:
 
 def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> Supervision:
     now = now or system_clock(settings.time_offset)
-    rules = Rules.of(load_policy(settings.policy))
+    rules = Rules.of(load_policy(settings.policy), load_supplement(settings.calendar))
     runtime = build_runtime("supervision", settings.platform)
     metrics = SupervisionMetrics(runtime.metrics.registry)
     store = ClockStore(runtime.db, settings.platform.partitions)

@@ -7,11 +7,16 @@ swapped into working days (调休) are working days. Nothing here knows a holida
 Known years
 -----------
 The library ships the State Council's schedule year by year. chinesecalendar 1.11.0
-knows 2004-2026 only. A date outside the known years raises `CalendarOutOfRange` (a
-`ValueError` naming the date and the known years): no working day is ever guessed.
-So with 1.11.0, any deadline or step that falls in 2027 raises until a release with
-the 2027 schedule is installed: for a 10-working-day clock whose red flag sits at
-150%, that is every clock started from early December 2026 on.
+knows 2004-2026 only. Operators declare a year the library does not know yet in the
+calendar supplement (`calendar_supplement`, `deploy/config/calendar.yaml`, setting
+`HUIYIN_SUPERVISION_CALENDAR`): its public holidays and its swapped working days, as
+the State Council publishes them. A year is known if the library knows it or the
+supplement declares it (the supplement wins, and may only agree with the library on a
+year both know). A date in a year neither knows raises `CalendarOutOfRange` (a
+`ValueError` naming the date, the known years and what to do): no working day is ever
+guessed. Without a supplement for 2027, any deadline or step that falls in 2027 raises:
+for a 10-working-day clock whose red flag sits at 150%, that is every clock started
+from early December 2026 on.
 
 The time model
 --------------
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -49,6 +55,7 @@ __all__ = [
     "SHANGHAI",
     "WORKING_DAY",
     "CalendarOutOfRange",
+    "Supplement",
     "WorkingCalendar",
     "is_working_day",
     "known_years",
@@ -60,17 +67,37 @@ WORKING_DAY = timedelta(days=1)
 
 
 class CalendarOutOfRange(ValueError):
-    """The calendar library does not know the year of `day`: no working day is guessed."""
+    """Neither the calendar library nor the supplement knows the year of `day`: no working
+    day is guessed."""
 
-    def __init__(self, day: date, first_year: int, last_year: int) -> None:
+    def __init__(
+        self, day: date, first_year: int, last_year: int, declared: tuple[int, ...] = ()
+    ) -> None:
         self.day = day
         self.first_year = first_year
         self.last_year = last_year
+        self.declared = declared
+        supplement = ", ".join(map(str, declared)) if declared else "no year"
         super().__init__(
             f"{day.isoformat()} is outside the Chinese working-day calendar: the installed "
-            f"chinesecalendar knows the years {first_year}-{last_year} only; no working day "
-            "is guessed (install a release that has this year's holiday schedule)"
+            f"chinesecalendar knows the years {first_year}-{last_year} only and the calendar "
+            f"supplement declares {supplement}; no working day is guessed. Add {day.year}'s "
+            "public holidays and swapped working days (调休) to the calendar supplement "
+            "(HUIYIN_SUPERVISION_CALENDAR, deploy/config/calendar.yaml), or install a "
+            "chinesecalendar release that has this year's holiday schedule"
         )
+
+
+class Supplement(Protocol):
+    """Years declared next to the library (see `calendar_supplement.CalendarSupplement`)."""
+
+    @property
+    def years(self) -> tuple[int, ...]: ...
+
+    def working_day(self, day: date) -> bool | None:
+        """Whether `day` is a working day, or None when the supplement does not declare its
+        year."""
+        ...
 
 
 @cache
@@ -82,7 +109,8 @@ def known_years() -> tuple[int, int]:
 
 @lru_cache(maxsize=16_384)
 def is_working_day(day: date) -> bool:
-    """Whether people work on `day` in China (swapped weekend working days included)."""
+    """Whether people work on `day` in China (swapped weekend working days included), by the
+    library alone (`WorkingCalendar.is_working_day` also reads the supplement)."""
     if isinstance(day, datetime):
         day = day.date()
     first, last = known_years()
@@ -103,29 +131,64 @@ def next_working_day(day: date) -> date:
 
 
 class WorkingCalendar:
-    """Working-time arithmetic in one time zone (see the module's time model)."""
+    """Working-time arithmetic in one time zone (see the module's time model), on the
+    library's years and those `supplement` declares."""
 
-    __slots__ = ("_timezone",)
+    __slots__ = ("_supplement", "_timezone")
 
-    def __init__(self, timezone: ZoneInfo | str = SHANGHAI) -> None:
+    def __init__(
+        self, timezone: ZoneInfo | str = SHANGHAI, supplement: Supplement | None = None
+    ) -> None:
         self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self._supplement = supplement
 
     @property
     def timezone(self) -> ZoneInfo:
         return self._timezone
 
+    @property
+    def supplement(self) -> Supplement | None:
+        return self._supplement
+
     def __repr__(self) -> str:
-        return f"WorkingCalendar({self._timezone.key!r})"
+        return f"WorkingCalendar({self._timezone.key!r}, supplement={self._supplement!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, WorkingCalendar) and other._timezone == self._timezone
+        return (
+            isinstance(other, WorkingCalendar)
+            and other._timezone == self._timezone
+            and other._supplement == self._supplement
+        )
 
     def __hash__(self) -> int:
-        return hash(self._timezone)
+        return hash((self._timezone, self._supplement))
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether people work on `day`: the supplement's word for a year it declares, else
+        the library's; `CalendarOutOfRange` when neither knows the year."""
+        if isinstance(day, datetime):
+            day = day.date()
+        if self._supplement is None:
+            return is_working_day(day)
+        declared = self._supplement.working_day(day)
+        if declared is not None:
+            return declared
+        try:
+            return is_working_day(day)
+        except CalendarOutOfRange as unknown:
+            first, last = known_years()
+            raise CalendarOutOfRange(day, first, last, self._supplement.years) from unknown
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after `day`."""
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
 
     def is_working_instant(self, instant: datetime) -> bool:
         """Whether `instant` falls on a working day in this calendar's zone."""
-        return is_working_day(self._local(instant).date())
+        return self.is_working_day(self._local(instant).date())
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """`days` working days after `start`: the same local time on a working-day start."""
@@ -139,14 +202,14 @@ class WorkingCalendar:
             raise ValueError(f"working time must not be negative, got {span}")
         local = self._local(start)
         day = local.date()
-        if is_working_day(day):
+        if self.is_working_day(day):
             remaining = span + _since_midnight(local)
         else:
             remaining = span
-            day = next_working_day(day)
+            day = self.next_working_day(day)
         while remaining >= WORKING_DAY:
             remaining -= WORKING_DAY
-            day = next_working_day(day)
+            day = self.next_working_day(day)
         result = datetime.combine(day, time(), tzinfo=self._timezone) + remaining
         return result.astimezone(start.tzinfo)
 
@@ -158,13 +221,13 @@ class WorkingCalendar:
         total = -self._worked_today(first) + self._worked_today(last)
         day = first.date()
         while day < last.date():
-            if is_working_day(day):
+            if self.is_working_day(day):
                 total += WORKING_DAY
             day += timedelta(days=1)
         return total
 
     def _worked_today(self, local: datetime) -> timedelta:
-        return _since_midnight(local) if is_working_day(local.date()) else timedelta(0)
+        return _since_midnight(local) if self.is_working_day(local.date()) else timedelta(0)
 
     def _local(self, instant: datetime) -> datetime:
         if instant.tzinfo is None or instant.utcoffset() is None:

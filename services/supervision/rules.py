@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from services.contracts.events import Envelope
 from services.contracts.vocabulary import ClockKind
-from services.supervision.calendar import WorkingCalendar
+from services.supervision.calendar import Supplement, WorkingCalendar
 from services.supervision.policy import ClockTerms, Policy
 from services.supervision.record import IssueRecord
 
@@ -20,8 +20,9 @@ class Rules:
     calendar: WorkingCalendar
 
     @classmethod
-    def of(cls, policy: Policy) -> Rules:
-        return cls(policy, WorkingCalendar(policy.zone))
+    def of(cls, policy: Policy, supplement: Supplement | None = None) -> Rules:
+        """The policy on the working calendar of its zone (plus the supplement's years)."""
+        return cls(policy, WorkingCalendar(policy.zone, supplement))
 
     def terms(self, record: IssueRecord, kind: ClockKind) -> ClockTerms:
         """The length and steps of a clock of `kind` for this issue (resolve: by its tier)."""

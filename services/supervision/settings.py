@@ -7,6 +7,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
+from services.supervision.calendar_supplement import DEFAULT_CALENDAR_PATH
 from services.supervision.policy import DEFAULT_POLICY_PATH
 
 
@@ -17,6 +18,13 @@ class SupervisionSettings(ServiceSettings):
     policy: Path = Field(
         default=DEFAULT_POLICY_PATH,
         description="the policy file: clock lengths, steps, escalation, extension rule, zone",
+    )
+    calendar: Path = Field(
+        default=DEFAULT_CALENDAR_PATH,
+        description=(
+            "the calendar supplement: public holidays and swapped working days of the years "
+            "the installed chinesecalendar does not know yet"
+        ),
     )
     time_offset_seconds: float = Field(
         default=0.0,

@@ -13,6 +13,7 @@ from services.supervision.calendar import (
     is_working_day,
     next_working_day,
 )
+from tests.fixtures.calendars import fixture_supplement
 
 CAL = WorkingCalendar()
 FIRST, LAST = datetime(2004, 1, 1), datetime(2026, 10, 31, 23, 59, 59)  # + 40 working days fit
@@ -113,3 +114,32 @@ def test_every_unknown_year_raises_the_explicit_error(day: date) -> None:
             assert "2004-2026" in str(error)
         else:
             raise AssertionError(f"{day} computed without the calendar's data")
+
+
+# The same arithmetic on the years the test supplement declares (2027, 2028: weekends and
+# Jan 1 off, a test fixture), across the new year the library stops at.
+SUPPLEMENTED = WorkingCalendar(supplement=fixture_supplement())
+supplemented_starts = st.datetimes(
+    min_value=datetime(2026, 6, 1), max_value=datetime(2028, 10, 31), timezones=st.just(SHANGHAI)
+)
+
+
+@given(supplemented_starts, counts)
+def test_a_supplemented_deadline_never_lands_on_a_day_off(start: datetime, n: int) -> None:
+    due = local(SUPPLEMENTED.add_working_days(start, n)).date()
+    assert SUPPLEMENTED.is_working_day(due)
+    if due.year >= 2027:
+        assert due.weekday() < 5 and (due.month, due.day) != (1, 1)
+
+
+@given(supplemented_starts, spans, spans)
+def test_supplemented_working_time_adds_up(start: datetime, a: timedelta, b: timedelta) -> None:
+    once = SUPPLEMENTED.add_working_time(start, a + b)
+    assert SUPPLEMENTED.add_working_time(SUPPLEMENTED.add_working_time(start, a), b) == once
+    assert SUPPLEMENTED.working_time_between(start, once) == a + b
+
+
+@given(supplemented_starts, counts, counts)
+def test_supplemented_deadlines_are_monotonic(start: datetime, a: int, b: int) -> None:
+    if a < b:
+        assert SUPPLEMENTED.add_working_days(start, a) < SUPPLEMENTED.add_working_days(start, b)
