@@ -22,6 +22,12 @@ from services.contracts.vocabulary import Channel, IssueState, Kind, ReporterTyp
 from services.intake.actions import ActionIn, action_events
 from services.intake.auth import Authenticator, RateLimits
 from services.intake.domain import Action, Principal, Refused, Role, acting_state, check, may_see
+from services.intake.extension_decisions import (
+    ExtensionDecisionIn,
+    ExtensionDecisionOut,
+    awaiting_decision,
+    decision_event,
+)
 from services.intake.idempotency import Idempotency
 from services.intake.privacy import Privacy
 from services.intake.store import IntakeStore
@@ -194,6 +200,28 @@ class IntakeApi:
             event_ids=[str(e.event_id) for e in events],
             state=IssueState((after or view)["state"]),
         )
+        return status.HTTP_200_OK, out.model_dump(mode="json")
+
+    async def decide_extension(
+        self, issue_id: str, body: ExtensionDecisionIn, who: Principal, seed: uuid.UUID | None
+    ) -> tuple[int, Any]:
+        """A supervisor decides the extension request that awaits a decision (延期审批)."""
+        view = await self.existing(issue_id)
+        try:
+            check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id)
+            history = history_in_order(view.get("history", {}))
+            request = awaiting_decision(history, body.request_id)
+        except Refused as error:
+            raise refused(error) from error
+        request_id = str(request["event_id"])
+        event_id = uuid.uuid5(seed, f"extension-decision:{request_id}") if seed else uuid.uuid4()
+        event = decision_event(request, body, who, issue_id, datetime.now(UTC), event_id)
+        await self.publish([event])
+        out = ExtensionDecisionOut(
+            issue_id=issue_id, event_id=str(event.event_id), request_id=request_id,
+            granted=event.payload.granted, working_days=event.payload.working_days,
+            decided_by=who.id,
+        )  # fmt: skip
         return status.HTTP_200_OK, out.model_dump(mode="json")
 
 

@@ -41,6 +41,7 @@ class Action(StrEnum):
     VERIFY = "verify"
     VISIT = "visit"
     CLOSE = "close"
+    DECIDE_EXTENSION = "decide-extension"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ RULES: dict[Action, Rule] = {
     Action.VERIFY: _rule({R.GRID_WORKER, R.SUPERVISOR}, {S.RESOLVED}),
     Action.VISIT: _rule({R.OPERATOR, R.REPORTER}, {S.RESOLVED, S.VERIFIED, S.ANSWERED}),
     Action.CLOSE: _rule({R.OPERATOR, R.SUPERVISOR}, {S.VISITED}),
+    Action.DECIDE_EXTENSION: _rule({R.SUPERVISOR}, set()),  # any state: what waits is checked
 }
 """Who may do what, from which state (admins may do everything anyone may)."""
 

@@ -23,6 +23,7 @@ from services.intake.api import (
     refused,
 )
 from services.intake.domain import Action, Principal, Refused, Role, check
+from services.intake.extension_decisions import ExtensionDecisionIn, ExtensionDecisionOut
 from services.intake.idempotency import Work, fingerprint
 from services.intake.privacy import new_token
 
@@ -119,6 +120,24 @@ def build_router(api: IntakeApi) -> APIRouter:
             items.append({**present(view), "due_at": due, "overdue": bool(due and due < now)})
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(items, key=lambda item: item["due_at"] or far)
+
+    @router.post(
+        "/issues/{issue_id}/extension-decision", tags=["actions"],
+        response_model=ExtensionDecisionOut,
+        summary="A supervisor decides an extension request the rule left to them (延期审批)",
+    )  # fmt: skip
+    async def decide_extension(
+        issue_id: str,
+        body: ExtensionDecisionIn,
+        request: Request,
+        key: IdempotencyKey = None,
+        who: Principal = auth,
+    ) -> JSONResponse:
+        """Grant or refuse the named extension request, else the latest one awaiting a
+        decision; the decision is published as `ExtensionDecided` (decided by the caller)
+        and supervision moves the clock when it reads it."""
+        work = partial(api.decide_extension, issue_id, body, who)
+        return await once(api, request, who, key, body, work)
 
     for action, model in BODIES.items():
         router.add_api_route(

@@ -26,6 +26,8 @@ def view_update(event: Event, offset: int) -> dict[str, Any]:
         "at": event.occurred_at,
         **event.payload.model_dump(mode="json", exclude={"reporter_id", "text", "media_urls"}),
     }
+    if isinstance(event, ExtensionDecided) and event.causation_id is not None:
+        entry["request_id"] = str(event.causation_id)  # the ExtensionRequested it answers
     fields: dict[str, Any] = {"updated_at": event.occurred_at}
     if (state := state_after(event.type)) is not None:
         fields["state"] = state.value

@@ -1,45 +1,27 @@
-"""Supervision's HTTP side: read-only views of the clocks, and a supervisor's extension decision.
+"""Supervision's HTTP side: read-only views of the clocks.
 
-The decision endpoint publishes `ExtensionDecided` (id derived from the request, so a
-retried call publishes the same event once) and answers once Kafka acknowledged it; the
-clock moves when the event comes back through the log, like every other change.
+Nothing here changes a clock. A supervisor's decision on an extension request the rule
+referred to them enters through intake, the front door that knows the principals
+(`POST /issues/{id}/extension-decision` there, role supervisor or admin); it arrives here
+as `ExtensionDecided` on the log, like every other change (`extension_requests`).
 """
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from services.contracts.vocabulary import ClockKind, Level
-from services.runtime.broker import EventPublisher
-from services.supervision.notices import extension_decided
 from services.supervision.rules import Rules
 from services.supervision.store import ClockStore
 from services.supervision.timesource import Now
 from services.supervision.views import clock_view, history_view, open_clocks, overdue_list
 
-__all__ = ["ExtensionDecisionIn", "build_router"]
+__all__ = ["build_router"]
 
 MAX_ROWS = 5000
 
 
-class ExtensionDecisionIn(BaseModel):
-    """A supervisor's decision on an extension request the rule left to them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    granted: bool
-    working_days: int | None = Field(
-        default=None, gt=0, description="working days granted; default: what was asked"
-    )
-    decided_by: str = Field(min_length=1, description="the supervisor deciding")
-    reason: str = Field(min_length=1)
-    request_id: str | None = Field(
-        default=None, description="the ExtensionRequested event id; default: the latest waiting"
-    )
-
-
-def build_router(store: ClockStore, publisher: EventPublisher, rules: Rules, now: Now) -> APIRouter:
+def build_router(store: ClockStore, rules: Rules, now: Now) -> APIRouter:
     router = APIRouter(tags=["clocks"])
     calendar = rules.calendar
 
@@ -87,35 +69,6 @@ def build_router(store: ClockStore, publisher: EventPublisher, rules: Rules, now
         at = now()
         match = _match(office_id, region_code, level) | {"deadline": {"$lte": at}}
         return overdue_list([r async for r in store.records(match, limit=limit)], calendar, at)
-
-    @router.post("/issues/{issue_id}/extension-decision", status_code=202)
-    async def decide(issue_id: str, decision: ExtensionDecisionIn) -> dict[str, Any]:
-        """Decide an extension request the rule referred to a supervisor (延期审批)."""
-        loaded = await store.load(issue_id)
-        if loaded is None:
-            raise HTTPException(404, f"supervision knows no issue {issue_id}")
-        record = loaded[0]
-        request = record.awaiting(decision.request_id)
-        if request is None:
-            raise HTTPException(409, "no extension request of this issue awaits a supervisor")
-        days = decision.working_days or request.working_days
-        event = extension_decided(
-            issue_id=issue_id,
-            request_id=request.request_id,
-            granted=decision.granted,
-            working_days=days,
-            decided_by=decision.decided_by,
-            reason=decision.reason,
-            at=now(),
-            correlation_id=record.correlation_id,
-        )
-        await publisher.publish(event)
-        return {
-            "event_id": str(event.event_id),
-            "request_id": request.request_id,
-            "granted": event.payload.granted,
-            "working_days": event.payload.working_days,
-        }
 
     return router
 

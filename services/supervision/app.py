@@ -63,7 +63,7 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
     runtime.on_shutdown.append(scheduler.stop)
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
     runtime.consume(SupervisionHandlers(tracker).handle, listener=listener)
-    router = build_router(store, runtime.publisher, rules, now)
+    router = build_router(store, rules, now)
     app = create_app(runtime, [router])
     return Supervision(runtime, rules, store, scheduler, tracker, now, app)
 

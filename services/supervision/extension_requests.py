@@ -6,13 +6,16 @@ clock, else the open accept clock, at the request's instant):
 - granted: the clock is lengthened now, and `ExtensionDecided(granted, decided_by="rule")`
   is published; when that event comes back through the log it changes nothing more;
 - refused (no running clock): `ExtensionDecided(granted=False)` is published;
-- referred: the request waits in the record for a supervisor, whose decision
-  (`POST /issues/{id}/extension-decision`) is published as `ExtensionDecided` with the
-  request as its cause, and applied here when it comes back through the log.
+- referred: the request waits in the record for a supervisor. The supervisor decides
+  through intake (`POST /issues/{id}/extension-decision`, role supervisor or admin), which
+  publishes `ExtensionDecided` with the request as its cause and the principal's id as
+  `decided_by`; it is applied here when it comes through the log.
 
-A decision is applied once (its event id is the clock's extension id), and only to the
-clock the request was about: if that clock has been stopped or restarted since, the
-decision is recorded and extends nothing.
+A request is decided once: the first decision of a request is applied (its event id is the
+clock's extension id), any later one (a second supervisor, or a supervisor who answered a
+request the rule had just decided) is dropped unchanged. A decision extends only the clock
+the request was about: if that clock has been stopped or restarted since, the decision is
+recorded and extends nothing.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Supervision on the real broker and database, in-process, with a clock the test moves:
-the 13710 ladder of an ignored issue, extensions, reopening, and firing twice."""
+the 13710 ladder of an ignored issue, extensions (by rule, and a supervisor's decision as
+intake publishes it), reopening, and firing twice."""
 
 import asyncio
 from collections import Counter
@@ -8,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from services.contracts.events import derived_event_id
+from services.contracts.events import (
+    Envelope,
+    ExtensionDecided,
+    ExtensionDecidedPayload,
+    derived_event_id,
+)
 from services.runtime.settings import PlatformSettings
 from services.supervision.app import Supervision
 from services.supervision.calendar import WorkingCalendar
@@ -118,28 +124,49 @@ async def test_an_extension_moves_every_later_step(settings: PlatformSettings) -
         await log.wait(lambda: len(log.steps(control)) == 3, "the control turns yellow")
         assert log.steps(extended) == [("ReminderSent", "resolve", "0.5")]
 
-        # A second, longer request goes to a supervisor, whose decision moves the clock again.
+        # A second, longer request goes to a supervisor, who decides through intake: intake
+        # publishes the decision (its own id, the request as its cause), and it moves the clock.
         longer = extended.extension(at(11, 26, 11), days=4)
         await log.publish(longer)
         await absorbed(sup, longer)
         history = (await client.get(f"/issues/{extended.id}/clock-history")).json()
         waiting = [r for r in history["extension_requests"] if r["verdict"] == "referred"]
         assert [r["request_id"] for r in waiting] == [str(longer.event_id)]
-        body = {"granted": True, "decided_by": "supervisor-li", "reason": "heavy rain"}
-        answer = await client.post(f"/issues/{extended.id}/extension-decision", json=body)
-        assert answer.status_code == 202, answer.text
-        assert answer.json()["working_days"] == 4
-        decision = (await log.count(extended, 2, "ExtensionDecided"))[1]
-        assert decision.payload.decided_by == "supervisor-li"
+        decision = intake_decision(longer, days=4, by="supervisor:4f2a9c0d1e7b")
+        await log.publish(decision)
         await absorbed(sup, decision)
         clocks = (await client.get(f"/issues/{extended.id}/clocks")).json()
         resolve = next(c for c in clocks if c["clock"] == "resolve")
-        assert (resolve["extended_days"], resolve["due_at"]) == (
-            6,
-            iso(CAL.add_working_days(T0, 9)),
+        nine_days = iso(CAL.add_working_days(T0, 9))
+        assert (resolve["extended_days"], resolve["due_at"]) == (6, nine_days)
+        history = (await client.get(f"/issues/{extended.id}/clock-history")).json()
+        request = next(
+            r for r in history["extension_requests"] if r["request_id"] == waiting[0]["request_id"]
         )
-        again = await client.post(f"/issues/{extended.id}/extension-decision", json=body)
-        assert again.status_code == 409  # nothing awaits a supervisor any more
+        assert request["decided_by"] == "supervisor:4f2a9c0d1e7b"
+
+        # A copy of that decision (a retried publish) and a second supervisor's late decision
+        # change nothing: the request is decided once. A later request marks that the log
+        # was read past them.
+        late = intake_decision(longer, days=9, by="supervisor:0b8e61c2d3a4")
+        marker = extended.extension(at(11, 26, 12), days=1)
+        await log.publish(decision, late, marker)
+        await absorbed(sup, marker)
+        clocks = (await client.get(f"/issues/{extended.id}/clocks")).json()
+        resolve = next(c for c in clocks if c["clock"] == "resolve")
+        assert (resolve["extended_days"], resolve["due_at"]) == (6, nine_days)
+
+
+def intake_decision(request: Envelope, *, days: int, by: str) -> ExtensionDecided:
+    """A supervisor's decision as intake publishes it."""
+    payload = ExtensionDecidedPayload(granted=True, working_days=days, decided_by=by, reason="rain")
+    return ExtensionDecided(
+        issue_id=request.issue_id,
+        producer="intake",
+        occurred_at=at(11, 26, 11, 30),
+        causation_id=request.event_id,
+        payload=payload,
+    )
 
 
 def iso(when: datetime) -> str:
