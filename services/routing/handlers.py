@@ -4,7 +4,14 @@ duplicates), re-dispatch on a return, climb on supervision, go back on a reopeni
 Every decision is stored with the id of the event that caused it, and published with an
 id derived from that cause: a replay finds the decision already stored and publishes the
 same events again, which every consumer drops.
+
+Partitions are handled side by side, so two reports of one problem can arrive at once:
+the duplicate check and the opening of a new problem run under one lock per category, so
+the second report always sees the first one's problem (within one routing instance).
 """
+
+import asyncio
+from collections import defaultdict
 
 from services.contracts.events import (
     Envelope,
@@ -13,6 +20,7 @@ from services.contracts.events import (
     IssueClosed,
     IssueEscalated,
     IssueMerged,
+    IssueMergedPayload,
     IssueReopened,
     IssueReported,
     IssueReturned,
@@ -22,7 +30,7 @@ from services.contracts.events import (
 )
 from services.routing.dispatch import dispatch, fold
 from services.routing.duplicates import NewReport, OpenIssue, find_duplicate
-from services.routing.judging import judge
+from services.routing.judging import Judgement, judge
 from services.routing.jurisdiction import City
 from services.routing.locating import GridIndex
 from services.routing.routing_state import Assignment, RoutingState
@@ -39,6 +47,7 @@ class RoutingHandlers:
         self._grids = grids
         self._store = store
         self._publisher = publisher
+        self._merging: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(self, event: Event, _: Delivery) -> None:
         match event:
@@ -55,6 +64,18 @@ class RoutingHandlers:
         cause = str(reported.event_id)
         judgement = judge(reported.payload, self._city, self._grids)
         triaged = IssueTriaged(**self._common(reported, "triaged"), payload=judgement.payload())
+        async with self._merging[judgement.category]:
+            merge, state = await self._decide(reported, judgement, cause)
+        if merge is not None:
+            merged = IssueMerged(**self._common(reported, "merged"), payload=merge)
+            await self._publisher.publish(triaged, merged)
+        elif state is not None:
+            await self._publisher.publish(triaged, *self._decided(reported, state))
+
+    async def _decide(
+        self, reported: IssueReported, judgement: Judgement, cause: str
+    ) -> tuple[IssueMergedPayload | None, RoutingState | None]:
+        """Merge the report into an open problem, or dispatch it as a new one (stored once)."""
         merge = await self._store.merge_of(reported.issue_id)
         state = await self._store.state(reported.issue_id)
         if merge is None and state is None:  # not decided before (else: a replay)
@@ -84,11 +105,7 @@ class RoutingHandlers:
                             last_reported_at=reported.occurred_at,
                         )
                     )
-        if merge is not None:
-            merged = IssueMerged(**self._common(reported, "merged"), payload=merge)
-            await self._publisher.publish(triaged, merged)
-        elif state is not None:
-            await self._publisher.publish(triaged, *self._decided(reported, state))
+        return merge, state
 
     async def _refold(self, event: Event) -> None:
         state = await self._store.state(event.issue_id)

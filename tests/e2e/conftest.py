@@ -94,3 +94,12 @@ class Client:
             return view if len(done) >= assignments else None
 
         return eventually(probe, what=f"{issue_id} {state}")
+
+    def settled(self, issue_id: str, *states: str) -> dict[str, Any]:
+        """Wait until the issue is in one of `states`; its view."""
+
+        def probe() -> dict[str, Any] | None:
+            view = self.issue(issue_id)
+            return view if view is not None and view["state"] in states else None
+
+        return eventually(probe, what=f"{issue_id} in one of {states}")
