@@ -9,6 +9,7 @@ import pytest
 
 from devkit.infra import Endpoints
 from devkit.processes import Platform
+from tests.fixtures.calendars import TEST_CALENDAR_ENV
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +18,9 @@ T = TypeVar("T")
 
 @pytest.fixture
 def platform(servers: Endpoints, namespace: str, tmp_path: Path) -> Iterator[Platform]:
-    """The four services as their own OS processes, on the real broker and database."""
-    running = Platform(servers, namespace, tmp_path / "logs").start()
+    """The four services as their own OS processes, on the real broker and database
+    (supervision with the test calendar supplement: the tests run on the real date)."""
+    running = Platform(servers, namespace, tmp_path / "logs", TEST_CALENDAR_ENV).start()
     try:
         yield running
     finally:
@@ -41,7 +43,8 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60.0, what: str =
 def city(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """One platform shared by a module's tests (each test works on its own issues)."""
     namespace = f"m{uuid.uuid4().hex[:10]}"
-    running = Platform(servers, namespace, tmp_path_factory.mktemp("logs")).start()
+    running = Platform(servers, namespace, tmp_path_factory.mktemp("logs"), TEST_CALENDAR_ENV)
+    running.start()
     try:
         yield running
     finally:

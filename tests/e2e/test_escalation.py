@@ -2,7 +2,8 @@
 then red, and sent up the five-level ladder one rung at a time, never down.
 
 Supervision runs twenty days ahead (HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS), so every step
-of a clock started now is already due: the whole chain plays out in seconds."""
+of a clock started now is already due: the whole chain plays out in seconds. Twenty days
+ahead reaches 2027 from December 2026: supervision reads the test calendar supplement."""
 
 import itertools
 import uuid
@@ -16,6 +17,7 @@ from devkit.infra import Endpoints
 from devkit.processes import Platform
 from services.contracts.vocabulary import Rung
 from tests.e2e.conftest import Client, eventually
+from tests.fixtures.calendars import TEST_CALENDAR_ENV
 
 AHEAD = str(20 * 24 * 3600)
 
@@ -24,7 +26,7 @@ AHEAD = str(20 * 24 * 3600)
 def ahead(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     running = Platform(
         servers, f"e{uuid.uuid4().hex[:10]}", Path(tmp_path_factory.mktemp("logs")),
-        extra_env={"HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": AHEAD},
+        extra_env={"HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": AHEAD, **TEST_CALENDAR_ENV},
     )  # fmt: skip
     running.start()
     try:

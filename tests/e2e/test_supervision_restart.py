@@ -27,6 +27,7 @@ from services.contracts.vocabulary import ClockKind
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
 from services.supervision.notices import clock_id_for, step_event_id
+from tests.fixtures.calendars import TEST_CALENDAR_ENV
 from tests.integration.test_supervision_harness import T0, Issue, at
 
 pytestmark = pytest.mark.e2e
@@ -109,6 +110,7 @@ def test_supervision_killed_while_clocks_are_due_fires_each_step_once(
         "HUIYIN_TOPIC_PREFIX": settings.topic_prefix,
         "HUIYIN_DATABASE_PREFIX": settings.database_prefix,
         "HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": offset_to(T0),
+        **TEST_CALENDAR_ENV,
     }
     supervision = ServiceProcess("supervision", free_port(), env, tmp_path / "supervision.log")
     try:
