@@ -3,6 +3,7 @@
 #   make test    lint, then unit, integration and end-to-end tests on the real broker and database
 #   make bench   throughput of the skeleton next to raw Kafka on the same broker
 #   make bench-clocks   arming, firing lag, memory and restart of many open clocks
+#   make up / make down  the platform in containers on a Docker host (deploy/compose.yaml)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -12,7 +13,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi prometheus-tools check-prometheus
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi prometheus-tools check-prometheus up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -87,3 +88,24 @@ bench-clocks: setup infra
 
 asyncapi: setup
 	$(RUN) python -m devkit.asyncapi > docs/asyncapi.json
+
+# The platform in containers (deploy/compose.yaml) on a host with a Docker engine and the
+# compose plugin. Settings: deploy/.env, else deploy/.env.example (placeholder secrets).
+COMPOSE_ENV := $(if $(wildcard deploy/.env),deploy/.env,deploy/.env.example)
+COMPOSE := docker compose -f deploy/compose.yaml --env-file $(COMPOSE_ENV)
+
+define need_docker
+	@command -v docker >/dev/null 2>&1 || { echo "error: make $@ needs Docker (the docker command was not found)" >&2; exit 1; }
+	@docker compose version >/dev/null 2>&1 || { echo "error: make $@ needs the Docker compose plugin ('docker compose' is not available)" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "error: make $@ needs a Docker engine, and none answers here (on a machine without one: make run)" >&2; exit 1; }
+endef
+
+up:
+	$(need_docker)
+	@[ -f deploy/.env ] || echo "note: no deploy/.env, using deploy/.env.example and its placeholder secrets (cp deploy/.env.example deploy/.env)" >&2
+	$(COMPOSE) up -d --build
+	$(COMPOSE) ps
+
+down:
+	$(need_docker)
+	$(COMPOSE) down
