@@ -4,9 +4,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from services.reporting.admin import build_admin_router
 from services.reporting.api import build_router
+from services.reporting.facts import FactRules
 from services.reporting.handlers import ReportingHandlers
+from services.reporting.lists_api import build_lists_router
 from services.reporting.metrics import DomainMetrics
+from services.reporting.rankings import Weights
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ReportingStore
 from services.runtime.service import build_runtime, create_app
@@ -14,10 +18,20 @@ from services.runtime.service import build_runtime, create_app
 
 def build_app(settings: ReportingSettings) -> FastAPI:
     runtime = build_runtime("reporting", settings.platform)
-    store = ReportingStore(runtime.db)
+    store = ReportingStore(runtime.db, fact_rules(settings))
     runtime.on_startup.append(store.ensure_indexes)
-    runtime.consume(ReportingHandlers(store, ZoneInfo(settings.timezone)).handle)
+    runtime.consume(ReportingHandlers(store).handle)
     domain_metrics = DomainMetrics(store)
     runtime.metrics.registry.register(domain_metrics)
     runtime.before_metrics.append(domain_metrics.refresh)
-    return create_app(runtime, [build_router(store)])
+    weights = Weights(**settings.ranking_weights)
+    routers = [
+        build_router(store, weights, settings.backlog_age_buckets_days),
+        build_lists_router(store, settings.backlog_min_age_days),
+        build_admin_router(settings.platform, store, settings.admin_token),
+    ]
+    return create_app(runtime, routers)
+
+
+def fact_rules(settings: ReportingSettings) -> FactRules:
+    return FactRules(ZoneInfo(settings.timezone), settings.duration_buckets_hours)

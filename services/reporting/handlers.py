@@ -1,17 +1,13 @@
-"""Reporting counts every event."""
-
-from zoneinfo import ZoneInfo
+"""Reporting counts every event: it records it in the issue's facts (store.apply)."""
 
 from services.contracts.events import Event
-from services.reporting.domain import fact_update
 from services.reporting.store import ReportingStore
 from services.runtime.consumer import Delivery
 
 
 class ReportingHandlers:
-    def __init__(self, store: ReportingStore, timezone: ZoneInfo) -> None:
+    def __init__(self, store: ReportingStore) -> None:
         self._store = store
-        self._timezone = timezone
 
     async def handle(self, event: Event, _: Delivery) -> None:
-        await self._store.apply(event, fact_update(event, self._timezone))
+        await self._store.apply(event)

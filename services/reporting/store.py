@@ -1,32 +1,100 @@
-"""Reporting's projection: one fact document per issue; counts are aggregates over them."""
+"""Reporting's projection: one fact document per issue (`log` + derived `view`, see facts.py).
 
+Writes: `apply` records an event in the issue's log through `apply_once` (one atomic,
+idempotent, order-independent update per event); `refresh` then derives the view from the
+log as read back and writes it with `$max` on `{"_n": entries, ...}`. Every writer
+refreshes after its own apply, so the last view written is derived from the most entries:
+a view of fewer entries can never replace one of more, and views of the same number of
+entries are equal (the log only grows). A crash between the two writes is repaired by the
+replay (refresh runs whether or not the event was new).
+
+Reads speak of view fields (`state`, `office_id`, `flags.red`…): the store prefixes them.
+Counts are aggregates ($match/$group/$sum) over the documents, never stored counters.
+"""
+
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.contracts.events import Event
+from services.reporting.facts import FactRules, derive, fact_update
 from services.runtime.mongo import Document, apply_once
+
+COLLECTION = "issue_facts"
+VIEW = "view"
 
 
 class ReportingStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._facts = db["issue_facts"]
+    def __init__(self, db: AsyncDatabase[Document], rules: FactRules) -> None:
+        self._db = db
+        self._facts: AsyncCollection[Document] = db[COLLECTION]
+        self.rules = rules
 
     async def ensure_indexes(self) -> None:
-        await self._facts.create_index([("reported_day", ASCENDING)])
+        await self._facts.create_index([(f"{VIEW}.reported_day", ASCENDING)])
 
-    async def apply(self, event: Event, update: dict[str, Any]) -> bool:
-        return await apply_once(self._facts, event.issue_id, str(event.event_id), update)
+    async def apply(self, event: Event) -> bool:
+        """Record the event in its issue's facts and refresh the view. True when new."""
+        applied = await self.record(event)
+        await self.refresh(event.issue_id)
+        return applied
+
+    async def record(self, event: Event) -> bool:
+        """Record the event in its issue's log only (the caller refreshes the view after)."""
+        return await apply_once(
+            self._facts, event.issue_id, str(event.event_id), fact_update(event)
+        )
+
+    async def refresh(self, issue_id: str) -> None:
+        doc = await self._facts.find_one({"_id": issue_id}, {"log": 1})
+        if doc is None or not doc.get("log"):
+            return
+        view = derive(doc["log"], self.rules)
+        await self._facts.update_one({"_id": issue_id}, {"$max": {VIEW: view}})
+
+    async def drop(self) -> None:
+        """Forget every fact (the rebuild starts from nothing)."""
+        await self._facts.drop()
+        await self.ensure_indexes()
+
+    async def documents(self) -> dict[str, Document]:
+        """Every fact document as stored, by issue id (to compare two projections)."""
+        return {doc["_id"]: doc async for doc in self._facts.find({})}
 
     async def facts(self, query: Document) -> list[Document]:
-        return [doc async for doc in self._facts.find(query, {"_applied": 0})]
+        """The views of the issues matching `query` (on view fields), with their issue_id."""
+        found = self._facts.find(in_view(query) | {VIEW: {"$exists": True}}, {VIEW: 1})
+        return [_view(doc) async for doc in found]
 
     async def count_by(self, match: Document, *keys: str) -> dict[tuple[str, ...], int]:
-        """How many issue facts match, grouped by `keys` (only $match/$group/$sum)."""
+        """How many issues match, grouped by view fields `keys` (only $match/$group/$sum)."""
         pipeline: list[Document] = [
-            {"$match": match},
-            {"$group": {"_id": {k: f"${k}" for k in keys}, "n": {"$sum": 1}}},
+            {"$match": in_view(match) | {VIEW: {"$exists": True}}},
+            {"$group": {"_id": {k: f"${VIEW}.{k}" for k in keys}, "n": {"$sum": 1}}},
         ]
         cursor = await self._facts.aggregate(pipeline)
         return {tuple(str(doc["_id"].get(k)) for k in keys): int(doc["n"]) async for doc in cursor}
+
+    async def merged_counts(self) -> dict[str, int]:
+        """How many reports were merged into each issue."""
+        counted = await self.count_by({"merged_into": {"$ne": None}}, "merged_into")
+        return {into: n for (into,), n in counted.items()}
+
+
+def in_view(query: Mapping[str, Any]) -> Document:
+    """A filter on view fields as a filter on the stored documents."""
+    out: Document = {}
+    for key, value in query.items():
+        if key in ("$and", "$or", "$nor"):
+            out[key] = [in_view(part) for part in value]
+        else:
+            out[f"{VIEW}.{key}"] = value
+    return out
+
+
+def _view(doc: Document) -> Document:
+    view = {k: v for k, v in doc[VIEW].items() if k != "_n"}
+    return view | {"issue_id": doc["_id"]}

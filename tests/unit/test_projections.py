@@ -11,7 +11,7 @@ from services.contracts.events import (
 from services.contracts.vocabulary import Channel, Kind, Level
 from services.intake.privacy import Privacy
 from services.intake.view import history_in_order, view_update
-from services.reporting.domain import fact_update
+from tests.unit.reporting_fold import view
 
 REPORTED = IssueReported(
     issue_id="i",
@@ -41,7 +41,7 @@ def test_the_history_entry_carries_no_reporter_id_or_text() -> None:
 
 
 def test_reporting_counts_the_day_in_local_time() -> None:
-    fields = fact_update(REPORTED, ZoneInfo("Asia/Shanghai"))["$set"]
+    fields = view([REPORTED])
     expected = REPORTED.occurred_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
     assert fields["reported_day"] == expected
     assert (fields["channel"], fields["kind"], fields["state"]) == ("grid", "report", "received")

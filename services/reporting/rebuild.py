@@ -1,0 +1,145 @@
+"""Rebuild reporting's projection from the start of the log.
+
+`python -m services.reporting.rebuild` (or POST /admin/rebuild on the running service)
+drops the issue facts, then reads the issues topic from the beginning up to the high
+watermarks seen when it started, with its own consumer (no group, nothing committed),
+and records every event with the same update the live consumer uses. Because those
+updates are idempotent and order-independent (facts.py), the rebuild may run while the
+service keeps consuming: events the live consumer applies meanwhile, before or after the
+rebuild reaches them, converge to the same documents. Records that are not valid events
+are skipped here (the live consumer dead-lettered them when they first came).
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.contracts.events import decode
+from services.reporting.store import ReportingStore
+from services.runtime.settings import PlatformSettings
+
+Progress = Callable[[int, int], None]
+"""Called with (records read, records to read)."""
+
+
+@dataclass
+class RebuildStatus:
+    state: str = "idle"  # idle, running, done, failed
+    total: int = 0
+    read: int = 0
+    applied: int = 0
+    skipped: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    end_offsets: dict[int, int] = field(default_factory=dict)
+
+    def start(self) -> None:
+        fresh = RebuildStatus(state="running", started_at=datetime.now(UTC))
+        self.__dict__.update(fresh.__dict__)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"end_offsets": {str(p): o for p, o in self.end_offsets.items()}}
+
+
+async def rebuild(
+    platform: PlatformSettings,
+    store: ReportingStore,
+    status: RebuildStatus | None = None,
+    progress: Progress = lambda read, total: None,
+) -> RebuildStatus:
+    """Drop the projection and rebuild it from the log; returns the final status."""
+    status = status or RebuildStatus()
+    status.start()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=platform.kafka_bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        max_poll_records=1000,
+    )
+    await consumer.start()
+    try:
+        topic = platform.issues_topic
+        await consumer.topics()
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        begin = await consumer.beginning_offsets(tps)
+        end = await consumer.end_offsets(tps)
+        status.end_offsets = {tp.partition: end[tp] for tp in tps}
+        status.total = sum(end[tp] - begin[tp] for tp in tps)
+        progress(0, status.total)
+        await store.drop()
+        await consumer.seek_to_beginning(*tps)
+        pending = {tp for tp in tps if end[tp] > begin[tp]}
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=500)
+            touched: set[str] = set()
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset >= end[tp]:
+                        break
+                    status.read += 1
+                    try:
+                        event = decode(record.value or b"")
+                    except ValueError:
+                        status.skipped += 1
+                        continue
+                    await store.record(event)
+                    status.applied += 1
+                    touched.add(event.issue_id)
+            await asyncio.gather(*(store.refresh(issue_id) for issue_id in touched))
+            for tp in list(pending):
+                if await consumer.position(tp) >= end[tp]:
+                    pending.discard(tp)
+            progress(status.read, status.total)
+        status.state = "done"
+    except Exception as error:
+        status.state, status.error = "failed", repr(error)
+        raise
+    finally:
+        status.finished_at = datetime.now(UTC)
+        await consumer.stop()
+    return status
+
+
+def main() -> None:
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from services.reporting.app import fact_rules
+    from services.reporting.settings import ReportingSettings
+    from services.runtime.mongo import make_mongo_client
+
+    settings = ReportingSettings()
+    platform = settings.platform
+    console = Console()
+
+    async def run() -> RebuildStatus:
+        mongo = make_mongo_client(platform)
+        store = ReportingStore(mongo[platform.database("reporting")], fact_rules(settings))
+        columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeElapsedColumn())
+        try:
+            with Progress(*columns, console=console) as bar:
+                task = bar.add_task(f"rebuilding from {platform.issues_topic}", total=None)
+
+                def show(read: int, total: int) -> None:
+                    bar.update(task, completed=read, total=total)
+
+                return await rebuild(platform, store, progress=show)
+        finally:
+            await mongo.close()
+
+    done = asyncio.run(run())
+    console.print(
+        f"rebuilt {platform.database('reporting')}: {done.applied} events applied, "
+        f"{done.skipped} skipped, from {done.total} records"
+    )
+
+
+if __name__ == "__main__":
+    main()
