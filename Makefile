@@ -13,7 +13,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi prometheus-tools check-prometheus up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi prometheus-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -58,6 +58,16 @@ check-prometheus: prometheus-tools
 	promtool check rules deploy/prometheus/rules/*.yml
 	promtool test rules deploy/prometheus/tests/*.yml
 
+# deploy/compose.yaml loaded by compose-go, docker compose's own loader (no engine needed)
+COMPOSECHECK := $(TOOLS)/bin/composecheck
+$(COMPOSECHECK): deploy/composecheck/main.go deploy/composecheck/go.mod deploy/composecheck/go.sum
+	@command -v go >/dev/null || { echo "error: go is required (it builds deploy/composecheck)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	cd deploy/composecheck && CGO_ENABLED=0 go build -o $(CURDIR)/$@ .
+
+check-compose: $(COMPOSECHECK)
+	$(COMPOSECHECK) deploy/compose.yaml deploy/.env.example
+
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
@@ -73,7 +83,7 @@ test-integration: setup infra
 test-e2e: setup infra prometheus-tools
 	$(RUN) pytest tests/e2e -q
 
-test: setup lint check-prometheus infra
+test: setup lint check-prometheus check-compose infra
 	$(RUN) pytest tests -q -p no:cacheprovider --durations=8
 
 run: setup infra
