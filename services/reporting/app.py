@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.reporting.admin import build_admin_router
 from services.reporting.api import build_router
+from services.reporting.bulletin_schedule import bulletin_routes
 from services.reporting.facts import FactRules
 from services.reporting.handlers import ReportingHandlers
 from services.reporting.lists_api import build_lists_router
@@ -29,6 +30,7 @@ def build_app(settings: ReportingSettings) -> FastAPI:
         build_router(store, weights, settings.backlog_age_buckets_days),
         build_lists_router(store, settings.backlog_min_age_days),
         build_admin_router(settings.platform, store, settings.admin_token),
+        bulletin_routes(runtime, store, settings),  # and the bulletin schedule
     ]
     return create_app(runtime, routers)
 

@@ -1,0 +1,158 @@
+"""A bulletin's figures from the issue facts (views, see facts.py): the pure part of gathering.
+
+Scope: the issues reported in the period (local days) in the region — its code anywhere on
+the issue's region path, so a city, county, township, village or grid code each work —, as
+they stand when the bulletin is made. Overdue counts are those issues flagged yellow / red,
+by their current office. Backlog cases (积案) are the region's issues still unsolved
+`backlog_days` days or more after they were reported, as of the end of the period.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.reporting import lists
+from services.reporting.bulletin import BacklogCase, BulletinFigures, DayRates, Overdue, Ranked
+from services.reporting.bulletin_period import Period
+from services.reporting.rankings import RankedUnit, Weights, rank
+from services.reporting.rates import rates
+
+Fact = Mapping[str, Any]
+
+
+def in_region(fact: Fact, region_code: str | None) -> bool:
+    """Whether the issue lies in the region (None: every region): the code is on its region
+    path, or — for an issue never triaged (直办), whose path is its own code only — its code
+    lies under the region's by the administrative division codes (GB/T 2260: 411900 holds
+    4119xx…, 411901 holds 411901…)."""
+    if region_code is None:
+        return True
+    path = fact.get("region_path") or []
+    if region_code in path:
+        return True
+    code = fact.get("region_code") or ""
+    return len(path) <= 1 and bool(code) and code.startswith(stem(region_code))
+
+
+def stem(region_code: str) -> str:
+    """The prefix every code under a region starts with: a province or a city of six digits
+    drops its trailing zero pairs (410000 → 41, 411900 → 4119); other codes are their own."""
+    if len(region_code) != 6:
+        return region_code
+    while len(region_code) > 2 and region_code.endswith("00"):
+        region_code = region_code[:-2]
+    return region_code
+
+
+def score_rule(weights: Weights) -> str:
+    w = weights.as_dict()
+    total = sum(w.values())
+    parts = " + ".join(
+        f"{zh}×{w[name] / total * 100:g}%"
+        for name, zh in (
+            ("response", "响应率"),
+            ("resolution", "解决率"),
+            ("satisfaction", "满意率"),
+        )
+    )
+    return (
+        f"得分 (score) = {parts}（无数据的指标不计，其余按权重折算 "
+        "(a rate without a base is left out and the others reweighted)）"
+    )
+
+
+def _ranked(units: list[RankedUnit], names: Mapping[str, str], limit: int) -> tuple[Ranked, ...]:
+    return tuple(
+        Ranked(
+            rank=u.rank,
+            unit_id=u.id,
+            name=u.name or names.get(u.id),
+            score=None if u.score is None else u.score * 100,
+            response_rate=u.response_rate,
+            resolution_rate=u.resolution_rate,
+            satisfaction_rate=u.satisfaction_rate,
+            assigned=u.assigned,
+        )
+        for u in units[:limit]
+    )
+
+
+def figures(
+    *,
+    period: Period,
+    region_code: str | None,
+    region_name: str | None,
+    reported: Iterable[Fact],
+    unsolved: Iterable[Fact],
+    generated_at: datetime,
+    timezone: ZoneInfo,
+    weights: Weights,
+    backlog_days: float,
+    names: Mapping[str, str],
+    ranking_limit: int = 20,
+) -> BulletinFigures:
+    """The bulletin's figures. `reported`: facts of issues reported in the period (others are
+    left out); `unsolved`: facts of unsolved issues reported up to the end of the period."""
+    first, last = period.start.isoformat(), period.end.isoformat()
+    scoped = [
+        f
+        for f in reported
+        if in_region(f, region_code) and first <= (f.get("reported_day") or "") <= last
+    ]
+    by_day: dict[str, list[Fact]] = {}
+    for fact in scoped:
+        by_day.setdefault(fact["reported_day"], []).append(fact)
+    channels = Counter(str(f.get("channel")) for f in scoped)
+    overdue = Counter(
+        (f["office_id"], colour)
+        for f in scoped
+        if f.get("office_id")
+        for colour in ("yellow", "red")
+        if (f.get("flags") or {}).get(colour)
+    )
+    offices = sorted(
+        {office for office, _ in overdue},
+        key=lambda o: (-overdue[(o, "red")], -overdue[(o, "yellow")], o),
+    )
+    period_end = datetime.combine(period.end + timedelta(days=1), time(), timezone)
+    backlog = lists.backlog(
+        (f for f in unsolved if in_region(f, region_code)), period_end, backlog_days
+    )
+    return BulletinFigures(
+        period=period,
+        region_code=region_code,
+        region_name=region_name or (names.get(region_code) if region_code else None),
+        generated_at=generated_at.astimezone(timezone),
+        totals=rates(scoped),
+        by_channel=tuple(sorted(channels.items(), key=lambda c: (-c[1], c[0]))),
+        daily=tuple(DayRates(day, rates(by_day.get(day.isoformat(), []))) for day in period.days),
+        office_ranking=_ranked(
+            rank(scoped, lambda f: f.get("office_id"), weights), names, ranking_limit
+        ),
+        township_ranking=_ranked(
+            rank(scoped, lambda f: f.get("township"), weights, lambda f: f.get("township_name")),
+            names,
+            ranking_limit,
+        ),
+        score_rule=score_rule(weights),
+        overdue=tuple(
+            Overdue(o, names.get(o), overdue[(o, "yellow")], overdue[(o, "red")]) for o in offices
+        ),
+        backlog=tuple(
+            BacklogCase(
+                issue_id=row["issue_id"],
+                office_id=row["office_id"],
+                office_name=names.get(row["office_id"] or ""),
+                region_code=row["region_code"],
+                category=row["category"],
+                reported_day=row["reported_at"].astimezone(timezone).date(),
+                age_days=int(row["age_days"]),
+                state=row["state"],
+                flag="red" if row["red"] else "yellow" if row["yellow"] else None,
+            )
+            for row in backlog
+        ),
+        backlog_days=backlog_days,
+    )
