@@ -17,8 +17,9 @@ from services.contracts.events import (
 )
 from services.runtime.settings import PlatformSettings
 from services.supervision.app import Supervision
-from services.supervision.calendar import WorkingCalendar
+from services.supervision.calendar import SHANGHAI, WorkingCalendar
 from services.supervision.timetable import micros
+from tests.fixtures.calendars import TEST_CALENDAR
 from tests.integration.test_supervision_harness import (
     OFFICE,
     T0,
@@ -179,6 +180,28 @@ def due_of(sup: Supervision, issue: Issue) -> int | None:
         if part is not None and issue.id in part:
             return part.due_of(issue.id)
     return None
+
+
+async def test_clocks_run_across_the_new_year_on_the_calendar_supplement(
+    settings: PlatformSettings,
+) -> None:
+    """chinesecalendar 1.11.0 stops at 2026: the (test) supplement's 2027 carries the clocks."""
+    start = datetime(2026, 12, 30, 10, tzinfo=SHANGHAI)  # a Wednesday
+    clock, issue = FakeClock(start), Issue()
+    async with Log(settings) as log, running(settings, clock, TEST_CALENDAR) as sup:
+        await owning(sup, partitions=settings.partitions)
+        assigned = issue.assigned(start)
+        await log.publish(issue.triaged(start), assigned)
+        await absorbed(sup, assigned)
+        started = {e.payload.clock.value: e.payload for e in log.of(issue, "ClockStarted")}
+        assert started["accept"].due_at == datetime(2026, 12, 31, 10, tzinfo=SHANGHAI)
+        # 31 Dec, then (1 Jan off, a weekend) 4 and 5 Jan 2027
+        assert started["resolve"].due_at == datetime(2027, 1, 5, 10, tzinfo=SHANGHAI)
+        clock.set(datetime(2027, 1, 5, 10, tzinfo=SHANGHAI))
+        await log.wait(
+            lambda: ("IssueFlagged", "resolve", "yellow") in log.steps(issue),
+            "the resolve clock overdue in 2027",
+        )
 
 
 async def test_a_reopened_issue_gets_fresh_clocks(settings: PlatformSettings) -> None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -37,6 +38,7 @@ from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
 from services.supervision.app import Supervision, build_service
 from services.supervision.calendar import SHANGHAI
+from services.supervision.calendar_supplement import DEFAULT_CALENDAR_PATH
 from services.supervision.settings import SupervisionSettings
 
 T = TypeVar("T")
@@ -65,9 +67,17 @@ class FakeClock:
 
 
 @asynccontextmanager
-async def running(platform: PlatformSettings, clock: FakeClock) -> AsyncIterator[Supervision]:
-    """Supervision in this process, lifespan and all, on the real Kafka and MongoDB-wire."""
-    settings = SupervisionSettings(platform=platform, port=0, fire_tick_seconds=0.05)
+async def running(
+    platform: PlatformSettings, clock: FakeClock, calendar: Path | None = None
+) -> AsyncIterator[Supervision]:
+    """Supervision in this process, lifespan and all, on the real Kafka and MongoDB-wire
+    (with the calendar supplement `calendar`, else the shipped one)."""
+    settings = SupervisionSettings(
+        platform=platform,
+        port=0,
+        fire_tick_seconds=0.05,
+        calendar=calendar or DEFAULT_CALENDAR_PATH,
+    )
     service = build_service(settings, now=clock)
     async with service.app.router.lifespan_context(service.app):
         yield service
