@@ -1,43 +1,38 @@
-"""`make run`: the real broker and database, the four services, and a small demo feed.
-
-Stops everything it started on Ctrl-C (the local Kafka and FerretDB stay up; `make stop`).
+"""`make run`: the real broker and database, the four services, and the demo city playing a
+day of reports compressed into minutes (devkit/simulator). After the day the services keep
+running until Ctrl-C; Ctrl-C during the day ends it early (the figures are printed either way).
+Stops everything it started (the local Kafka and FerretDB stay up; `make stop`).
 """
 
-import itertools
 import os
-import random
 import signal
-import time
+import threading
 from contextlib import ExitStack
 
-import httpx
 from rich.console import Console
 
 from devkit.infra import REPO, endpoints
 from devkit.processes import SERVICES, Platform
+from devkit.simulator.__main__ import settings_from_env, simulate
+from devkit.simulator.clock import supervision_offset
 
-DEMO_REPORTS = [
-    ("hotline", "complaint", "小区门口的路灯坏了三天，晚上很黑"),
-    ("miniapp", "help", "楼下水管爆了，整栋楼停水"),
-    ("grid", "report", "河边有人乱倒垃圾"),
-    ("web", "complaint", "夜里工地噪音太大，影响休息"),
-    ("mailbox", "suggestion", "建议在学校路口加装红绿灯"),
-    ("hotline", "consultation", "想咨询一下物业费的收费标准"),
-    ("visit", "complaint", "超市出售过期食品"),
-    ("enterprise_visit", "help", "厂区门前道路积水，货车进出困难"),
-]
-
+SHIFT = "HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS"
 console = Console(soft_wrap=True)
 
 
 def main() -> None:
     ports = {f"HUIYIN_{name.upper()}_PORT": str(8101 + i) for i, name in enumerate(SERVICES)}
     ports = {key: os.environ.get(key, value) for key, value in ports.items()}
-    interval = float(os.environ.get("HUIYIN_DEMO_INTERVAL", "2"))
     admin = os.environ.get("HUIYIN_INTAKE_ADMIN_TOKEN", "demo-admin-token")
+    day = settings_from_env("", "", admin)
+    # offices miss deadlines within minutes: supervision's clock runs one working day ahead,
+    # less a fifth of the compressed day (devkit/simulator/clock.py)
+    lead = max(day.span / 5, 10.0)
+    clock = {SHIFT: os.environ.get(SHIFT) or f"{supervision_offset(lead):.0f}"}
     with ExitStack() as stack:
         servers = endpoints(stack)
-        platform = Platform(servers, "", REPO / ".local/logs", extra_env=ports, admin_token=admin)
+        env = {**ports, **clock}
+        platform = Platform(servers, "", REPO / ".local/logs", extra_env=env, admin_token=admin)
         console.print(
             f"[bold]Huiyin[/] on {servers.source}: Kafka {servers.kafka_bootstrap}, "
             f"MongoDB {servers.mongo_url}"
@@ -67,40 +62,26 @@ def main() -> None:
   API docs   {intake}/docs
   logs       {platform.log_dir.relative_to(REPO)}/
 
-  A demo feed reports an issue every {interval:g} s. Ctrl-C stops the services.
+  CLI        bin/huiyin --help      (HUIYIN_CLI_TOKEN=$OPERATOR bin/huiyin show <issue_id>)
+
+  The demo city plays a day: {day.reports} reports in {day.minutes:g} minutes
+  (HUIYIN_DEMO_REPORTS, HUIYIN_DEMO_MINUTES, HUIYIN_DEMO_SEED). Supervision's clock runs
+  {clock[SHIFT]} s ahead: an untouched issue is flagged about {lead:.0f} s after assignment.
 """
         )
-        feed(intake, reporting, operator, interval)
+        day = settings_from_env(intake, reporting, admin)
+        if not simulate(day, console):
+            wait_for_ctrl_c()
+        console.print("\nstopping the services (Kafka and FerretDB stay up: `make stop`)")
 
 
-def feed(intake: str, reporting: str, token: str, interval: float) -> None:
-    stop = False
-
-    def on_signal(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    rng = random.Random(12345)
-    headers = {"Authorization": f"Bearer {token}"}
-    for n in itertools.count(1):
-        if stop:
-            break
-        channel, kind, text = rng.choice(DEMO_REPORTS)
-        body = {"channel": channel, "kind": kind, "text": text}
-        try:
-            created = httpx.post(f"{intake}/issues", json=body, headers=headers, timeout=10)
-            created.raise_for_status()
-            counts = httpx.get(f"{reporting}/counts", timeout=10).json()
-            console.print(
-                f"#{n:<4} {channel:<16} {text[:14]:<14}  receipt {created.json()['receipt_code']}"
-                f"  received {counts['received']}, assigned {counts['assigned']}"
-            )
-        except httpx.HTTPError as error:
-            console.print(f"[yellow]demo feed: {error}[/]")
-        time.sleep(interval)
-    console.print("\nstopping the services (Kafka and FerretDB stay up: `make stop`)")
+def wait_for_ctrl_c() -> None:
+    console.print("\nThe services keep running for you to explore. Ctrl-C stops them.")
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    while not stopped.wait(1.0):
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,74 @@
+"""The demo city plays a short day on the real platform; the figures it prints at the end
+are reporting's, and they count exactly what the simulated people did."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devkit.infra import REPO, Endpoints
+from devkit.processes import Platform
+from devkit.simulator.clock import supervision_offset
+from devkit.simulator.play import COUNTS, RATES
+
+REPORTS, SECONDS, LEAD = 40, 60, 12.0
+
+
+@pytest.fixture
+def demo(servers: Endpoints, namespace: str, tmp_path: Path) -> Iterator[Platform]:
+    """The platform as `make run` starts it: supervision's clock one working day ahead,
+    less LEAD seconds, so an untouched issue is flagged within the short day."""
+    shift = {"HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": f"{supervision_offset(LEAD):.0f}"}
+    running = Platform(servers, namespace, tmp_path / "logs", extra_env=shift).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_short_day_prints_the_rates_reporting_serves_for_that_day(
+    demo: Platform, tmp_path: Path
+) -> None:
+    summary_path = tmp_path / "summary.json"
+    played = subprocess.run(
+        [
+            sys.executable, "-m", "devkit.simulator",
+            "--intake", demo["intake"].url, "--reporting", demo["reporting"].url,
+            "--admin-token", demo.admin_token, "--reports", str(REPORTS),
+            "--minutes", str(SECONDS / 60), "--seed", "7", "--summary", str(summary_path),
+        ],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"},
+    )  # fmt: skip
+    assert played.returncode == 0, played.stdout + played.stderr
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    day = {"start": summary["start"], "end": summary["end"]}
+    api = httpx.get(f"{demo['reporting'].url}/rates", params=day, timeout=10).json()
+
+    # what it printed is what reporting serves for the same day
+    assert {k: summary["rates"][k] for k in COUNTS + RATES} == {k: api[k] for k in COUNTS + RATES}
+    lines = played.stdout.splitlines()
+    for name in COUNTS:
+        row = next(line for line in lines if line.strip("│ ").startswith(f"{name} "))
+        assert str(api[name]) in row, (name, row)
+    for name in RATES:
+        row = next(line for line in lines if line.strip("│ ").startswith(f"{name} "))
+        shown = "—" if api[name] is None else f"{api[name] * 100:.1f}%"
+        assert shown in row, (name, row)
+
+    # and reporting counted exactly what the simulated people did (a namespace of its own)
+    assert summary["own"] == {name: api[name] for name in summary["own"]}
+    assert api["received"] == REPORTS
+    tally = summary["tally"]
+    assert summary["errors"] == []
+    # the day's mix: answered directly and dispatched, accepted, resolved, visited, closed
+    assert 0 < api["answered_directly"] < REPORTS
+    assert api["assigned"] > 0 and api["resolved"] > 0 and api["visited"] > 0
+    assert tally["accepted"] > 0 and tally["closed"] > 0
+    # an office that left an issue untouched saw it flagged by supervision
+    assert tally["flagged"] >= 1
+    assert "bulletins/weekly" in played.stdout and "Grafana" in played.stdout
