@@ -6,12 +6,14 @@ schema kept in deploy/schema/, and reads the settings classes to know which vari
 services read.
 """
 
+import ast
 import importlib
 import json
 import pkgutil
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from pydantic_settings import BaseSettings
 
 import services
-from services.runtime.settings import PlatformSettings, ServiceSettings
+from services.runtime.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -205,10 +207,57 @@ def _variables(settings: type[BaseSettings]) -> Iterator[str]:
         yield (alias if isinstance(alias, str) else f"{prefix}{field_name}").upper()
 
 
+def _settings_base(base: ast.expr) -> bool:
+    name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+    return str(name).endswith("Settings")
+
+
+@cache
+def settings_classes() -> dict[str, list[type[BaseSettings]]]:
+    """Every pydantic-settings class under services/, by the package it lives in
+    (`runtime`, `intake`, ...). The modules are found in the source (a class whose base is
+    named `...Settings`), so none is missed and only those are imported."""
+    root = Path(services.__path__[0])
+    found: dict[str, list[type[BaseSettings]]] = {}
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.ClassDef) and any(_settings_base(base) for base in node.bases)
+        ]
+        if not names:
+            continue
+        module = importlib.import_module(
+            "services." + ".".join(path.relative_to(root).with_suffix("").parts)
+        )
+        classes = [
+            value
+            for name in names
+            if isinstance(value := getattr(module, name), type) and issubclass(value, BaseSettings)
+        ]
+        # a base without a prefix of its own (ServiceSettings) is only read through its subclasses
+        classes = [
+            cls for cls in classes if cls.model_config.get("env_prefix") or not cls.__subclasses__()
+        ]
+        if classes:
+            package = path.relative_to(root).parts[0]
+            found.setdefault(package, []).extend(classes)
+    return found
+
+
 def variables_read() -> dict[str, set[str]]:
-    """Every environment variable a service reads, by service (shared ones under each)."""
-    return {name: set(_variables(cls)) for name, cls in service_settings().items()}
+    """Every environment variable a service reads, by service: its own settings classes
+    (with the shared ones nested under `platform`) and the runtime's."""
+    classes = settings_classes()
+    shared = {name for cls in classes.get("runtime", []) for name in _variables(cls)}
+    return {
+        service: shared | {name for cls in classes.get(service, []) for name in _variables(cls)}
+        for service in service_packages()
+    }
 
 
 def all_variables_read() -> set[str]:
-    return set(_variables(PlatformSettings)).union(*variables_read().values())
+    return set().union(*variables_read().values())

@@ -203,6 +203,7 @@ def test_every_stateful_part_keeps_its_data_in_a_named_volume(compose: dict[str,
         "mongodb": "/data/db",
         "prometheus": "/prometheus",
         "grafana": "/var/lib/grafana",
+        "reporting": services["reporting"]["environment"]["HUIYIN_REPORTING_BULLETIN_DIR"],
     }
     for name, path in data_paths.items():
         named = {
@@ -252,6 +253,15 @@ def test_the_dockerfile_installs_the_lock_with_the_makefiles_uv_and_runs_as_nobo
     assert users and users[-1].split(":")[0] not in ("root", "0")
     last_user = text.rindex("\nUSER ")
     assert text.rindex("\nCMD ") > last_user
+
+
+def test_the_image_has_the_bulletin_directory_writable_by_its_user(
+    compose: dict[str, Any],
+) -> None:
+    """A named volume starts as a copy of the image's directory, owner included."""
+    directory = compose["services"]["reporting"]["environment"]["HUIYIN_REPORTING_BULLETIN_DIR"]
+    user = re.findall(r"^USER (\S+)$", dockerfile(), re.M)[-1].split(":")[0]
+    assert f"install -d -o {user} -g {user} {directory}" in dockerfile()
 
 
 def test_the_docker_context_lets_through_exactly_what_the_dockerfile_copies() -> None:

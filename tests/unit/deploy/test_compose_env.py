@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from services.runtime.settings import PlatformSettings
 from tests.unit.deploy.compose_file import (
     ENV_EXAMPLE,
     README,
@@ -20,6 +19,7 @@ from tests.unit.deploy.compose_file import (
     read_env_file,
     referenced_variables,
     service_settings,
+    settings_classes,
     variables_read,
 )
 
@@ -91,13 +91,12 @@ def test_every_interpolated_variable_has_a_value_in_the_env_example() -> None:
 
 def test_compose_defaults_are_the_services_defaults() -> None:
     """`${HUIYIN_X:-default}` in compose must not drift from the settings' own default."""
-    defaults: dict[str, str] = {}
-    for settings in service_settings().values():
-        prefix = str(settings.model_config.get("env_prefix", ""))
-        for field, info in settings.model_fields.items():
-            defaults[f"{prefix}{field}".upper()] = info.default
-    for field, info in PlatformSettings.model_fields.items():
-        defaults[f"HUIYIN_{field}".upper()] = info.default
+    defaults: dict[str, Any] = {}
+    for classes in settings_classes().values():
+        for settings in classes:
+            prefix = str(settings.model_config.get("env_prefix", ""))
+            for field, info in settings.model_fields.items():
+                defaults[f"{prefix}{field}".upper()] = info.default
     text = (ENV_EXAMPLE.parent / "compose.yaml").read_text(encoding="utf-8")
     compared = 0
     for name, default in re.findall(r"\$\{(HUIYIN_[A-Z0-9_]+):-([^}]*)\}", text):
