@@ -70,7 +70,10 @@ def build_router(
             if unknown := [k for k in keys if k not in DIMENSIONS]:
                 raise invalid("by", f"unknown dimension {unknown[0]!r}; one of {DIMENSIONS}")
             counted = await store.count_by(match, *keys)
-            rows = [dict(zip(keys, key, strict=True)) | {"n": n} for key, n in counted.items()]
+            rows = [
+                {k: _known(v) for k, v in zip(keys, key, strict=True)} | {"n": n}
+                for key, n in counted.items()
+            ]
             rows.sort(key=lambda r: tuple(str(r[k]) for k in keys))
         return Counts(
             day=day,
@@ -118,7 +121,7 @@ def build_router(
         return where.described() | {
             "open": sum(by_state.values()),
             "by_state": {s: n for (s,), n in sorted(by_state.items())},
-            "by_level": {lvl: n for (lvl,), n in sorted(by_level.items())},
+            "by_level": {_known(lvl): n for (lvl,), n in sorted(by_level.items())},
             "by_flag": by_flag,
         }
 
@@ -145,6 +148,11 @@ def build_router(
         }
 
     return router
+
+
+def _known(value: str) -> str:
+    """count_by's "None" (the fact is absent: an issue answered directly has no level)."""
+    return "none" if value == "None" else value
 
 
 def _office(fact: Mapping[str, Any]) -> str | None:

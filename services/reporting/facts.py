@@ -193,7 +193,8 @@ def label(bound: float) -> str:
 
 
 def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, Any]:
-    """The issue's plain facts, from every entry of its log. `_n` comes first (see store)."""
+    """The issue's plain facts, from every entry of its log. `_n` comes first (see store);
+    a fact not known (yet) is absent, so `$exists` means known."""
     v: dict[str, Any] = {"_n": len(log)} | dict.fromkeys(VIEW_FIELDS)
     v |= {"offices": [], "assigned": False, "answered_directly": False}
     v |= dict.fromkeys(("reopens", "returns", "escalations", "visits", "reminders"), 0)
@@ -222,7 +223,7 @@ def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, 
     v["resolve_bucket"] = bucket_of(v["hours_to_resolve"], rules.buckets_hours)
     v["accepted_on_time"] = _within(v["accepted_at"], v["accept_due"]) if v["assigned"] else None
     v["resolved_on_time"] = _within(v["first_resolved_at"], v["resolve_due"])
-    return v
+    return {key: value for key, value in v.items() if value is not None}  # absent, not null
 
 
 VIEW_FIELDS = [

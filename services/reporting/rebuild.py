@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.contracts.events import decode
 from services.reporting.store import ReportingStore
@@ -64,9 +65,7 @@ async def rebuild(
     await consumer.start()
     try:
         topic = platform.issues_topic
-        await consumer.topics()
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        tps = [TopicPartition(topic, p) for p in await partitions(platform.kafka_bootstrap, topic)]
         consumer.assign(tps)
         begin = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
@@ -105,6 +104,19 @@ async def rebuild(
         status.finished_at = datetime.now(UTC)
         await consumer.stop()
     return status
+
+
+async def partitions(bootstrap: str, topic: str) -> list[int]:
+    """The topic's partitions, as the broker describes them (none when it does not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(
+        p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"]
+    )
 
 
 def main() -> None:

@@ -81,7 +81,7 @@ def test_an_issue_answered_directly_is_never_assigned() -> None:
     v = view(story.events)
     assert (v["answered_directly"], v["assigned"], v["state"]) == (True, False, "visited")
     assert v["region_path"] == ["411901001001"]  # never triaged: only the reported region
-    assert v["accepted_on_time"] is None and v["hours_to_accept"] is None
+    assert "accepted_on_time" not in v and "hours_to_accept" not in v  # absent: not known
 
 
 def test_a_merged_report_points_at_its_problem() -> None:
