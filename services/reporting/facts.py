@@ -48,31 +48,13 @@ from services.contracts.vocabulary import IssueState
 
 RANK = {
     name: rank
-    for rank, name in enumerate(
-        [
-            "IssueReported",
-            "IssueAnswered",
-            "IssueTriaged",
-            "IssueMerged",
-            "IssueAssigned",
-            "ClockStarted",
-            "IssueAccepted",
-            "IssueReturned",
-            "ProgressNoted",
-            "ExtensionRequested",
-            "ExtensionDecided",
-            "ReminderSent",
-            "IssueFlagged",
-            "SupervisionOrdered",
-            "IssueEscalated",
-            "IssueResolved",
-            "IssueVerified",
-            "IssueVisited",
-            "IssueReopened",
-            "IssueClosed",
-        ]
-    )
-}
+    for rank, name in enumerate((
+        "IssueReported", "IssueAnswered", "IssueTriaged", "IssueMerged", "IssueAssigned",
+        "ClockStarted", "IssueAccepted", "IssueReturned", "ProgressNoted", "ExtensionRequested",
+        "ExtensionDecided", "ReminderSent", "IssueFlagged", "SupervisionOrdered", "IssueEscalated",
+        "IssueResolved", "IssueVerified", "IssueVisited", "IssueReopened", "IssueClosed",
+    ))
+}  # fmt: skip
 """Lifecycle order, to break ties between events of the same time and causation depth."""
 
 FINAL = frozenset(state.value for state in FINAL_STATES)
@@ -195,7 +177,7 @@ def label(bound: float) -> str:
 def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, Any]:
     """The issue's plain facts, from every entry of its log. `_n` comes first (see store);
     a fact not known (yet) is absent, so `$exists` means known."""
-    v: dict[str, Any] = {"_n": len(log)} | dict.fromkeys(VIEW_FIELDS)
+    v: dict[str, Any] = {"_n": len(log)}
     v |= {"offices": [], "assigned": False, "answered_directly": False}
     v |= dict.fromkeys(("reopens", "returns", "escalations", "visits", "reminders"), 0)
     v["flags"] = dict.fromkeys(FLAGS, False)
@@ -203,7 +185,7 @@ def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, 
     triaged: dict[str, Any] = {}
     for _, entry in in_order(log):
         _absorb(v, entry, reported, triaged)
-    at = v["reported_at"]
+    at = v.get("reported_at")
     v["reported_day"] = at.astimezone(rules.timezone).date().isoformat() if at else None
     for name in ("channel", "kind", "reporter_type"):
         v[name] = reported.get(name)
@@ -216,57 +198,16 @@ def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, 
     v["region_path"] = path
     v["township"] = path[TOWNSHIP_DEPTH] if len(path) > TOWNSHIP_DEPTH else None
     v["township_name"] = names[TOWNSHIP_DEPTH] if len(names) > TOWNSHIP_DEPTH else None
-    v["open"] = v["state"] not in FINAL if v["state"] else False
-    v["hours_to_accept"] = _hours(v["assigned_at"], v["accepted_at"])
-    v["hours_to_resolve"] = _hours(v["assigned_at"], v["first_resolved_at"])
+    v["open"] = v["state"] not in FINAL if v.get("state") else False
+    v["hours_to_accept"] = _hours(v.get("assigned_at"), v.get("accepted_at"))
+    v["hours_to_resolve"] = _hours(v.get("assigned_at"), v.get("first_resolved_at"))
     v["accept_bucket"] = bucket_of(v["hours_to_accept"], rules.buckets_hours)
     v["resolve_bucket"] = bucket_of(v["hours_to_resolve"], rules.buckets_hours)
-    v["accepted_on_time"] = _within(v["accepted_at"], v["accept_due"]) if v["assigned"] else None
-    v["resolved_on_time"] = _within(v["first_resolved_at"], v["resolve_due"])
+    v["accepted_on_time"] = (
+        _within(v.get("accepted_at"), v.get("accept_due")) if v["assigned"] else None
+    )
+    v["resolved_on_time"] = _within(v.get("first_resolved_at"), v.get("resolve_due"))
     return {key: value for key, value in v.items() if value is not None}  # absent, not null
-
-
-VIEW_FIELDS = [
-    "reported_at",
-    "reported_day",
-    "channel",
-    "kind",
-    "reporter_type",
-    "category",
-    "tier",
-    "region_code",
-    "region_path",
-    "township",
-    "township_name",
-    "state",
-    "open",
-    "answered_at",
-    "merged_into",
-    "assigned_at",
-    "office_id",
-    "co_office_ids",
-    "level",
-    "rung",
-    "accept_due",
-    "accepted_at",
-    "resolve_due",
-    "first_resolved_at",
-    "resolved_at",
-    "result",
-    "hours_to_accept",
-    "accept_bucket",
-    "hours_to_resolve",
-    "resolve_bucket",
-    "accepted_on_time",
-    "resolved_on_time",
-    "visited_at",
-    "satisfaction",
-    "solved",
-    "verified",
-    "closed_at",
-    "escalated_to",
-    "last_event_at",
-]
 
 
 def _absorb(
@@ -282,7 +223,7 @@ def _absorb(
             v["reported_at"] = at
         case "IssueAnswered":
             v["answered_directly"] = True
-            v["answered_at"] = v["answered_at"] or at
+            v.setdefault("answered_at", at)
         case "IssueTriaged":
             triaged.update(data)
         case "IssueMerged":
@@ -290,20 +231,20 @@ def _absorb(
         case "IssueAssigned":
             v |= {k: data[k] for k in ("office_id", "co_office_ids", "level", "rung")}
             v["assigned"] = True
-            v["assigned_at"] = v["assigned_at"] or at
+            v.setdefault("assigned_at", at)
             if data["office_id"] not in v["offices"]:
                 v["offices"].append(data["office_id"])
         case "ClockStarted" if data["clock"] in ("accept", "resolve"):
             due = f"{data['clock']}_due"
-            v[due] = v[due] or data["due_at"]
+            v.setdefault(due, data["due_at"])
         case "IssueAccepted":
-            v["accepted_at"] = v["accepted_at"] or at
+            v.setdefault("accepted_at", at)
         case "IssueReturned":
             v["returns"] += 1
         case "ExtensionDecided":
             v["flags"]["extended"] = v["flags"]["extended"] or bool(data["granted"])
         case "IssueResolved":
-            v["first_resolved_at"] = v["first_resolved_at"] or at
+            v.setdefault("first_resolved_at", at)
             v["resolved_at"], v["result"] = at, data["result"]
         case "IssueVerified":
             v["verified"] = data["passed"]
