@@ -1,6 +1,10 @@
 """Domain metrics for Prometheus, read from reporting's projection (so a replay never
 double-counts): issues received and assigned by channel and kind, open by state and level,
-flagged by colour, overdue by clock, and the distributions of time to accept and to resolve.
+flagged by colour, overdue by clock, and the distributions of time to accept and to resolve
+(from the facts' own duration buckets, `FactRules.buckets_hours`, as seconds).
+
+Per scrape: seven $match/$group counts, and two reads of three fields of the accepted and
+resolved issues (FerretDB v1 cannot $sum a field, and a histogram needs its durations' sum).
 
 Every label value comes from a bounded vocabulary (services/contracts/vocabulary.py), never
 an issue or office id; a value outside it is counted as `other`, an absent one as `none`.
@@ -20,68 +24,56 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
 from services.reporting.store import ReportingStore
 
-FINAL = sorted(state.value for state in FINAL_STATES)
 NONE = "none"
 OTHER = "other"
-
-# Upper bounds in seconds: minutes (direct work, demos), hours, then the working-day clocks
-# (1 working day to accept; 3, 7 or 10 to resolve; more calendar days over holidays).
-TIME_BUCKETS: tuple[float, ...] = tuple(
-    float(s)
-    for s in (
-        *(60, 300, 900, 3600, 4 * 3600, 8 * 3600),
-        *(day * 86400 for day in (1, 2, 3, 5, 7, 10, 14, 21, 30)),
-    )
-)
+INF = "+Inf"
 
 # The states in which a clock's work is still to do, so passing its due time is overdue.
 RUNNING: dict[ClockKind, list[str]] = {
     ClockKind.ACCEPT: [IssueState.ASSIGNED.value],
     ClockKind.RESOLVE: [IssueState.ASSIGNED.value, IssueState.ACCEPTED.value],
 }
+TIMED = ("accept", "resolve")  # the durations the facts bucket: hours_to_<x>, <x>_bucket
 
 
 @dataclass(frozen=True)
 class Distribution:
-    """A histogram: how many observations fall in each bucket (the last is +Inf), and their sum."""
+    """A histogram as the facts hold it: issues per bucket (its upper bound in hours, as the
+    facts label it, or +Inf) and the sum of their durations in hours."""
 
-    counts: tuple[int, ...]
-    total: float
+    counts: Mapping[str, int]
+    hours: float
 
-    def cumulative(self, bounds: tuple[float, ...]) -> list[tuple[str, float]]:
-        running, out = 0, []
-        for le, n in zip([*map(str, bounds), "+Inf"], self.counts, strict=True):
-            running += n
-            out.append((le, float(running)))
-        return out
+    def cumulative(self, bounds_hours: Iterable[float]) -> list[tuple[str, float]]:
+        """Prometheus buckets in seconds: issues at most each bound, then all of them."""
+        out = []
+        for bound in bounds_hours:
+            within = sum(n for le, n in self.counts.items() if le != INF and float(le) <= bound)
+            out.append((str(float(bound * 3600)), float(within)))
+        return [*out, (INF, float(sum(self.counts.values())))]
 
-
-def distribution(
-    seconds: Iterable[float], bounds: tuple[float, ...] = TIME_BUCKETS
-) -> Distribution:
-    counts = [0] * (len(bounds) + 1)
-    total = 0.0
-    for s in seconds:
-        counts[next((i for i, le in enumerate(bounds) if s <= le), len(bounds))] += 1
-        total += s
-    return Distribution(tuple(counts), total)
+    @property
+    def seconds(self) -> float:
+        return self.hours * 3600
 
 
-def durations_by_level(
-    facts: Iterable[Mapping[str, Any]], start: str, end: str
-) -> dict[str, Distribution]:
-    """Seconds from `start` to `end` of each fact having both, grouped by its level."""
-    seconds: dict[str, list[float]] = {}
+def distributions(facts: Iterable[Mapping[str, Any]], timed: str) -> dict[str, Distribution]:
+    """Per level, the issues in each bucket of `timed` and their hours (view fields `level`,
+    `<timed>_bucket`, `hours_to_<timed>`; an issue without a bucket is left out)."""
+    counts: dict[str, dict[str, int]] = {}
+    hours: dict[str, float] = {}
     for fact in facts:
-        began, done = fact.get(start), fact.get(end)
-        if isinstance(began, datetime) and isinstance(done, datetime) and done >= began:
-            level = bounded(fact.get("level"), Level)
-            seconds.setdefault(level, []).append((done - began).total_seconds())
-    return {level: distribution(values) for level, values in seconds.items()}
+        bucket = fact.get(f"{timed}_bucket")
+        if bucket is None:
+            continue
+        level = bounded(fact.get("level"), Level)
+        per_bucket = counts.setdefault(level, {})
+        per_bucket[str(bucket)] = per_bucket.get(str(bucket), 0) + 1
+        hours[level] = hours.get(level, 0.0) + float(fact.get(f"hours_to_{timed}") or 0.0)
+    return {level: Distribution(counts[level], hours[level]) for level in counts}
 
 
 def bounded(value: object, vocabulary: type[StrEnum]) -> str:
@@ -105,6 +97,7 @@ class DomainSnapshot:
     overdue: Mapping[str, int] = field(default_factory=dict)  # clock
     time_to_accept: Mapping[str, Distribution] = field(default_factory=dict)  # level
     time_to_resolve: Mapping[str, Distribution] = field(default_factory=dict)  # level
+    bounds_hours: tuple[float, ...] = ()  # the histograms' bucket bounds
 
 
 def families(snapshot: DomainSnapshot) -> list[Metric]:
@@ -138,7 +131,7 @@ def families(snapshot: DomainSnapshot) -> list[Metric]:
         flagged.add_metric([flag.value], snapshot.flagged.get(flag.value, 0))
     overdue = GaugeMetricFamily(
         "huiyin_issues_overdue",
-        "Open issues past a clock's due time with its work not done",
+        "Open issues past a clock's (first) due time with its work not done",
         labels=["clock"],
     )
     for clock in RUNNING:
@@ -147,18 +140,18 @@ def families(snapshot: DomainSnapshot) -> list[Metric]:
     for name, doc, by_level in (
         (
             "huiyin_issues_time_to_accept_seconds",
-            "From assignment to acceptance, by level",
+            "From the first assignment to acceptance, by level",
             snapshot.time_to_accept,
         ),
         (
             "huiyin_issues_time_to_resolve_seconds",
-            "From report to resolution, by level",
+            "From the first assignment to the first resolution, by level",
             snapshot.time_to_resolve,
         ),
     ):
         histogram = HistogramMetricFamily(name, doc, labels=["level"])
         for level, dist in sorted(by_level.items()):
-            histogram.add_metric([level], dist.cumulative(TIME_BUCKETS), dist.total)
+            histogram.add_metric([level], dist.cumulative(snapshot.bounds_hours), dist.seconds)
         out.append(histogram)
     return out
 
@@ -175,8 +168,8 @@ class DomainMetrics(Collector):
 
     async def refresh(self) -> None:
         count_by = self._store.count_by
-        reported: dict[str, Any] = {"channel": {"$exists": True}}
-        open_: dict[str, Any] = {"state": {"$nin": FINAL}}
+        reported: dict[str, Any] = {"channel": {"$ne": None}}
+        open_: dict[str, Any] = {"open": True}
         now = self._now()
         flagged = {
             flag.value: _total(await count_by(open_ | {f"flags.{flag.value}": True}, "state"))
@@ -185,13 +178,22 @@ class DomainMetrics(Collector):
         overdue = {
             clock.value: _total(
                 await count_by(
-                    {"state": {"$in": states}, f"{clock.value}_due": {"$lt": now}}, "state"
+                    open_ | {"state": {"$in": states}, f"{clock.value}_due": {"$lt": now}},
+                    "state",
                 )
             )
             for clock, states in RUNNING.items()
         }
-        accepted = await self._store.facts({"accepted_at": {"$exists": True}})
-        resolved = await self._store.facts({"resolved_at": {"$exists": True}})
+        times = {
+            timed: distributions(
+                await self._store.fields(
+                    {f"{timed}_bucket": {"$ne": None}},
+                    *("level", f"{timed}_bucket", f"hours_to_{timed}"),
+                ),
+                timed,
+            )
+            for timed in TIMED
+        }
         self.snapshot = DomainSnapshot(
             received=_labelled(await count_by(reported, "channel", "kind"), Channel, Kind),
             assigned=_labelled(
@@ -200,8 +202,9 @@ class DomainMetrics(Collector):
             open=_labelled(await count_by(open_, "state", "level"), IssueState, Level),
             flagged=flagged,
             overdue=overdue,
-            time_to_accept=durations_by_level(accepted, "assigned_at", "accepted_at"),
-            time_to_resolve=durations_by_level(resolved, "reported_at", "resolved_at"),
+            time_to_accept=times["accept"],
+            time_to_resolve=times["resolve"],
+            bounds_hours=self._store.rules.buckets_hours,
         )
 
     def collect(self) -> Iterator[Metric]:

@@ -1,8 +1,8 @@
 """Reporting's domain metrics as Prometheus sees them: values, histograms, bounded labels."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
@@ -10,18 +10,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
+from services.reporting.facts import FactRules
 from services.reporting.metrics import (
     NONE,
     OTHER,
-    TIME_BUCKETS,
+    Distribution,
     DomainSnapshot,
     bounded,
-    distribution,
-    durations_by_level,
+    distributions,
     families,
 )
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+BOUNDS = FactRules(ZoneInfo("Asia/Shanghai")).buckets_hours
 
 
 class Fixed(Collector):
@@ -49,27 +49,33 @@ def value(
     return samples[(name, frozenset(labels.items()))]
 
 
-def test_a_duration_on_a_bound_falls_in_that_bucket_and_the_rest_in_inf() -> None:
-    dist = distribution([30, 60, 61, 10**9], bounds=(60, 120))
-    assert dist.counts == (2, 1, 1)
-    assert dist.cumulative((60, 120)) == [("60", 2.0), ("120", 3.0), ("+Inf", 4.0)]
-    assert dist.total == 30 + 60 + 61 + 10**9
-
-
-def test_durations_are_grouped_by_level_and_skip_unfinished_or_backwards_facts() -> None:
-    facts: list[dict[str, Any]] = [
-        {"level": "city", "assigned_at": T0, "accepted_at": T0 + timedelta(minutes=30)},
-        {"level": "city", "assigned_at": T0, "accepted_at": T0 + timedelta(days=2)},
-        {"level": "township", "assigned_at": T0, "accepted_at": T0 + timedelta(seconds=5)},
-        {"level": "township", "assigned_at": T0},  # not accepted yet
-        {"level": "township", "assigned_at": T0, "accepted_at": T0 - timedelta(seconds=1)},
-        {"assigned_at": T0, "accepted_at": T0 + timedelta(hours=1)},  # level unknown
+def test_buckets_become_cumulative_seconds_whatever_bounds_the_facts_were_labelled_with() -> None:
+    dist = Distribution({"1": 2, "4": 1, "24": 3, "+Inf": 1}, hours=100.5)
+    assert dist.cumulative((1, 2, 8, 24)) == [
+        ("3600.0", 2.0),
+        ("7200.0", 2.0),
+        ("28800.0", 3.0),  # "4" hours counts from the first bound above it
+        ("86400.0", 6.0),
+        ("+Inf", 7.0),
     ]
-    by_level = durations_by_level(facts, "assigned_at", "accepted_at")
-    assert sorted(by_level) == ["city", NONE, "township"]
-    assert sum(by_level["city"].counts) == 2
-    assert by_level["city"].total == 1800 + 2 * 86400
-    assert sum(by_level["township"].counts) == 1
+    assert dist.seconds == 100.5 * 3600
+
+
+def test_the_facts_become_one_distribution_per_bounded_level() -> None:
+    facts: list[dict[str, Any]] = [
+        {"level": "city", "accept_bucket": "1", "hours_to_accept": 0.5},
+        {"level": "city", "accept_bucket": "1", "hours_to_accept": 1.0},
+        {"level": "city", "accept_bucket": "24", "hours_to_accept": 20.0},
+        {"level": "township", "accept_bucket": "+Inf", "hours_to_accept": 300.0},
+        {"level": "township", "accept_bucket": None, "hours_to_accept": None},  # not accepted
+        {"level": None, "accept_bucket": "2", "hours_to_accept": 1.5},
+        {"level": "411900-urban_management", "accept_bucket": "2", "hours_to_accept": 2.0},
+    ]
+    by_level = distributions(facts, "accept")
+    assert sorted(by_level) == sorted([NONE, OTHER, "city", "township"])
+    assert by_level["city"].counts == {"1": 2, "24": 1}
+    assert by_level["city"].hours == 21.5
+    assert by_level["township"].counts == {"+Inf": 1}
 
 
 def test_label_values_stay_in_the_vocabulary() -> None:
@@ -87,7 +93,8 @@ def test_the_exposition_counts_what_the_snapshot_holds() -> None:
             open={("assigned", "city"): 2, ("received", NONE): 1},
             flagged={"yellow": 2},
             overdue={"accept": 1},
-            time_to_accept={"city": distribution([30, 7200])},
+            time_to_accept={"city": Distribution({"1": 1, "4": 1}, hours=2.5)},
+            bounds_hours=(1, 4, 24),
         )
     )
     assert value(samples, "huiyin_issues_received_total", channel="web", kind="help") == 3
@@ -102,12 +109,12 @@ def test_the_exposition_counts_what_the_snapshot_holds() -> None:
     assert value(samples, "huiyin_issues_overdue", clock="accept") == 1
     assert value(samples, "huiyin_issues_overdue", clock="resolve") == 0
     accept = "huiyin_issues_time_to_accept_seconds"
-    assert value(samples, f"{accept}_bucket", level="city", le="60.0") == 1
     assert value(samples, f"{accept}_bucket", level="city", le="3600.0") == 1
     assert value(samples, f"{accept}_bucket", level="city", le="14400.0") == 2
+    assert value(samples, f"{accept}_bucket", level="city", le="86400.0") == 2
     assert value(samples, f"{accept}_bucket", level="city", le="+Inf") == 2
     assert value(samples, f"{accept}_count", level="city") == 2
-    assert value(samples, f"{accept}_sum", level="city") == 7230
+    assert value(samples, f"{accept}_sum", level="city") == 2.5 * 3600
 
 
 def test_every_label_value_comes_from_a_bounded_vocabulary() -> None:
@@ -118,8 +125,9 @@ def test_every_label_value_comes_from_a_bounded_vocabulary() -> None:
         open={(s.value, lv): 1 for s in IssueState for lv in [*Level, NONE, OTHER]},
         flagged={f.value: 1 for f in Flag},
         overdue={c.value: 1 for c in ClockKind},
-        time_to_accept={lv: distribution([1]) for lv in [*Level, NONE, OTHER]},
-        time_to_resolve={lv: distribution([1]) for lv in [*Level, NONE, OTHER]},
+        time_to_accept={lv: Distribution({"1": 1}, 1.0) for lv in [*Level, NONE, OTHER]},
+        time_to_resolve={lv: Distribution({"+Inf": 1}, 1.0) for lv in [*Level, NONE, OTHER]},
+        bounds_hours=BOUNDS,
     )
     allowed = {
         "channel": {*Channel, OTHER},
@@ -128,12 +136,12 @@ def test_every_label_value_comes_from_a_bounded_vocabulary() -> None:
         "level": {*Level, NONE, OTHER},
         "flag": set(Flag),
         "clock": set(ClockKind),
-        "le": {str(b) for b in TIME_BUCKETS} | {"+Inf"},
+        "le": {str(float(b * 3600)) for b in BOUNDS} | {"+Inf"},
     }
     samples = scrape(everything)
     for _, labels in samples:
         for name, label_value in labels:
             assert label_value in allowed[name], (name, label_value)
     series = len(samples)
-    buckets = len(TIME_BUCKETS) + 1 + 2  # + _count and _sum
+    buckets = len(BOUNDS) + 1 + 2  # + _count and _sum
     assert series <= 2 * 12 * 7 + 12 * 7 + 2 + 3 + 2 * 7 * buckets
