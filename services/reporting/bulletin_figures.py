@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from services.reporting import lists
 from services.reporting.bulletin import BacklogCase, BulletinFigures, DayRates, Overdue, Ranked
 from services.reporting.bulletin_period import Period
+from services.reporting.charts import one_decimal
 from services.reporting.rankings import RankedUnit, Weights, rank
 from services.reporting.rates import rates
 
@@ -50,7 +51,7 @@ def score_rule(weights: Weights) -> str:
     w = weights.as_dict()
     total = sum(w.values())
     parts = " + ".join(
-        f"{zh}×{w[name] / total * 100:g}%"
+        f"{zh}×{one_decimal(w[name] / total * 100)}%"
         for name, zh in (
             ("response", "响应率"),
             ("resolution", "解决率"),

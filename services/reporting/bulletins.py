@@ -101,10 +101,10 @@ class Bulletins:
 
     async def figures(self, period: Period, region_code: str | None) -> BulletinFigures:
         first, last = period.start.isoformat(), period.end.isoformat()
-        region = {"region_path": region_code} if region_code else {}
-        reported = await self.store.facts({"reported_day": {"$gte": first, "$lte": last}} | region)
+        # the region is matched in figures(): an issue never triaged (直办) has no region path
+        reported = await self.store.facts({"reported_day": {"$gte": first, "$lte": last}})
         unsolved = await self.store.facts(
-            {"reported_day": {"$lte": last}, "state": {"$in": sorted(UNSOLVED)}} | region
+            {"reported_day": {"$lte": last}, "state": {"$in": sorted(UNSOLVED)}}
         )
         return figures(
             period=period,
