@@ -85,7 +85,8 @@ def line_chart(title: str, x_labels: Sequence[str], series: Sequence[Series]) ->
                 f"<text x='{x(i):.1f}' y='{top + plot_h + 16}' text-anchor='middle' "
                 f"fill='#666'>{escape(label)}</text>"
             )
-    for s in series:
+    for n, s in enumerate(series):
+        radius = 3 + 1.5 * (len(series) - 1 - n)  # later series smaller: equal values all show
         body.append(f"<g class='series' data-series='{escape(s.key)}'>")
         run: list[str] = []
         for i, value in enumerate((*s.values, None)):
@@ -100,7 +101,7 @@ def line_chart(title: str, x_labels: Sequence[str], series: Sequence[Series]) ->
         for i, value in enumerate(s.values):
             if value is not None:
                 body.append(
-                    f"<circle class='point' cx='{x(i):.1f}' cy='{y(value):.1f}' r='3' "
+                    f"<circle class='point' cx='{x(i):.1f}' cy='{y(value):.1f}' r='{radius:g}' "
                     f"fill='{s.colour}'><title>{escape(x_labels[i])} {escape(s.label)} "
                     f"{percent(value)}</title></circle>"
                 )

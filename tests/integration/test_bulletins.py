@@ -5,6 +5,7 @@ rates computed here by hand; the schedule writes the same bulletin into its dire
 import asyncio
 import os
 import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,6 +67,7 @@ from tests.integration.test_supervision_harness import Log
 from tests.unit.test_bulletin_render import rows, section
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ROOT = Path(__file__).resolve().parents[2]
 WATER, STREET, OTHER = "411901-water_affairs", "411901002-township_office", "411902-water_affairs"
 T1 = ("411900", "411901", "411901001", "411901001001")  # 中州市 和塘区 银台街道 祥坪社区
 T2 = ("411900", "411901", "411901002", "411901002001")  # … 南城街道 泰屯社区
@@ -249,6 +251,16 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
         schedule = BulletinSchedule(bulletins, tmp_path / "by-clock", own.dues())
         written = await schedule.run_due()
         again = await schedule.run_due()
+        command = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.reporting.bulletin", "--region", "411901",
+            "--week", "2026-11-22", "--format", "md",
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+            env=os.environ | {
+                "HUIYIN_MONGO_URL": settings.mongo_url,
+                "HUIYIN_DATABASE_PREFIX": settings.database_prefix,
+            },
+        )  # fmt: skip
+        printed, _ = await command.communicate()
     finally:
         await client.close()
 
@@ -352,6 +364,8 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
     assert again == []
     on_file = (tmp_path / "by-clock" / "weekly-2026-W47-411901.md").read_text(encoding="utf-8")
     assert without_generated(on_file) == without_generated(md)
+    assert command.returncode == 0
+    assert without_generated(printed.decode()) == without_generated(md)
     assert Period.week_of(at(11, 18, 0).date()).label == "2026-W47"
 
 
