@@ -24,7 +24,7 @@ def build_app(settings: ReportingSettings) -> FastAPI:
     runtime.consume(ReportingHandlers(store).handle)
     domain_metrics = DomainMetrics(store)
     runtime.metrics.registry.register(domain_metrics)
-    runtime.before_metrics.append(domain_metrics.refresh)
+    runtime.before_metrics.append(domain_metrics.before_scrape)
     weights = Weights(**settings.ranking_weights)
     routers = [
         build_router(store, weights, settings.backlog_age_buckets_days),

@@ -3,13 +3,18 @@ double-counts): issues received and assigned by channel and kind, open by state 
 flagged by colour, overdue by clock, and the distributions of time to accept and to resolve
 (from the facts' own duration buckets, `FactRules.buckets_hours`, as seconds).
 
-Per scrape: seven $match/$group counts, and two reads of three fields of the accepted and
-resolved issues (FerretDB v1 cannot $sum a field, and a histogram needs its durations' sum).
+One read per refresh: a dozen small view fields of every issue, counted here (`snapshot_of`,
+pure). On FerretDB v1 any filter but `_id` scans the table, so one read instead of one
+aggregate per number; and it cannot $sum a field, which a histogram's sum needs. A scrape
+waits for a refresh a few seconds at most, then serves the last snapshot: a large
+projection makes the domain numbers older, never the scrape fail (and `up` lie).
 
 Every label value comes from a bounded vocabulary (services/contracts/vocabulary.py), never
 an issue or office id; a value outside it is counted as `other`, an absent one as `none`.
 """
 
+import asyncio
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +31,9 @@ from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
 from services.reporting.store import ReportingStore
+from services.runtime.logging import get_logger
+
+log = get_logger(__name__)
 
 NONE = "none"
 OTHER = "other"
@@ -37,6 +45,12 @@ RUNNING: dict[ClockKind, list[str]] = {
     ClockKind.RESOLVE: [IssueState.ASSIGNED.value, IssueState.ACCEPTED.value],
 }
 TIMED = ("accept", "resolve")  # the durations the facts bucket: hours_to_<x>, <x>_bucket
+FIELDS = (
+    *("channel", "kind", "assigned", "open", "state", "level", "flags"),
+    *(f"{clock.value}_due" for clock in RUNNING),
+    *(field for timed in TIMED for field in (f"{timed}_bucket", f"hours_to_{timed}")),
+)
+"""The view fields a refresh reads of every issue."""
 
 
 @dataclass(frozen=True)
@@ -156,68 +170,106 @@ def families(snapshot: DomainSnapshot) -> list[Metric]:
     return out
 
 
+def snapshot_of(
+    facts: Iterable[Mapping[str, Any]], now: datetime, bounds_hours: tuple[float, ...]
+) -> DomainSnapshot:
+    """The domain's numbers over these issue views (fields `FIELDS`)."""
+    received: dict[tuple[str, ...], int] = {}
+    assigned: dict[tuple[str, ...], int] = {}
+    open_: dict[tuple[str, ...], int] = {}
+    flagged = dict.fromkeys((flag.value for flag in Flag), 0)
+    overdue = dict.fromkeys((clock.value for clock in RUNNING), 0)
+    facts = list(facts)
+    for fact in facts:
+        if fact.get("channel") is not None:
+            pair = (bounded(fact["channel"], Channel), bounded(fact.get("kind"), Kind))
+            received[pair] = received.get(pair, 0) + 1
+            if fact.get("assigned"):
+                assigned[pair] = assigned.get(pair, 0) + 1
+        if not fact.get("open"):
+            continue
+        where = (bounded(fact.get("state"), IssueState), bounded(fact.get("level"), Level))
+        open_[where] = open_.get(where, 0) + 1
+        flags = fact.get("flags") or {}
+        for flag in flagged:
+            flagged[flag] += bool(flags.get(flag))
+        for clock, states in RUNNING.items():
+            due = fact.get(f"{clock.value}_due")
+            if fact.get("state") in states and isinstance(due, datetime) and _aware(due) < now:
+                overdue[clock.value] += 1
+    return DomainSnapshot(
+        received=received,
+        assigned=assigned,
+        open=open_,
+        flagged=flagged,
+        overdue=overdue,
+        time_to_accept=distributions(facts, "accept"),
+        time_to_resolve=distributions(facts, "resolve"),
+        bounds_hours=bounds_hours,
+    )
+
+
 class DomainMetrics(Collector):
-    """Reads a snapshot from the store before each scrape (`refresh`), serves it (`collect`)."""
+    """Serves the last snapshot (`collect`); `refresh` reads a new one from the store, and
+    `before_scrape` starts one (at most every `min_interval` s) and waits `wait` s for it."""
 
     def __init__(
-        self, store: ReportingStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        store: ReportingStore,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        min_interval: float = 5.0,
+        wait: float = 3.0,
     ) -> None:
         self._store = store
         self._now = now
+        self._min_interval = min_interval
+        self._wait = wait
+        self._started = -min_interval
+        self._task: asyncio.Task[None] | None = None
         self.snapshot = DomainSnapshot()
+        self.refreshed_at = 0.0  # Unix time of the last refresh
+        self.refresh_seconds = 0.0  # how long it took
 
     async def refresh(self) -> None:
-        count_by = self._store.count_by
-        reported: dict[str, Any] = {"channel": {"$ne": None}}
-        open_: dict[str, Any] = {"open": True}
-        now = self._now()
-        flagged = {
-            flag.value: _total(await count_by(open_ | {f"flags.{flag.value}": True}, "state"))
-            for flag in Flag
-        }
-        overdue = {
-            clock.value: _total(
-                await count_by(
-                    open_ | {"state": {"$in": states}, f"{clock.value}_due": {"$lt": now}},
-                    "state",
-                )
-            )
-            for clock, states in RUNNING.items()
-        }
-        times = {
-            timed: distributions(
-                await self._store.fields(
-                    {f"{timed}_bucket": {"$ne": None}},
-                    *("level", f"{timed}_bucket", f"hours_to_{timed}"),
-                ),
-                timed,
-            )
-            for timed in TIMED
-        }
-        self.snapshot = DomainSnapshot(
-            received=_labelled(await count_by(reported, "channel", "kind"), Channel, Kind),
-            assigned=_labelled(
-                await count_by(reported | {"assigned": True}, "channel", "kind"), Channel, Kind
-            ),
-            open=_labelled(await count_by(open_, "state", "level"), IssueState, Level),
-            flagged=flagged,
-            overdue=overdue,
-            time_to_accept=times["accept"],
-            time_to_resolve=times["resolve"],
-            bounds_hours=self._store.rules.buckets_hours,
-        )
+        started = time.perf_counter()
+        facts = await self._store.fields({}, *FIELDS)
+        self.snapshot = snapshot_of(facts, self._now(), self._store.rules.buckets_hours)
+        self.refresh_seconds = time.perf_counter() - started
+        self.refreshed_at = time.time()
+
+    async def before_scrape(self) -> None:
+        running = self._task is not None and not self._task.done()
+        if not running and time.monotonic() - self._started >= self._min_interval:
+            self._started = time.monotonic()
+            self._task = asyncio.create_task(self._refresh_or_log())
+        if self._task is not None and not self._task.done():
+            await asyncio.wait({self._task}, timeout=self._wait)
+
+    async def settle(self) -> None:
+        """Wait for the refresh under way, if any."""
+        if self._task is not None:
+            await asyncio.wait({self._task})
+
+    async def _refresh_or_log(self) -> None:
+        try:
+            await self.refresh()
+        except Exception as error:  # the last snapshot stays; the next scrape tries again
+            log.warning("domain_metrics.refresh_failed", error=repr(error))
 
     def collect(self) -> Iterator[Metric]:
         yield from families(self.snapshot)
+        age = GaugeMetricFamily(
+            "huiyin_domain_metrics_refreshed_timestamp_seconds",
+            "When the domain metrics were last read from the projection (0: not yet)",
+        )
+        age.add_metric([], self.refreshed_at)
+        took = GaugeMetricFamily(
+            "huiyin_domain_metrics_refresh_seconds", "How long the last read of them took"
+        )
+        took.add_metric([], self.refresh_seconds)
+        yield from (age, took)
 
 
-def _labelled(counts: Counts, *vocabularies: type[StrEnum]) -> dict[tuple[str, ...], int]:
-    out: dict[tuple[str, ...], int] = {}
-    for key, n in counts.items():
-        labels = tuple(bounded(v, vocab) for v, vocab in zip(key, vocabularies, strict=True))
-        out[labels] = out.get(labels, 0) + n
-    return out
-
-
-def _total(counts: Counts) -> int:
-    return sum(counts.values())
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -68,6 +68,7 @@ def exposition(metrics: DomainMetrics) -> dict[tuple[str, frozenset[tuple[str, s
         (s.name, frozenset(s.labels.items())): s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
+        if s.name.startswith("huiyin_issues_")  # not when and how fast it was read
     }
 
 

@@ -8,12 +8,13 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 
-from services.reporting.metrics import DomainSnapshot, families
+from services.reporting.metrics import DomainMetrics
+from services.reporting.store import ReportingStore
 from services.runtime.metrics import ServiceMetrics
 from services.supervision.metrics import SupervisionMetrics
 
@@ -43,7 +44,7 @@ def exposed_names() -> set[str]:
     """Every sample name a Huiyin service serves on /metrics."""
     service = ServiceMetrics("any")
     SupervisionMetrics(service.registry)
-    metrics = [*service.registry.collect(), *families(DomainSnapshot())]
+    metrics = [*service.registry.collect(), *DomainMetrics(cast(ReportingStore, None)).collect()]
     return {m.name + suffix for m in metrics for suffix in SUFFIXES[m.type]}
 
 

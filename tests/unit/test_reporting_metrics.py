@@ -1,7 +1,9 @@
 """Reporting's domain metrics as Prometheus sees them: values, histograms, bounded labels."""
 
+import asyncio
 from collections.abc import Iterator
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -12,14 +14,18 @@ from prometheus_client.registry import Collector
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
 from services.reporting.facts import FactRules
 from services.reporting.metrics import (
+    FIELDS,
     NONE,
     OTHER,
     Distribution,
+    DomainMetrics,
     DomainSnapshot,
     bounded,
     distributions,
     families,
+    snapshot_of,
 )
+from services.reporting.store import ReportingStore
 
 BOUNDS = FactRules(ZoneInfo("Asia/Shanghai")).buckets_hours
 
@@ -145,3 +151,80 @@ def test_every_label_value_comes_from_a_bounded_vocabulary() -> None:
     series = len(samples)
     buckets = len(BOUNDS) + 1 + 2  # + _count and _sum
     assert series <= 2 * 12 * 7 + 12 * 7 + 2 + 3 + 2 * 7 * buckets
+
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def view(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = dict.fromkeys(FIELDS)
+    return base | {"assigned": False, "open": True, "flags": {}} | fields
+
+
+def test_the_snapshot_counts_received_assigned_open_flagged_and_overdue() -> None:
+    late, later = NOW - timedelta(hours=1), NOW + timedelta(hours=1)
+    facts = [
+        view(channel="web", kind="help", state="received"),
+        view(channel="web", kind="help", state="assigned", level="city", assigned=True,
+             accept_due=late, resolve_due=later, flags={"yellow": True, "red": False}),
+        view(channel="hotline", kind="complaint", state="accepted", level="county",
+             assigned=True, accept_due=late, resolve_due=late, accept_bucket="1",
+             hours_to_accept=0.5, flags={"yellow": True, "red": True}),
+        view(channel="hotline", kind="complaint", state="closed", level="county", open=False,
+             assigned=True, accept_due=late, resolve_due=late, flags={"red": True}),
+        view(channel="hotline", kind="complaint", state="merged", open=False),
+        view(state="assigned", level="city", assigned=True),  # its report not seen yet
+    ]  # fmt: skip
+    snapshot = snapshot_of(facts, NOW, (1, 24))
+    assert snapshot.received == {("web", "help"): 2, ("hotline", "complaint"): 3}
+    assert snapshot.assigned == {("web", "help"): 1, ("hotline", "complaint"): 2}
+    assert snapshot.open == {
+        ("received", NONE): 1,
+        ("assigned", "city"): 2,
+        ("accepted", "county"): 1,
+    }
+    assert snapshot.flagged == {"yellow": 2, "red": 1}  # the closed one no longer counts
+    # accept: only while assigned; resolve: while assigned or accepted, and only when late
+    assert snapshot.overdue == {"accept": 1, "resolve": 1}
+    assert snapshot.time_to_accept["county"].counts == {"1": 1}
+
+
+class SlowStore:
+    """A store whose read waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.reads = 0
+        self.rules = FactRules(ZoneInfo("Asia/Shanghai"))
+
+    async def fields(self, match: dict[str, Any], *names: str) -> list[dict[str, Any]]:
+        self.reads += 1
+        await self.go.wait()
+        return [view(channel="web", kind="help", state="received")]
+
+
+async def test_a_slow_read_never_holds_the_scrape_and_is_not_started_twice() -> None:
+    store = SlowStore()
+    metrics = DomainMetrics(cast(ReportingStore, store), lambda: NOW, min_interval=0, wait=0.01)
+    await metrics.before_scrape()  # the read is still waiting: the scrape goes on
+    assert metrics.snapshot == DomainSnapshot() and metrics.refreshed_at == 0
+    await metrics.before_scrape()  # one read at a time
+    assert store.reads == 1
+    store.go.set()
+    await metrics.settle()  # the read finishes in the background
+    assert metrics.snapshot.received == {("web", "help"): 1}
+    assert metrics.refreshed_at > 0
+
+
+async def test_a_failed_read_keeps_the_last_snapshot() -> None:
+    class Broken:
+        rules = FactRules(ZoneInfo("Asia/Shanghai"))
+
+        async def fields(self, match: dict[str, Any], *names: str) -> list[dict[str, Any]]:
+            raise ConnectionError("mongo away")
+
+    metrics = DomainMetrics(cast(ReportingStore, Broken()), lambda: NOW, min_interval=0)
+    kept = DomainSnapshot(received={("web", "help"): 4})
+    metrics.snapshot = kept
+    await metrics.before_scrape()
+    assert metrics.snapshot is kept
