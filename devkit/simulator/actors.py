@@ -76,6 +76,7 @@ class Tally:
     closed: int = 0
     flagged: int = 0
     merged: int = 0
+    abandoned: int = 0
     refused: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -150,6 +151,10 @@ class Office:
         if item["state"] == "assigned":
             if plan.miss_deadline and work.first and not work.flagged:
                 return  # missed: untouched until supervision flags it
+            if plan.abandoned and work.first:
+                self.tally.abandoned += 1
+                self._finish(work, "abandoned")  # and left untouched for the rest of the day
+                return
             if now - work.since < wait:
                 return
             if plan.returns and work.first and not work.returned:

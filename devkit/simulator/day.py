@@ -126,6 +126,8 @@ class Day:
             office = await self.office(view["office_id"])
             outcome = await office.take(issue_id, plan, first)
             first = False
+            if outcome == "abandoned":
+                return
             if outcome != "resolved":
                 continue
             self.resolved.add(issue_id)

@@ -103,6 +103,7 @@ class Plan:
     body: dict[str, Any]
     direct: bool
     miss_deadline: bool = False  # the office leaves it untouched until it is flagged
+    abandoned: bool = False  # ... and then all day (never accepted: a response missed)
     returns: bool = False  # the office returns it once (退单)
     extension: int = 0  # working days the office asks for (延期), 0: none
     progress: bool = False
@@ -152,9 +153,11 @@ def plan_report(seed: int, n: int, city: City, earlier: list["Plan"]) -> Plan:
 
 
 def _handling(rng: random.Random, n: int, body: dict[str, Any]) -> Plan:
+    missed = rng.random() < 0.08
     return Plan(
         n, body, False,
-        miss_deadline=rng.random() < 0.08,
+        miss_deadline=missed,
+        abandoned=missed and rng.random() < 0.5,
         returns=rng.random() < 0.07,
         extension=rng.choice([1, 2, 3]) if rng.random() < 0.1 else 0,
         progress=rng.random() < 0.25,

@@ -15,11 +15,12 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from devkit.simulator.day import Day, DaySettings, arrivals
 
 FLOW = ("reported", "answered", "assigned", "accepted", "resolved", "visited", "closed",
-        "flagged", "returned", "extended", "reopened", "merged")  # fmt: skip
+        "flagged", "abandoned", "returned", "extended", "reopened", "merged")  # fmt: skip
 RATES = ("direct_handling_rate", "response_rate", "completion_rate", "on_time_rate",
          "resolution_rate", "satisfaction_rate", "reopen_rate", "duplicate_rate")  # fmt: skip
 RANKED = ("response_rate", "resolution_rate", "satisfaction_rate")
@@ -81,7 +82,7 @@ async def _show(
         TimeElapsedColumn(), TextColumn("{task.fields[at]}"), console=console,
     )  # fmt: skip
     reports = progress.add_task("reports", total=day.settings.reports, at="")
-    with Live(Group(progress, Table()), console=console, refresh_per_second=4) as live:
+    with Live(Group(progress, Text()), console=console, refresh_per_second=4) as live:
         while not stop.is_set():
             progress.update(
                 reports, completed=day.tally.reported, at=f"simulated {day.simulated_time()}"
@@ -94,13 +95,12 @@ async def _show(
         live.update(Group(progress, _flow_table(day)))
 
 
-def _flow_table(day: Day) -> Table:
-    table = Table(box=None, padding=(0, 1))
+def _flow_table(day: Day) -> Text:
     tally = day.tally.as_dict()
+    flow = Text()
     for name in FLOW:
-        table.add_column(name, justify="right")
-    table.add_row(*(str(tally[name]) for name in FLOW))
-    return table
+        flow.append(f"{name} ", style="dim").append(f"{tally[name]:<5}", style="bold")
+    return flow
 
 
 def _today(settings: DaySettings) -> tuple[date, date]:
@@ -167,15 +167,8 @@ def print_summary(summary: Summary, settings: DaySettings, console: Console) -> 
         console.print(f"[yellow]{summary.rankings}[/]")
     else:
         top = Table(title="Top 5 offices (GET /rankings?subject=office)")
-        for column in (
-            "rank",
-            "id",
-            "score",
-            "response_rate",
-            "resolution_rate",
-            "satisfaction_rate",
-        ):
-            top.add_column(column)
+        for column in ("rank", "office", "score", "response", "resolution", "satisfaction"):
+            top.add_column(column, no_wrap=column == "office")
         for row in summary.rankings:
             rates = (_percent(row.get(c)) for c in RANKED)
             top.add_row(*(str(row.get(c, "")) for c in ("rank", "id", "score")), *rates)

@@ -14,9 +14,10 @@ import pytest
 from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
 from devkit.simulator.clock import supervision_offset
+from devkit.simulator.mixes import City, Plan, plan_report
 from devkit.simulator.play import COUNTS, RATES
 
-REPORTS, SECONDS, LEAD = 40, 60, 12.0
+REPORTS, SECONDS, LEAD, SEED = 40, 60, 12.0, 11
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_a_short_day_prints_the_rates_reporting_serves_for_that_day(
             sys.executable, "-m", "devkit.simulator",
             "--intake", demo["intake"].url, "--reporting", demo["reporting"].url,
             "--admin-token", demo.admin_token, "--reports", str(REPORTS),
-            "--minutes", str(SECONDS / 60), "--seed", "7", "--summary", str(summary_path),
+            "--minutes", str(SECONDS / 60), "--seed", str(SEED), "--summary", str(summary_path),
         ],
         cwd=REPO, capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"},
     )  # fmt: skip
@@ -69,6 +70,13 @@ def test_a_short_day_prints_the_rates_reporting_serves_for_that_day(
     assert 0 < api["answered_directly"] < REPORTS
     assert api["assigned"] > 0 and api["resolved"] > 0 and api["visited"] > 0
     assert tally["accepted"] > 0 and tally["closed"] > 0
-    # an office that left an issue untouched saw it flagged by supervision
-    assert tally["flagged"] >= 1
+    # offices that left issues untouched saw them flagged by supervision; one left its issue
+    # untouched all day, and reporting counts that response as missed
+    plans: list[Plan] = []
+    for n in range(REPORTS):
+        plans.append(plan_report(SEED, n, City.load(), plans))
+    missed = [p for p in plans if p.miss_deadline and not p.direct]
+    assert len(missed) == 2 and sum(p.abandoned for p in missed) == 1  # what this seed plays
+    assert tally["flagged"] >= 1 and tally["abandoned"] == 1
+    assert api["response_rate"] < 1 and api["completion_rate"] < 1
     assert "bulletins/weekly" in played.stdout and "Grafana" in played.stdout
