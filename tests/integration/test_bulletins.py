@@ -72,7 +72,7 @@ WATER, STREET, OTHER = "411901-water_affairs", "411901002-township_office", "411
 T1 = ("411900", "411901", "411901001", "411901001001")  # 中州市 和塘区 银台街道 祥坪社区
 T2 = ("411900", "411901", "411901002", "411901002001")  # … 南城街道 泰屯社区
 ELSEWHERE = ("411900", "411902", "411902001", "411902001001")  # 南营区 泰园街道 金营社区
-NAMES = {
+NAMES: dict[tuple[str, ...], tuple[str, ...]] = {
     T1: ("中州市", "和塘区", "银台街道", "祥坪社区"),
     T2: ("中州市", "和塘区", "南城街道", "泰屯社区"),
     ELSEWHERE: ("中州市", "南营区", "泰园街道", "金营社区"),
@@ -331,7 +331,7 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
 
     city_md = city.text
     assert city_md.startswith("# 周通报 (weekly bulletin) · 中州市 (411900)\n")
-    city_counts = dict(map(tuple, rows(section(city_md, "(headline counts)"))))
+    city_counts = {row[0]: row[1] for row in rows(section(city_md, "(headline counts)"))}
     assert (city_counts["受理 (received)"], city_counts["转办 (assigned)"]) == ("8", "6")
     assert rows(section(city_md, "## 二、主要指标 (rates)"))[0] == [
         "响应率 (response)", "66.7%", "4/6",
@@ -344,15 +344,13 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
 
     assert november.status_code == 200
     assert november.text.startswith("# 月报告 (monthly report) · 和塘区 (411901)\n")
-    month_counts = dict(map(tuple, rows(section(november.text, "(headline counts)"))))
+    month_counts = {r[0]: r[1] for r in rows(section(november.text, "(headline counts)"))}
     assert month_counts["受理 (received)"] == "8"  # the week's 7 and the Monday after
 
     # the schedule started with the service wrote the latest due bulletins (real clock)
     now = datetime.now(SHANGHAI)
-    due = {
-        kind: Due.parse(kind, text).period(Due.parse(kind, text).latest(now, SHANGHAI), SHANGHAI)
-        for kind, text in (("week", "mon 08:00"), ("month", "1 08:00"))
-    }
+    weekly, monthly = Due.parse("week", "mon 08:00"), Due.parse("month", "1 08:00")
+    due = {d.kind: d.period(d.latest(now, SHANGHAI), SHANGHAI) for d in (weekly, monthly)}
     assert scheduled == sorted(
         f"{name}-{period.label}-411901.{fmt}"
         for name, period in (("weekly", due["week"]), ("monthly", due["month"]))

@@ -28,7 +28,7 @@ def view(
 
 
 MONDAY, WEDNESDAY = date(2026, 11, 16), date(2026, 11, 18)
-ASSIGNED = {"assigned": True, "state": "accepted", "accepted_on_time": True}
+ASSIGNED: dict[str, Any] = {"assigned": True, "state": "accepted", "accepted_on_time": True}
 REPORTED = [
     view(1, MONDAY, **ASSIGNED, office_id="water"),
     view(2, MONDAY, **ASSIGNED, office_id="water", yellow=True, red=True),

@@ -20,8 +20,8 @@ WEEKLY = Due.parse("week", "mon 08:00")
 MONTHLY = Due.parse("month", "1 08:00")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 def test_a_week_is_monday_to_sunday_and_named_by_its_iso_week() -> None:
