@@ -1,5 +1,5 @@
 # Huiyin — every target installs what it needs into the repository (.venv, .local/).
-#   make run     the platform on this machine: Kafka, FerretDB, the four services, a demo feed
+#   make run     the platform on this machine: Kafka, FerretDB, the four services, a demo day
 #   make test    lint, then unit, integration and end-to-end tests on the real broker and database
 #   make bench   throughput of the skeleton next to raw Kafka on the same broker
 #   make bench-clocks   arming, firing lag, memory and restart of many open clocks
@@ -71,7 +71,7 @@ check-compose: $(COMPOSECHECK)
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy services devkit tests bench
+	$(RUN) mypy services devkit tests bench cli
 	$(RUN) lint-imports
 
 test-unit: setup

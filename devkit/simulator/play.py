@@ -182,7 +182,7 @@ def print_summary(summary: Summary, settings: DaySettings, console: Console) -> 
         f"""
   rates      {reporting}/rates?start={summary.start}&end={summary.end}
   rankings   {reporting}/rankings?subject=office&start={summary.start}&end={summary.end}
-  bulletin   {reporting}/bulletins/weekly?region_code=411900&format=html
+  bulletin   {reporting}/bulletins/weekly?region_code=411900&on={summary.end}&format=html
   metrics    {reporting}/metrics   (Prometheus format; each service serves /metrics)
   dashboards Grafana and Prometheus run under docker compose only (deploy/compose.yaml,
              Grafana on :3000); `make run` has none: read /metrics and the APIs above
