@@ -8,7 +8,8 @@ One fact document per issue holds two things:
   (distinct events write distinct keys; two copies of one event that carry different
   times keep the earlier): whatever order and however often the events arrive — a replay
   after a crash, a double during a rebalance, a rebuild running while the live consumer
-  keeps consuming — the log converges to the same map.
+  keeps consuming — the log converges to the same map (where single-document updates
+  are atomic: on FerretDB v1 they are not, so the store keeps one writer per issue).
 - `view`: plain fields derived from the whole log by `derive` (state, office, category,
   region path, times, histogram buckets, flags), which the reads match and group on.
   It is written by `$max` on `{"_n": number of entries, ...}`: a view derived from more

@@ -6,8 +6,13 @@ watermarks seen when it started, with its own consumer (no group, nothing commit
 and records every event with the same update the live consumer uses. Because those
 updates are idempotent and order-independent (facts.py), the rebuild may run while the
 service keeps consuming: events the live consumer applies meanwhile, before or after the
-rebuild reaches them, converge to the same documents. Records that are not valid events
-are skipped here (the live consumer dead-lettered them when they first came).
+rebuild reaches them, converge to the same documents.
+
+On FerretDB v1, whose single-document updates are not atomic under concurrent writers,
+that holds for POST /admin/rebuild (it runs inside the service, and the store lets one
+writer at a time touch an issue); run the command while reporting is stopped or idle.
+Records that are not valid events are skipped here (the live consumer dead-lettered them
+when they first came).
 """
 
 import asyncio
@@ -115,7 +120,7 @@ async def _apply(
     lanes = asyncio.Semaphore(CONCURRENCY)
 
     async def one(issue_id: str, events: list[Event]) -> None:
-        async with lanes:
+        async with lanes, store.writing(issue_id):
             for event in events:
                 await store.record(event)
                 status.applied += 1
