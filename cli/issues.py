@@ -142,3 +142,27 @@ def act(
     if config(ctx).json:
         return print_json(out(), done)
     out().print(f"{action.value}: issue {done['issue_id']} is now [bold]{done['state']}[/]")
+
+
+@app.command()
+@guarded
+def decide(
+    ctx: typer.Context,
+    issue_id: str,
+    grant: Annotated[bool, typer.Option("--grant/--refuse", help="the decision")],
+    reason: Annotated[str, typer.Option(help="why")],
+    days: Annotated[int | None, typer.Option(help="working days granted (default: asked)")] = None,
+    request: Annotated[
+        str | None, typer.Option(help="the request's event id (default: the latest waiting)")
+    ] = None,
+    key: Key = None,
+) -> None:
+    """A supervisor decides an extension request the rule left to them (延期审批)."""
+    body = {"granted": grant, "reason": reason, "working_days": days, "request_id": request}
+    body = {k: v for k, v in body.items() if v is not None}
+    path = f"/issues/{issue_id}/extension-decision"
+    done = config(ctx).intake.json("POST", path, body=body, key=key)
+    if config(ctx).json:
+        return print_json(out(), done)
+    verdict = f"granted {done['working_days']} working days" if done["granted"] else "refused"
+    out().print(f"extension request {done['request_id']} of issue {issue_id}: {verdict}")

@@ -3,6 +3,8 @@ rates and rankings, the three lists, a rebuild, a refusal, and a dead-letter rep
 
 import asyncio
 import json
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -10,12 +12,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner, Result
 
 from cli.app import app
-from devkit.infra import Endpoints
+from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
 from devkit.topics import read_topic
 from services.contracts.dead_letter import DeadLetter
@@ -90,6 +93,12 @@ def test_an_issue_from_report_to_close_then_its_rates_ranking_lists_and_a_rebuil
     office = Huiyin(city, city.token("office", office_id=view["office_id"]))
     assert issue_id in office("inbox").stdout
     assert "is now accepted" in office("act", issue_id, "accept").stdout
+    asked = office("act", issue_id, "extension", "--days", "5", "--reason", "需协调供电部门")
+    assert "is now accepted" in asked.stdout  # more than the rule grants: a supervisor decides
+    supervisor = Huiyin(city, city.token("supervisor", region_code="411900", level="city"))
+    decided = supervisor("decide", issue_id, "--grant", "--reason", "同意延期")
+    assert "granted 5 working days" in decided.stdout
+    eventually(lambda: operator.json("show", issue_id)["flags"].get("extended"), what="extended")
     assert "is now resolved" in office("act", issue_id, "resolve", "--result", "已更换灯泡").stdout
     visited = operator("act", issue_id, "visit", "--satisfaction", "satisfied", "--solved")
     assert "is now visited" in visited.stdout
@@ -231,3 +240,20 @@ async def _publish(bootstrap: str, topic: str, letters: list[DeadLetter]) -> Non
             await producer.send_and_wait(topic, letter.model_dump_json().encode(), key=key)
     finally:
         await producer.stop()
+
+
+def test_the_huiyin_command_runs_from_the_repository(city: Platform) -> None:
+    env = {**os.environ, **Huiyin(city).env}
+    ran = subprocess.run(
+        [str(REPO / "bin/huiyin"), "--json", "rates", "--period", "day", "--on", TODAY],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    params = {"period": "day", "on": TODAY}
+    api = httpx.get(f"{city['reporting'].url}/rates", params=params, timeout=10).json()
+    assert json.loads(ran.stdout) == api
+    refused = subprocess.run(
+        [str(REPO / "bin/huiyin"), "show", "no-such-issue"],
+        capture_output=True, text=True, env=env | {"HUIYIN_CLI_TOKEN": "nope"}, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "401 Unauthorized" in refused.stderr
