@@ -13,6 +13,7 @@ from services.contracts.events import (
     ClockStarted,
     ClockStartedPayload,
     Envelope,
+    Event,
     ExtensionDecided,
     ExtensionDecidedPayload,
     IssueAccepted,
@@ -82,7 +83,7 @@ class Story:
     ) -> None:
         self.id, self.at, self.region, self.category = issue_id, at, region, category
         self.office: str | None = None
-        self.events: list[Envelope] = []
+        self.events: list[Event] = []
         payload = IssueReportedPayload(
             channel=channel,
             kind=kind,

@@ -34,6 +34,8 @@ import pytest
 from devkit.topics import read_topic
 from services.contracts.events import Envelope, decode
 from services.contracts.vocabulary import Flag, Level, Satisfaction
+from services.reporting.facts import FactRules
+from services.reporting.store import ReportingStore
 from services.runtime.settings import PlatformSettings
 from tests.integration.reporting_harness import (
     ADMIN_TOKEN,
@@ -44,8 +46,10 @@ from tests.integration.reporting_harness import (
     serving,
 )
 from tests.reporting_events import Story
+from tests.unit.reporting_fold import fold
 
-T0 = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI)
 SAT, BASIC, DISSAT = (
     Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED, Satisfaction.DISSATISFIED
 )  # fmt: skip
@@ -350,3 +354,22 @@ async def on_the_log(settings: PlatformSettings) -> list[Envelope]:
     """The events now on the topic (to publish them again: same ids, same times)."""
     records = await read_topic(settings.kafka_bootstrap, settings.issues_topic)
     return [decode(r.value or b"") for r in records]
+
+
+async def test_concurrent_deliveries_of_one_issue_lose_nothing(
+    settings: PlatformSettings, mongo: Any
+) -> None:
+    """Every event of a long story at once, twice (as a rebuild beside the live consumer
+    would): the stored facts are those of the events applied one by one."""
+    story = (
+        Story("many", T0).triage().assign("street-1").remind(1).flag(Flag.YELLOW, 1)
+        .flag(Flag.RED, 1).supervise_and_escalate("county-a", 0).accept(1).extend(1)
+        .resolve(1).visit(DISSAT, False, 1).reopen(0).assign("county-a", 0.1).accept(1)
+        .resolve(1).visit(SAT, True, 1).close(1)
+    )  # fmt: skip
+    store = ReportingStore(mongo[settings.database("reporting")], FactRules(SHANGHAI))
+    await asyncio.gather(*(store.apply(e) for e in story.events * 2))
+    stored = await store.documents()
+    expected = fold(story.events)
+    assert len(stored["many"]["log"]) == len(story.events) == 25
+    assert stored["many"]["view"] == expected["view"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.contracts.events import Envelope
+from services.contracts.events import Event
 from services.contracts.vocabulary import Flag, Level, Satisfaction
 from services.reporting.facts import bucket_of, fact_update
 from tests.reporting_events import Story
@@ -15,7 +15,7 @@ from tests.unit.reporting_fold import fold, view
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
-def a_hard_life() -> list[Envelope]:
+def a_hard_life() -> list[Event]:
     """Returned, reminded, flagged, supervised and escalated, extended, resolved, visited
     dissatisfied, reopened, resolved again, visited satisfied, closed."""
     story = (
@@ -105,7 +105,7 @@ def test_an_event_caused_by_another_at_the_same_time_comes_after_it() -> None:
 
 
 def test_the_update_uses_idempotent_operators_only() -> None:
-    assert set(fact_update(EVENTS[0])) <= {"$set", "$min"}  # type: ignore[arg-type]
+    assert set(fact_update(EVENTS[0])) <= {"$set", "$min"}
 
 
 def test_buckets_are_upper_bounds() -> None:
