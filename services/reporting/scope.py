@@ -4,6 +4,7 @@ time zone); `period=day|week|month` with `on=<date>` is the day, the ISO week (M
 Sunday) or the calendar month around `on`; otherwise `start`..`end`, both inclusive."""
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -38,6 +39,27 @@ def period_days(kind: PeriodKind, on: date) -> tuple[date, date]:
             return on.replace(day=1), on.replace(day=last)
 
 
+def in_region(region_code: str) -> list[dict[str, Any]]:
+    """An issue lies in a region (any level) when the code is on its region path (routing
+    puts the path from the city down on IssueTriaged); an issue never triaged (answered at
+    intake, 直办) has no path, and lies in the regions whose administrative division code
+    (GB/T 2260) its own code falls under: 411901002001 in 411901 and in 411900 — as the
+    bulletins count it."""
+    untriaged = {"tier": {"$exists": False}, "region_code": {"$regex": f"^{stem(region_code)}"}}
+    return [{"region_path": region_code}, untriaged]
+
+
+def stem(region_code: str) -> str:
+    """The prefix of every code under a region: a six-digit province or city code drops its
+    trailing zero pairs (410000 → 41, 411900 → 4119); other codes are their own prefix."""
+    digits = re.escape(region_code)
+    if len(region_code) != 6:
+        return digits
+    while len(digits) > 2 and digits.endswith("00"):
+        digits = digits[:-2]
+    return digits
+
+
 @dataclass(frozen=True)
 class Scope:
     start: date | None = None
@@ -58,7 +80,7 @@ class Scope:
         if self.office_id is not None:
             query["office_id"] = self.office_id
         if self.region_code is not None:
-            query["region_path"] = self.region_code  # the region or any region below it
+            query["$or"] = in_region(self.region_code)
         if self.category is not None:
             query["category"] = self.category
         if self.state is not None:

@@ -10,7 +10,7 @@ from services.reporting import lists
 from services.reporting.durations import age_buckets, histogram
 from services.reporting.rankings import Weights, rank
 from services.reporting.rates import Rates
-from services.reporting.scope import PeriodKind, period_days
+from services.reporting.scope import PeriodKind, period_days, stem
 from tests.reporting_events import Story
 from tests.unit.reporting_fold import view
 
@@ -101,3 +101,9 @@ def test_periods_around_a_day() -> None:
     assert period_days(PeriodKind.DAY, on) == (on, on)
     assert period_days(PeriodKind.WEEK, on) == (date(2026, 11, 23), date(2026, 11, 29))
     assert period_days(PeriodKind.MONTH, on) == (date(2026, 11, 1), date(2026, 11, 30))
+
+
+def test_the_administrative_stem_of_a_region() -> None:
+    assert [stem(c) for c in ("410000", "411900", "411901", "411901002")] == [
+        "41", "4119", "411901", "411901002"
+    ]  # fmt: skip
