@@ -42,12 +42,14 @@ def main() -> None:
         intake, reporting = platform["intake"].url, platform["reporting"].url
         operator = platform.token("operator")
         office = platform.token("office", office_id="411900-urban_management")
+        supervisor = platform.token("supervisor", region_code="411900", level="city")
         console.print(
             f"""
   services   intake {intake}   routing {platform["routing"].url}
              supervision {platform["supervision"].url}   reporting {reporting}
   tokens     export OPERATOR={operator}
              export OFFICE={office}   (the city's urban management bureau)
+             export SUPERVISOR={supervisor}   (the city's supervisor)
              admin token: {admin}   (POST {intake}/principals adds principals)
   report     curl -X POST {intake}/issues -H "Authorization: Bearer $OPERATOR" \\
                -H 'content-type: application/json' \\

@@ -77,6 +77,7 @@ class Tally:
     flagged: int = 0
     merged: int = 0
     abandoned: int = 0
+    decided: int = 0  # extensions a supervisor decided
     refused: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -110,6 +111,7 @@ class Office:
     span: float  # real seconds of a compressed working day
     clock: Callable[[], float]
     poll: float = 1.5
+    referred: Callable[[str, Plan], None] | None = None  # an extension the rule may refer
     work: dict[str, Work] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
 
@@ -174,6 +176,8 @@ class Office:
                 work.asked_extension = True
                 body = {"working_days": plan.extension, "reason": "需协调多个部门，申请延期"}
                 await act("extension", body)
+                if self.referred is not None:
+                    self.referred(work.issue_id, plan)
                 self.tally.extended += 1
             if now - started < 2 * wait:
                 return

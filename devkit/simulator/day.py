@@ -52,6 +52,7 @@ class Day:
     answers: dict[str, tuple[str, bool]] = field(default_factory=dict)
     reopened: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)  # by an office, at least once
+    decisions: set[asyncio.Task[None]] = field(default_factory=set)
     _turns: dict[str, int] = field(default_factory=dict)
     days: set[date] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
@@ -82,9 +83,29 @@ class Day:
             if office_id not in self.offices:
                 speaker = await self.principal("office", office_id=office_id)
                 self.offices[office_id] = Office(
-                    office_id, speaker, self.tally, self.settings.span, self.clock
-                )
+                    office_id, speaker, self.tally, self.settings.span, self.clock,
+                    referred=self._decide_later,
+                )  # fmt: skip
         return self.offices[office_id]
+
+    def _decide_later(self, issue_id: str, plan: Plan) -> None:
+        task = asyncio.create_task(self._decide(issue_id, plan))
+        self.decisions.add(task)
+        task.add_done_callback(self.decisions.discard)
+
+    async def _decide(self, issue_id: str, plan: Plan) -> None:
+        """A supervisor decides an extension the rule left to them (more than it grants)."""
+        if plan.extension <= 3:  # the policy's rule grants up to 3 working days by itself
+            return
+        await asyncio.sleep(2.0)
+        granted = random.Random(f"{plan.n}:decision").random() < 0.8
+        body = {"granted": granted, "reason": "同意延期" if granted else "不符合延期条件"}
+        path = f"/issues/{issue_id}/extension-decision"
+        try:
+            await self.supervisor.call("POST", path, body, key=f"{issue_id}:decision")
+            self.tally.decided += 1
+        except Refused:
+            self.tally.refused += 1
 
     def plans(self) -> list[Plan]:
         city, plans = City.load(), list[Plan]()

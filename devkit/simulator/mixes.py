@@ -24,8 +24,8 @@ KINDS = {"consultation": 34, "complaint": 26, "help": 20, "report": 8, "suggesti
 ANSWERABLE = {"hotline", "web", "miniapp", "mailbox"}
 """Channels an operator answers on the spot (直办); the others always go to an office."""
 DIRECT = {  # the share answered at intake by kind, on answerable channels (seed 003: 51.6% overall)
-    "consultation": 0.95, "praise": 0.9, "suggestion": 0.6, "complaint": 0.5,
-    "help": 0.5, "report": 0.3,
+    "consultation": 0.97, "praise": 0.95, "suggestion": 0.7, "complaint": 0.55,
+    "help": 0.55, "report": 0.35,
 }  # fmt: skip
 SATISFACTION = {"satisfied": 86, "basically_satisfied": 10, "dissatisfied": 4}  # seed 003: 96.4%
 SOLVED = {"satisfied": 0.97, "basically_satisfied": 0.8, "dissatisfied": 0.15}
@@ -159,7 +159,7 @@ def _handling(rng: random.Random, n: int, body: dict[str, Any]) -> Plan:
         miss_deadline=missed,
         abandoned=missed and rng.random() < 0.5,
         returns=rng.random() < 0.07,
-        extension=rng.choice([1, 2, 3]) if rng.random() < 0.1 else 0,
+        extension=rng.choice([1, 2, 3, 5]) if rng.random() < 0.1 else 0,  # 5: a supervisor's
         progress=rng.random() < 0.25,
         verify=rng.random() < 0.15,
         think=rng.uniform(0.02, 0.12),

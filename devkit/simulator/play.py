@@ -58,6 +58,8 @@ async def play(settings: DaySettings, console: Console, stop: asyncio.Event) -> 
         for office in day.offices.values():
             if office.task is not None:
                 office.task.cancel()
+        for decision in list(day.decisions):
+            decision.cancel()
         start, end = (min(day.days), max(day.days)) if day.days else _today(settings)
         expected = {
             key: baseline.get(key, 0) + value
