@@ -165,13 +165,14 @@ class Day:
     ) -> bool:
         """The reporter answers the return visit; False when it reopened the issue."""
         await asyncio.sleep(plan.think * self.settings.span if plan.think else 2.0)
-        turn = len(plan.satisfaction) - 1 if last else self._visits(issue_id)
+        count = self._turns.get(issue_id, 0)  # visits so far
+        turn = len(plan.satisfaction) - 1 if last else min(count, len(plan.satisfaction) - 1)
         satisfaction, solved = plan.satisfaction[turn], plan.solved[turn]
         body = {"satisfaction": satisfaction, "solved": solved}
-        key = f"sim-{self.settings.run_id}-{plan.n}-visit-{turn}"
+        key = f"sim-{self.settings.run_id}-{plan.n}-visit-{count}"
         await reporter.call("POST", f"/issues/{issue_id}/visit", body, key=key)
         self.answers[issue_id] = (satisfaction, solved)
-        self._turns[issue_id] = turn + 1
+        self._turns[issue_id] = count + 1
         if satisfaction == "dissatisfied" and not last:
             self.reopened.add(issue_id)
             self.tally.reopened = len(self.reopened)
@@ -182,9 +183,6 @@ class Day:
         await self.operator.call("POST", f"/issues/{issue_id}/close", {}, key=key)
         self.tally.closed += 1
         return True
-
-    def _visits(self, issue_id: str) -> int:
-        return min(self._turns.get(issue_id, 0), 2)
 
     async def _view(self, issue_id: str, ready: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
         pause = 0.3
