@@ -12,9 +12,8 @@ Reads speak of view fields (`state`, `office_id`, `flags.red`…): the store pre
 Counts are aggregates ($match/$group/$sum) over the documents, never stored counters.
 """
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from pymongo import ASCENDING
@@ -23,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.contracts.events import Event
 from services.reporting.facts import FactRules, derive, fact_update
+from services.runtime.locks import KeyedLocks
 from services.runtime.mongo import Document, apply_once
 
 COLLECTION = "issue_facts"
@@ -34,8 +34,7 @@ class ReportingStore:
         self._db = db
         self._facts: AsyncCollection[Document] = db[COLLECTION]
         self.rules = rules
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
+        self._writers = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         await self._facts.create_index([(f"{VIEW}.reported_day", ASCENDING)])
@@ -47,26 +46,13 @@ class ReportingStore:
             await self.refresh(event.issue_id)
         return applied
 
-    @asynccontextmanager
-    async def writing(self, issue_id: str) -> AsyncIterator[None]:
-        """One writer per issue in this process (the live consumer and a rebuild).
-
-        MongoDB applies a single-document update atomically, so concurrent writers would
-        converge anyway. FerretDB v1 does not: it reads, changes and writes the document
-        back, and of two concurrent updates of one document one can be lost (measured:
-        most of them, with eight writers). Each issue's events already come in order from
+    def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]:
+        """One writer per issue in this process (the live consumer and a rebuild): its
+        record and refresh are two writes, and FerretDB v1 loses concurrent updates of one
+        document (services/runtime/locks.py). Each issue's events already come in order from
         one partition; this keeps a rebuild running in the service from racing the live
-        consumer on the same document.
-        """
-        lock = self._locks.setdefault(issue_id, asyncio.Lock())
-        self._waiting[issue_id] = self._waiting.get(issue_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[issue_id] -= 1
-            if not self._waiting[issue_id]:
-                del self._waiting[issue_id], self._locks[issue_id]
+        consumer on the same document."""
+        return self._writers.hold(issue_id)
 
     async def record(self, event: Event) -> bool:
         """Record the event in its issue's log only (the caller refreshes the view after)."""

@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from services.runtime.locks import KeyedLocks
 from services.runtime.settings import PlatformSettings
 
 Document = dict[str, Any]
@@ -22,6 +23,9 @@ APPLIED = "_applied"
 def make_mongo_client(settings: PlatformSettings) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
 
+
+DOCUMENT_LOCKS = KeyedLocks()
+"""This process's writers of one document take turns (see services/runtime/locks.py)."""
 
 IDEMPOTENT_OPERATORS = frozenset({"$set", "$setOnInsert", "$unset", "$addToSet", "$max", "$min"})
 """Update operators whose second application changes nothing ($inc and $push are not)."""
@@ -39,9 +43,11 @@ async def apply_once(
     skipped (so a replay after a crash never moves a projection back to an older state),
     and the update that absorbs a new one records its id in the same atomic write.
 
-    Every filter is on `_id` alone, the one lookup FerretDB v1 answers from an index. The
-    check and the write are two calls, so two consumers that briefly hold the same
-    partition during a rebalance could both apply one event: the update must therefore be
+    Every filter is on `_id` alone, the one lookup FerretDB v1 answers from an index.
+    Writers of one document in this process take turns (`DOCUMENT_LOCKS`: FerretDB v1
+    loses concurrent updates of one document). The check and the write are two calls, so
+    two consumers that briefly hold the same partition during a rebalance could both
+    apply one event: the update must therefore be
     idempotent by its operators (`IDEMPOTENT_OPERATORS`; write lists as maps keyed by event
     id, count by aggregating documents), which makes such a double a no-op.
     Returns True when the event was applied now.
@@ -52,6 +58,13 @@ async def apply_once(
         )
     add = {**update.get("$addToSet", {}), APPLIED: event_id}
     guarded = {**update, "$addToSet": add}
+    async with DOCUMENT_LOCKS.hold((collection.full_name, doc_id)):
+        return await _apply_guarded(collection, doc_id, event_id, guarded)
+
+
+async def _apply_guarded(
+    collection: AsyncCollection[Document], doc_id: str, event_id: str, guarded: Document
+) -> bool:
     for _ in range(2):
         seen = await collection.find_one({"_id": doc_id}, {APPLIED: 1})
         if seen is not None and event_id in seen.get(APPLIED, ()):

@@ -53,6 +53,23 @@ async def test_apply_once_refuses_an_update_that_would_double(
     assert await issues.find_one({"_id": "issue-1"}) is None
 
 
+async def test_concurrent_events_of_one_document_are_all_applied(
+    mongo: AsyncMongoClient[Any], namespace: str
+) -> None:
+    """Forty events of one issue applied at once (as a rebuild beside the live consumer, or
+    intake's API beside its consumer, would): none is lost, even on FerretDB v1."""
+    issues = mongo[f"{namespace}_test"]["issues"]
+    updates = [(f"e{n}", {"$set": {f"history.e{n}": n}}) for n in range(40)]
+    applied = await asyncio.gather(
+        *(apply_once(issues, "issue-1", event_id, update) for event_id, update in updates)
+    )
+    assert all(applied)
+    doc = await issues.find_one({"_id": "issue-1"})
+    assert doc is not None
+    assert doc["history"] == {f"e{n}": n for n in range(40)}
+    assert sorted(doc["_applied"]) == sorted(event_id for event_id, _ in updates)
+
+
 class Recorder:
     def __init__(self, poison: str | None = None, outages: int = 0) -> None:
         self.seen: list[Event] = []
