@@ -41,13 +41,20 @@ class Speaker:
                     raise
                 await asyncio.sleep(0.5 * attempt)
                 continue
-            if response.status_code >= 500 and attempt < RETRIES:
+            if _retryable(response) and attempt < RETRIES:
                 await asyncio.sleep(0.5 * attempt)
                 continue
             if response.status_code >= 400:
                 raise Refused(response.status_code, _detail(response))
             return response.json()
         raise AssertionError("unreachable")
+
+
+def _retryable(response: httpx.Response) -> bool:
+    """A server error, or the first attempt of this Idempotency-Key still in progress."""
+    if response.status_code >= 500:
+        return True
+    return response.status_code == 409 and "still in progress" in str(_detail(response))
 
 
 def _detail(response: httpx.Response) -> Any:
@@ -110,7 +117,7 @@ class Office:
     tally: Tally
     span: float  # real seconds of a compressed working day
     clock: Callable[[], float]
-    poll: float = 1.5
+    poll: float = 2.0
     referred: Callable[[str, Plan], None] | None = None  # an extension the rule may refer
     work: dict[str, Work] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None

@@ -170,7 +170,7 @@ class Day:
         satisfaction, solved = plan.satisfaction[turn], plan.solved[turn]
         body = {"satisfaction": satisfaction, "solved": solved}
         key = f"sim-{self.settings.run_id}-{plan.n}-visit-{count}"
-        await reporter.call("POST", f"/issues/{issue_id}/visit", body, key=key)
+        await self._visit(issue_id, reporter, body, key)
         self.answers[issue_id] = (satisfaction, solved)
         self._turns[issue_id] = count + 1
         if satisfaction == "dissatisfied" and not last:
@@ -184,6 +184,20 @@ class Day:
         self.tally.closed += 1
         return True
 
+    async def _visit(self, issue_id: str, reporter: Speaker, body: Any, key: str) -> None:
+        """The return visit; a 409 while intake's view catches up is tried again."""
+        for attempt in range(1, 8):
+            try:
+                await reporter.call("POST", f"/issues/{issue_id}/visit", body, key=key)
+                return
+            except Refused as refused:
+                if refused.status != 409 or attempt == 7:
+                    view = await self.operator.call("GET", f"/issues/{issue_id}")
+                    seen = [h["type"] for h in view.get("history", [])]
+                    why = f"{refused} (issue {issue_id}: {view['state']}, {seen})"
+                    raise Refused(refused.status, why) from None
+                await asyncio.sleep(attempt)
+
     async def _view(self, issue_id: str, ready: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
         pause = 0.3
         while True:
@@ -194,7 +208,7 @@ class Day:
             if view and ready(view):
                 return view
             await asyncio.sleep(pause)
-            pause = min(pause * 1.5, 2.0)
+            pause = min(pause * 1.5, 3.0)
 
     def own_figures(self) -> dict[str, int]:
         """This run's counts in the terms of reporting's rates."""

@@ -36,9 +36,8 @@ def city(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     namespace = f"c{uuid.uuid4().hex[:10]}"
     env = {"HUIYIN_REPORTING_ADMIN_TOKEN": ADMIN}
     running = Platform(servers, namespace, tmp_path_factory.mktemp("logs"), extra_env=env)
-    running.start()
-    try:
-        yield running
+    try:  # stops what started even when a service fails to
+        yield running.start()
     finally:
         running.stop()
 

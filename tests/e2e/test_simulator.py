@@ -25,9 +25,9 @@ def demo(servers: Endpoints, namespace: str, tmp_path: Path) -> Iterator[Platfor
     """The platform as `make run` starts it: supervision's clock one working day ahead,
     less LEAD seconds, so an untouched issue is flagged within the short day."""
     shift = {"HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": f"{supervision_offset(LEAD):.0f}"}
-    running = Platform(servers, namespace, tmp_path / "logs", extra_env=shift).start()
+    running = Platform(servers, namespace, tmp_path / "logs", extra_env=shift)
     try:
-        yield running
+        yield running.start()
     finally:
         running.stop()
 
