@@ -26,8 +26,8 @@ def main() -> None:
     admin = os.environ.get("HUIYIN_INTAKE_ADMIN_TOKEN", "demo-admin-token")
     day = settings_from_env("", "", admin)
     # offices miss deadlines within minutes: supervision's clock runs one working day ahead,
-    # less a fifth of the compressed day (devkit/simulator/clock.py)
-    lead = max(day.span / 5, 10.0)
+    # less a quarter of the compressed day (devkit/simulator/clock.py)
+    lead = max(day.span / 4, 10.0)
     clock = {SHIFT: os.environ.get(SHIFT) or f"{supervision_offset(lead):.0f}"}
     with ExitStack() as stack:
         servers = endpoints(stack)

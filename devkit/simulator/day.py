@@ -63,8 +63,10 @@ class Day:
         return time.monotonic() - self.started
 
     def simulated_time(self) -> str:
-        minutes = int(min(self.clock() / self.settings.span, 1.0) * 24 * 60) % (24 * 60)
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        if self.clock() >= self.settings.span:
+            return "the day is over: finishing the work in hand"
+        minutes = int(self.clock() / self.settings.span * 24 * 60)
+        return f"simulated {minutes // 60:02d}:{minutes % 60:02d}"
 
     async def principal(self, role: str, **binding: str) -> Speaker:
         admin = Speaker(self.client, {"Authorization": f"Bearer {self.settings.admin_token}"})

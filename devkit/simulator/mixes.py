@@ -162,7 +162,7 @@ def _handling(rng: random.Random, n: int, body: dict[str, Any]) -> Plan:
         extension=rng.choice([1, 2, 3, 5]) if rng.random() < 0.1 else 0,  # 5: a supervisor's
         progress=rng.random() < 0.25,
         verify=rng.random() < 0.15,
-        think=rng.uniform(0.02, 0.12),
+        think=rng.uniform(0.02, 0.08),
         **_visits(rng),
     )  # fmt: skip
 

@@ -86,9 +86,7 @@ async def _show(
     reports = progress.add_task("reports", total=day.settings.reports, at="")
     with Live(Group(progress, Text()), console=console, refresh_per_second=4) as live:
         while not stop.is_set():
-            progress.update(
-                reports, completed=day.tally.reported, at=f"simulated {day.simulated_time()}"
-            )
+            progress.update(reports, completed=day.tally.reported, at=day.simulated_time())
             live.update(Group(progress, _flow_table(day)))
             if all(s.done() for s in stories) or day.clock() > span * 1.6:
                 break
