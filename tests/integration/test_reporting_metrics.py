@@ -14,7 +14,6 @@ Monday 12 October 2026 from 09:00 in Shanghai; the metrics are read 40 hours lat
 
 import random
 from datetime import datetime, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -75,7 +74,7 @@ def exposition(metrics: DomainMetrics) -> dict[tuple[str, frozenset[tuple[str, s
 async def test_the_domain_metrics_count_each_issue_once_whatever_the_replays(
     settings: PlatformSettings,
 ) -> None:
-    events = [cast(Event, event) for story in stories() for event in story.events]
+    events: list[Event] = [event for story in stories() for event in story.events]
     twice = events * 2
     random.Random(7).shuffle(twice)
     client = make_mongo_client(settings)
