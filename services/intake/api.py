@@ -30,6 +30,7 @@ from services.intake.extension_decisions import (
 )
 from services.intake.idempotency import Idempotency
 from services.intake.privacy import Privacy
+from services.intake.scope import place_of
 from services.intake.store import IntakeStore
 from services.intake.view import history_in_order
 from services.runtime.broker import EventPublisher
@@ -125,8 +126,12 @@ class IntakeApi:
 
     async def visible(self, who: Principal, issue_id: str) -> dict[str, Any]:
         view = await self.existing(issue_id)
-        if not may_see(who, issue_id, view.get("office_id"), view.get("co_office_ids", [])):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="you may not see this issue")
+        held_by, co_offices = view.get("office_id"), view.get("co_office_ids", [])
+        if not may_see(who, issue_id, held_by, co_offices, place_of(view)):
+            reason = "you may not see this issue"
+            if who.role is Role.SUPERVISOR:
+                reason += f": it lies outside your region {who.region_code}"
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
         if problem_id := view.get("merged_into"):
             problem = await self.store.issue(problem_id)
             view["problem"] = problem and answer_of(problem)
@@ -185,7 +190,7 @@ class IntakeApi:
         problem_state = IssueState(problem["state"]) if problem else None
         state = acting_state(IssueState(view["state"]), problem_state)
         try:
-            check(action, who, state, view.get("office_id"), issue_id)
+            check(action, who, state, view.get("office_id"), issue_id, place_of(view))
         except Refused as error:
             raise refused(error) from error
         reporter_id = await self.store.reporter_of(issue_id) if action is Action.VISIT else None
@@ -208,7 +213,8 @@ class IntakeApi:
         """A supervisor decides the extension request that awaits a decision (延期审批)."""
         view = await self.existing(issue_id)
         try:
-            check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id)
+            check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id,
+                  place_of(view))  # fmt: skip
             history = history_in_order(view.get("history", {}))
             request = awaiting_decision(history, body.request_id)
         except Refused as error:

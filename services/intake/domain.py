@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.contracts.vocabulary import IssueState
+from services.intake.scope import GRID_WORKER_LEVELS, Place, level_of, within
 
 S = IssueState
 
@@ -20,7 +21,8 @@ class Role(StrEnum):
 @dataclass(frozen=True)
 class Principal:
     """Who is acting. An office principal is bound to one office; a supervisor to a region
-    and level; a reporter to one issue (by its receipt code)."""
+    (none or the city: everywhere) and a level; a grid worker to a grid, village or township;
+    a reporter to one issue (by its receipt code)."""
 
     id: str
     role: Role
@@ -28,6 +30,21 @@ class Principal:
     region_code: str | None = None
     level: str | None = None
     issue_id: str | None = None
+
+
+def binding_problem(role: Role, region_code: str | None) -> str | None:
+    """Why `region_code` cannot bind a new principal of `role` (None: it can). A grid worker
+    must be bound to a grid, village or township; a supervisor's region, if any, must be a
+    region code (none, or the city: everywhere)."""
+    level = level_of(region_code) if region_code else None
+    if role is Role.GRID_WORKER and level not in GRID_WORKER_LEVELS:
+        return (
+            "a grid worker is bound to a grid, village or township code (15, 12 or 9 digits), "
+            f"not {region_code!r}"
+        )
+    if role is Role.SUPERVISOR and region_code and level is None:
+        return f"{region_code!r} is not a region code (city, county, township, village, grid)"
+    return None
 
 
 class Action(StrEnum):
@@ -49,15 +66,21 @@ class Rule:
     roles: frozenset[Role]
     states: frozenset[IssueState]
     assigned_office_only: bool = False
+    regional: bool = True  # a supervisor or grid worker acts only within their region
 
 
 def _rule(roles: set[Role], states: set[IssueState], office: bool = False) -> Rule:
     return Rule(frozenset(roles | {Role.ADMIN}), frozenset(states), office)
 
 
+REGIONAL_ROLES = frozenset({Role.SUPERVISOR, Role.GRID_WORKER})
+
+
 R = Role
 RULES: dict[Action, Rule] = {
-    Action.REPORT: _rule({R.OPERATOR, R.GRID_WORKER, R.SUPERVISOR}, set()),
+    Action.REPORT: Rule(
+        frozenset({R.OPERATOR, R.GRID_WORKER, R.SUPERVISOR, R.ADMIN}), frozenset(), regional=False
+    ),  # no region before routing judges it
     Action.ANSWER: _rule({R.OPERATOR}, set()),
     Action.ACCEPT: _rule({R.OFFICE}, {S.ASSIGNED}, office=True),
     Action.RETURN: _rule({R.OFFICE}, {S.ASSIGNED, S.ACCEPTED}, office=True),
@@ -82,9 +105,15 @@ class Refused(Exception):
 
 
 def check(
-    action: Action, who: Principal, state: IssueState | None, office_id: str | None, issue_id: str
+    action: Action,
+    who: Principal,
+    state: IssueState | None,
+    office_id: str | None,
+    issue_id: str,
+    place: Place = None,
 ) -> None:
-    """Raise `Refused` unless `who` may do `action` on an issue in `state`, held by `office_id`.
+    """Raise `Refused` unless `who` may do `action` on an issue in `state`, held by `office_id`,
+    at `place` (see `scope.place_of`; None: no region known).
 
     `state` is None for actions that create an issue."""
     rule = RULES[action]
@@ -97,6 +126,11 @@ def check(
         raise Refused(403, "a reporter acts only on their own issue")
     if rule.assigned_office_only and who.role is Role.OFFICE and who.office_id != office_id:
         raise Refused(403, "this issue is not assigned to your office")
+    if rule.regional and who.role in REGIONAL_ROLES:
+        if who.role is Role.GRID_WORKER and not who.region_code:
+            raise Refused(403, "a grid worker bound to no region acts nowhere: ask an admin")
+        if not within(place, who.region_code):
+            raise Refused(403, f"this issue lies outside your region {who.region_code}")
     if rule.states and state not in rule.states:
         allowed = ", ".join(sorted(s.value for s in rule.states))
         now = state.value if state else "not yet reported"
@@ -114,11 +148,20 @@ def acting_state(state: IssueState, problem_state: IssueState | None) -> IssueSt
     return state
 
 
-def may_see(who: Principal, issue_id: str, office_id: str | None, co_office_ids: list[str]) -> bool:
+def may_see(
+    who: Principal,
+    issue_id: str,
+    office_id: str | None,
+    co_office_ids: list[str],
+    place: Place = None,
+) -> bool:
     """A reporter sees only their own issue; an office sees what is assigned to it (as lead or
-    co-office); operators, supervisors, grid workers and admins see every issue."""
+    co-office); a supervisor what lies within their region; operators, grid workers (who
+    report anywhere, and verify only within their region) and admins see every issue."""
     if who.role is Role.REPORTER:
         return who.issue_id == issue_id
     if who.role is Role.OFFICE:
         return who.office_id == office_id or who.office_id in co_office_ids
+    if who.role is Role.SUPERVISOR:
+        return within(place, who.region_code)
     return True

@@ -3,6 +3,10 @@
 Services come from the category catalogue; `POST /requests` is form-encoded with an
 `api_key` (a principal's token); every resource answers in `.json` or `.xml`; errors
 are the spec's list of {code, description} with the matching HTTP status.
+
+Reading requests is public, as the spec has it; a caller who names themselves (`api_key`
+query parameter or bearer token) reads only what they may see (`domain.may_see`): a
+supervisor, only the issues within their region.
 """
 
 import uuid
@@ -15,10 +19,12 @@ from pydantic import ValidationError
 from services.contracts.vocabulary import Channel, IssueState, Kind
 from services.intake.api import IdempotencyKey, IntakeApi, LocationIn, ReportIn
 from services.intake.catalogue import Catalogue
-from services.intake.domain import Action, Principal, Refused, check
+from services.intake.domain import Action, Principal, Refused, check, may_see
 from services.intake.idempotency import fingerprint
 from services.intake.open311_format import FORMATS, Open311Error, error, render, timestamp
+from services.intake.scope import place_of
 
+MAX_REQUESTS = 1000
 CLOSED = {IssueState.CLOSED.value, IssueState.MERGED.value, IssueState.ANSWERED.value}
 NOTES = ("IssueResolved", "ProgressNoted", "IssueAnswered", "IssueReturned", "IssueReopened")
 
@@ -33,6 +39,32 @@ def status_notes(view: dict[str, Any]) -> str | None:
         return None
     last = max(notes, key=lambda h: int(h["offset"]))
     return str(last.get("result") or last.get("note") or last.get("answer") or last.get("reason"))
+
+
+def seen_by(who: Principal | None, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The views a caller may see (an anonymous caller: all of them, the public list)."""
+    if who is None:
+        return views
+    return [
+        view
+        for view in views
+        if may_see(
+            who, view["_id"], view.get("office_id"), view.get("co_office_ids", []), place_of(view)
+        )
+    ]
+
+
+async def caller(api: IntakeApi, request: Request, api_key: str | None) -> Principal | None:
+    """Who reads, if they say: an `api_key` (or a bearer token); an unknown one is a 403."""
+    authorization = request.headers.get("Authorization", "")
+    scheme, _, bearer = authorization.partition(" ")
+    key = api_key or (bearer.strip() if scheme.lower() == "bearer" else None)
+    if not key:
+        return None
+    who = await api.authenticate.token(key)
+    if who is None:
+        raise Open311Error(403, "api_key invalid")
+    return who
 
 
 class Open311:
@@ -141,13 +173,15 @@ def build_router(api: IntakeApi, catalogue: Catalogue) -> APIRouter:
     @router.get("/requests.{fmt}", dependencies=limited, summary="Service requests")
     async def requests(
         fmt: str,
+        request: Request,
+        api_key: str | None = None,
         service_request_id: str | None = None,
         service_code: str | None = None,
         start_date: datetime | None = None,
         end_date: datetime | None = None,
         status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     ) -> Response:
-        async def produce() -> list[dict[str, Any]]:
+        async def produce(who: Principal | None) -> list[dict[str, Any]]:
             query: dict[str, Any] = {}
             if service_request_id:
                 query["_id"] = {"$in": [i.strip() for i in service_request_id.split(",")]}
@@ -160,15 +194,30 @@ def build_router(api: IntakeApi, catalogue: Catalogue) -> APIRouter:
                 }
             if status:
                 query["state"] = {"$in" if status == "closed" else "$nin": sorted(CLOSED)}
-            return [open311.request(v) for v in await api.store.issues(query, limit=1000)]
+            # a caller's filter runs here, after the query: fetch all, keep theirs, then cap
+            views = await api.store.issues(query, limit=0 if who else MAX_REQUESTS)
+            return [open311.request(v) for v in seen_by(who, views)[:MAX_REQUESTS]]
 
-        if fmt not in FORMATS:
-            return error(fmt, Open311Error(404, f"format must be json or xml, not {fmt}"))
-        return render(fmt, "service_requests", await produce())
+        try:
+            if fmt not in FORMATS:
+                raise Open311Error(404, f"format must be json or xml, not {fmt}")
+            return render(
+                fmt, "service_requests", await produce(await caller(api, request, api_key))
+            )
+        except Open311Error as failure:
+            return error(fmt, failure)
 
     @router.get("/requests/{service_request_id}.{fmt}", dependencies=limited, summary="A request")
-    async def one(service_request_id: str, fmt: str) -> Response:
+    async def one(
+        service_request_id: str, fmt: str, request: Request, api_key: str | None = None
+    ) -> Response:
+        try:
+            who = await caller(api, request, api_key)
+        except Open311Error as failure:
+            return error(fmt, failure)
         view = await api.store.issue(service_request_id)
+        if view is not None and not seen_by(who, [view]):
+            view = None  # not one this caller may see: as if there were none
         if fmt not in FORMATS or view is None:
             return error(
                 fmt, Open311Error(404, f"service_request_id {service_request_id} not found")

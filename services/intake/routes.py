@@ -22,7 +22,7 @@ from services.intake.api import (
     present,
     refused,
 )
-from services.intake.domain import Action, Principal, Refused, Role, check
+from services.intake.domain import Action, Principal, Refused, Role, binding_problem, check
 from services.intake.extension_decisions import ExtensionDecisionIn, ExtensionDecisionOut
 from services.intake.idempotency import Work, fingerprint
 from services.intake.privacy import new_token
@@ -61,6 +61,8 @@ def build_router(api: IntakeApi) -> APIRouter:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only an admin adds principals")
         if body.role is Role.OFFICE and not body.office_id:
             raise HTTPException(422, detail="office_id: an office principal is bound to one office")
+        if (problem := binding_problem(body.role, body.region_code)) is not None:
+            raise HTTPException(422, detail=f"region_code: {problem}")
 
         async def work(_: object) -> tuple[int, Any]:
             token = new_token()

@@ -45,7 +45,12 @@ def view_update(event: Event, offset: int) -> dict[str, Any]:
                 "location": p.location.model_dump(mode="json"),
             }
         case IssueTriaged(payload=p):
-            fields |= {"category": p.category, "tier": p.tier.value, "region_code": p.region_code}
+            fields |= {
+                "category": p.category,
+                "tier": p.tier.value,
+                "region_code": p.region_code,
+                "region_path": list(p.region_path),  # who belongs: see scope.py
+            }
         case IssueAssigned(payload=p):
             fields |= {
                 "office_id": p.office_id,

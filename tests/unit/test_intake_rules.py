@@ -37,13 +37,14 @@ def test_an_office_accepts_only_what_is_assigned_to_it_now() -> None:
 def test_every_action_is_refused_to_a_role_it_does_not_name(action: Action) -> None:
     allowed = RULES[action].roles
     for role in Role:
-        who = Principal("x", role, office_id="water", issue_id="issue-1")
+        who = Principal("x", role, office_id="water", region_code="411905003", issue_id="issue-1")
         state = next(iter(RULES[action].states), None)
+        place = ("411900", "411905", "411905003")
         if role in allowed:
-            check(action, who, state, "water", "issue-1")
+            check(action, who, state, "water", "issue-1", place)
         else:
             with pytest.raises(Refused) as refused:
-                check(action, who, state, "water", "issue-1")
+                check(action, who, state, "water", "issue-1", place)
             assert refused.value.status == 403
 
 
