@@ -12,7 +12,7 @@ import httpx
 
 from devkit.simulator.mixes import RESULTS, RETURN_REASONS, Plan
 
-RETRIES = 5
+RETRIES = 10  # about 40 s: longer than intake holds an unfinished Idempotency-Key
 
 
 class Refused(Exception):
@@ -39,10 +39,10 @@ class Speaker:
             except httpx.TransportError:
                 if attempt >= RETRIES:
                     raise
-                await asyncio.sleep(0.5 * attempt)
+                await asyncio.sleep(min(attempt, 5))
                 continue
             if _retryable(response) and attempt < RETRIES:
-                await asyncio.sleep(0.5 * attempt)
+                await asyncio.sleep(min(attempt, 5))
                 continue
             if response.status_code >= 400:
                 raise Refused(response.status_code, _detail(response))

@@ -43,7 +43,7 @@ class Summary:
 
 
 async def play(settings: DaySettings, console: Console, stop: asyncio.Event) -> Summary:
-    async with httpx.AsyncClient(base_url=settings.intake, timeout=20) as client:
+    async with httpx.AsyncClient(base_url=settings.intake, timeout=30) as client:
         day = Day(settings, client)
         await day.prepare()
         plans = day.plans()
