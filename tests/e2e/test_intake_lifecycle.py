@@ -23,7 +23,7 @@ def staff(city: Platform) -> dict[str, Client]:
     return {
         "operator": Client(url, city.token("operator")),
         "lighting": Client(url, city.token("office", office_id=CITY_LIGHTING)),
-        "grid": Client(url, city.token("grid_worker")),
+        "grid": Client(url, city.token("grid_worker", region_code=PLACE["region_code"])),
         "supervisor": Client(url, city.token("supervisor", region_code="411900", level="city")),
     }
 
@@ -126,7 +126,7 @@ def test_forbidden_cases_are_refused_and_publish_nothing(
     staff: dict[str, Client], city: Platform
 ) -> None:
     operator, lighting = staff["operator"], staff["lighting"]
-    issue_id = operator.report("水管漏水", category="water_supply")["issue_id"]
+    issue_id = operator.report("水管漏水", category="water_supply", location=PLACE)["issue_id"]
     water = office(city, operator.in_state(issue_id, "assigned")["office_id"])
     other = operator.report("另一件路灯的事", category="street_lighting")
     before = log_types(
