@@ -6,28 +6,19 @@ Regions are the sample city's administrative division codes (GB/T 2260 and below
 code of the region above it.
 """
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LEVELS", "Place", "level_of", "place_of", "within"]
+from services.contracts.regions import level_of, lies_under
+from services.contracts.vocabulary import Level
+
+__all__ = ["GRID_WORKER_LEVELS", "Place", "level_of", "place_of", "within"]
 
 Place = tuple[str, ...] | str | None
 """An issue's place: its region path (routing's tree, from the city down), else — never
 triaged — its own region code, else None (no region known)."""
 
-LEVELS = {6: "county", 9: "township", 12: "village", 15: "grid"}
-GRID_WORKER_LEVELS = frozenset({"township", "village", "grid"})
-
-
-def level_of(code: str) -> str | None:
-    """The level of a region code: city (six digits ending in 00: a city or a province),
-    county, township, village or grid; None when it is no such code."""
-    if not re.fullmatch(r"[0-9]+", code):
-        return None
-    if len(code) == 6 and code.endswith("00"):
-        return "city"
-    return LEVELS.get(len(code))
+GRID_WORKER_LEVELS = frozenset({Level.TOWNSHIP, Level.VILLAGE, Level.GRID})
 
 
 def within(place: Place, bound: str | None) -> bool:
@@ -39,11 +30,11 @@ def within(place: Place, bound: str | None) -> bool:
     `IssueTriaged` has only its code: it lies within the regions whose code its own begins
     with (411901002001 lies within 411901002 and 411901), the administrative-code convention.
     An issue with no region at all lies within no narrower region than the city."""
-    if not bound or level_of(bound) == "city":
+    if not bound or level_of(bound) is Level.CITY:
         return True
     if isinstance(place, tuple):
         return bound in place
-    return place is not None and place.startswith(bound)
+    return place is not None and lies_under(place, bound)
 
 
 def place_of(view: Mapping[str, Any]) -> Place:

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.contracts.regions import lies_under
 from services.reporting import lists
 from services.reporting.bulletin import BacklogCase, BulletinFigures, DayRates, Overdue, Ranked
 from services.reporting.bulletin_period import Period
@@ -34,17 +35,7 @@ def in_region(fact: Fact, region_code: str | None) -> bool:
     if region_code in path:
         return True
     code = fact.get("region_code") or ""
-    return len(path) <= 1 and bool(code) and code.startswith(stem(region_code))
-
-
-def stem(region_code: str) -> str:
-    """The prefix every code under a region starts with: a province or a city of six digits
-    drops its trailing zero pairs (410000 → 41, 411900 → 4119); other codes are their own."""
-    if len(region_code) != 6:
-        return region_code
-    while len(region_code) > 2 and region_code.endswith("00"):
-        region_code = region_code[:-2]
-    return region_code
+    return len(path) <= 1 and bool(code) and lies_under(code, region_code)
 
 
 def score_rule(weights: Weights) -> str:

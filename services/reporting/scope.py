@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query
 
+from services.contracts.regions import stem
 from services.contracts.vocabulary import IssueState
 
 
@@ -45,19 +46,11 @@ def in_region(region_code: str) -> list[dict[str, Any]]:
     intake, 直办) has no path, and lies in the regions whose administrative division code
     (GB/T 2260) its own code falls under: 411901002001 in 411901 and in 411900 — as the
     bulletins count it."""
-    untriaged = {"tier": {"$exists": False}, "region_code": {"$regex": f"^{stem(region_code)}"}}
+    untriaged = {
+        "tier": {"$exists": False},
+        "region_code": {"$regex": f"^{re.escape(stem(region_code))}"},
+    }
     return [{"region_path": region_code}, untriaged]
-
-
-def stem(region_code: str) -> str:
-    """The prefix of every code under a region: a six-digit province or city code drops its
-    trailing zero pairs (410000 → 41, 411900 → 4119); other codes are their own prefix."""
-    digits = re.escape(region_code)
-    if len(region_code) != 6:
-        return digits
-    while len(digits) > 2 and digits.endswith("00"):
-        digits = digits[:-2]
-    return digits
 
 
 @dataclass(frozen=True)

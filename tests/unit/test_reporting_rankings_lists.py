@@ -5,12 +5,13 @@ from typing import Any
 
 import pytest
 
+from services.contracts.regions import stem
 from services.contracts.vocabulary import Satisfaction
 from services.reporting import lists
 from services.reporting.durations import age_buckets, histogram
 from services.reporting.rankings import Weights, rank
 from services.reporting.rates import Rates
-from services.reporting.scope import PeriodKind, period_days, stem
+from services.reporting.scope import PeriodKind, period_days
 from tests.reporting_events import Story
 from tests.unit.reporting_fold import view
 

@@ -1,0 +1,38 @@
+"""Region codes as the log carries them: administrative division codes (GB/T 2260) and the
+sample city's extensions below them — a city (or province) of six digits ending in 00,
+counties of six digits, townships of nine, villages of twelve, grids of fifteen. Each code
+begins with the code of the region above it, once a city's trailing zero pairs are dropped.
+
+Routing knows the tree and puts an issue's region path on `IssueTriaged`; these rules are
+for what carries only a code (an issue answered at intake is never triaged). Pure.
+"""
+
+import re
+
+from services.contracts.vocabulary import Level
+
+LEVEL_BY_LENGTH = {6: Level.COUNTY, 9: Level.TOWNSHIP, 12: Level.VILLAGE, 15: Level.GRID}
+
+
+def level_of(code: str) -> Level | None:
+    """The level of a region code; None when it is no such code."""
+    if not re.fullmatch(r"[0-9]+", code):
+        return None
+    if len(code) == 6 and code.endswith("00"):
+        return Level.CITY
+    return LEVEL_BY_LENGTH.get(len(code))
+
+
+def stem(region_code: str) -> str:
+    """The prefix every code under a region begins with: a six-digit city or province drops
+    its trailing zero pairs (410000 → 41, 411900 → 4119); other codes are their own prefix."""
+    if len(region_code) != 6:
+        return region_code
+    while len(region_code) > 2 and region_code.endswith("00"):
+        region_code = region_code[:-2]
+    return region_code
+
+
+def lies_under(code: str, region_code: str) -> bool:
+    """Whether the region `code` is `region_code` or lies below it, by the codes alone."""
+    return code.startswith(stem(region_code))
