@@ -103,10 +103,16 @@ class Platform:
         return self.services[name]
 
     def start(self) -> "Platform":
-        for service in self.services.values():
-            service.start()
-        for service in self.services.values():
-            service.wait_healthy()
+        """Start the four services and wait until each is healthy; if one is not, stop
+        them all (none is left running) and raise."""
+        try:
+            for service in self.services.values():
+                service.start()
+            for service in self.services.values():
+                service.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

@@ -7,6 +7,7 @@ Stops everything it started (the local Kafka and FerretDB stay up; `make stop`).
 import os
 import signal
 import threading
+import time
 from contextlib import ExitStack
 
 from rich.console import Console
@@ -29,10 +30,15 @@ def main() -> None:
     # less a quarter of the compressed day (devkit/simulator/clock.py)
     lead = max(day.span / 4, 10.0)
     clock = {SHIFT: os.environ.get(SHIFT) or f"{supervision_offset(lead):.0f}"}
+    # each demo day plays in a namespace of its own (topics and databases), so the figures
+    # reporting serves are that day's alone; HUIYIN_DEMO_NAMESPACE picks one (or resumes one)
+    namespace = os.environ.get("HUIYIN_DEMO_NAMESPACE") or time.strftime("demo%Y%m%d%H%M%S")
     with ExitStack() as stack:
         servers = endpoints(stack)
         env = {**ports, **clock}
-        platform = Platform(servers, "", REPO / ".local/logs", extra_env=env, admin_token=admin)
+        platform = Platform(
+            servers, namespace, REPO / ".local/logs", extra_env=env, admin_token=admin
+        )
         console.print(
             f"[bold]Huiyin[/] on {servers.source}: Kafka {servers.kafka_bootstrap}, "
             f"MongoDB {servers.mongo_url}"
@@ -63,6 +69,8 @@ def main() -> None:
   metrics    curl {reporting}/metrics      (each service serves /metrics and /healthz)
   API docs   {intake}/docs
   logs       {platform.log_dir.relative_to(REPO)}/
+  namespace  {namespace}   (topics {namespace}.huiyin.issues.v1…, databases {namespace}_…;
+             export HUIYIN_TOPIC_PREFIX={namespace}. for bin/huiyin dlq)
 
   CLI        bin/huiyin --help      (HUIYIN_CLI_TOKEN=$OPERATOR bin/huiyin show <issue_id>)
 

@@ -154,6 +154,7 @@ def print_summary(summary: Summary, settings: DaySettings, console: Console) -> 
     days = (
         str(summary.start) if summary.start == summary.end else f"{summary.start} to {summary.end}"
     )
+    console.print()
     table = Table(title=f"The day's figures ({days}, reporting's GET /rates)")
     table.add_column("figure")
     table.add_column("reporting's API", justify="right")
@@ -171,7 +172,10 @@ def print_summary(summary: Summary, settings: DaySettings, console: Console) -> 
             top.add_column(column, no_wrap=column == "office")
         for row in summary.rankings:
             rates = (_percent(row.get(c)) for c in RANKED)
-            top.add_row(*(str(row.get(c, "")) for c in ("rank", "id", "score")), *rates)
+            office = str(row.get("name") or row.get("id"))
+            score = row.get("score")
+            shown = "—" if score is None else f"{score:.3f}"
+            top.add_row(str(row.get("rank")), office, shown, *rates)
         console.print(top)
     if summary.errors:
         console.print(
