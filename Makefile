@@ -3,6 +3,7 @@
 #   make test    lint, then unit, integration and end-to-end tests on the real broker and database
 #   make bench   throughput of the skeleton next to raw Kafka on the same broker
 #   make bench-clocks   arming, firing lag, memory and restart of many open clocks
+#   make bench-reporting   reporting's rebuild from the log, and its reads
 #   make up / make down  the platform in containers on a Docker host (deploy/compose.yaml)
 
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks asyncapi prometheus-tools check-prometheus check-compose up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks bench-reporting asyncapi prometheus-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -91,6 +92,10 @@ run: setup infra
 
 bench: setup infra
 	$(RUN) python -m bench.skeleton
+
+# BENCH_ISSUES issues (default 500) rebuilt from the log by reporting, then read back
+bench-reporting: setup infra
+	$(RUN) python -m bench.reporting_rebuild
 
 # BENCH_CLOCKS open clocks armed, fired and restarted (default 1,000,000; takes a while)
 bench-clocks: setup infra
