@@ -24,7 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from devkit.infra import REPO, endpoints
 from devkit.processes import Platform
-from devkit.topics import read_topic
+from services.runtime.topic_reader import read_topic
 
 ISSUES = int(os.environ.get("BENCH_ISSUES", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from rich.progress import Progress
@@ -30,6 +30,7 @@ from cli.app import Config, app, config, guarded, out
 from cli.render import print_json, rows_table
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.topics import dead_letter_topic, issues_topic
+from services.runtime.topic_reader import read_topic
 
 LEDGER = "huiyin.issues.dlq.replayed.v1"
 
@@ -60,46 +61,19 @@ class Letter:
         return found if isinstance(found, dict) else {}
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, int, bytes | None, bytes]]:
-    """Every record of `topic` (partition, offset, key, value), without a consumer group."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    parts = [
-        p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"]
-    ]
-    if not parts:
-        return []
-    tps = [TopicPartition(topic, p) for p in parts]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        found: list[tuple[int, int, bytes | None, bytes]] = []
-        while any([await consumer.position(tp) < end[tp] for tp in tps]):
-            batch = await consumer.getmany(*tps, timeout_ms=500)
-            for records in batch.values():
-                found += [(r.partition, r.offset, r.key, r.value or b"") for r in records]
-        return found
-    finally:
-        await consumer.stop()
-
-
 async def letters(cfg: Config) -> list[Letter]:
     records = await read_topic(cfg.kafka, dead_letter_topic(cfg.topic_prefix))
-    found = [Letter(p, o, DeadLetter.model_validate_json(v)) for p, o, _, v in records]
+    found = [
+        Letter(r.partition, r.offset, DeadLetter.model_validate_json(r.value or b""))
+        for r in records
+    ]
     return sorted(found, key=lambda x: (x.letter.failed_at, x.partition, x.offset))
 
 
 async def ledger(cfg: Config) -> dict[str, dict[str, Any]]:
     """What earlier replays recorded, by dead-letter position."""
     records = await read_topic(cfg.kafka, f"{cfg.topic_prefix}{LEDGER}")
-    return {(k or b"").decode(): json.loads(v) for _, _, k, v in records}
+    return {(r.key or b"").decode(): json.loads(r.value or b"{}") for r in records}
 
 
 def matches(x: Letter, since: datetime | None, type_: str | None, service: str | None) -> bool:

@@ -22,12 +22,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-
 from services.contracts.events import Event, decode
 from services.reporting.store import ReportingStore
 from services.runtime.settings import PlatformSettings
+from services.runtime.topic_reader import TopicSnapshot
 
 CONCURRENCY = 16
 """Issues rebuilt side by side (each issue's events in order, one refresh per batch)."""
@@ -65,32 +63,14 @@ async def rebuild(
     """Drop the projection and rebuild it from the log; returns the final status."""
     status = status or RebuildStatus()
     status.start()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=platform.kafka_bootstrap,
-        enable_auto_commit=False,
-        group_id=None,
-        max_poll_records=1000,
-    )
-    await consumer.start()
     try:
-        topic = platform.issues_topic
-        tps = [TopicPartition(topic, p) for p in await partitions(platform.kafka_bootstrap, topic)]
-        consumer.assign(tps)
-        begin = await consumer.beginning_offsets(tps)
-        end = await consumer.end_offsets(tps)
-        status.end_offsets = {tp.partition: end[tp] for tp in tps}
-        status.total = sum(end[tp] - begin[tp] for tp in tps)
-        progress(0, status.total)
-        await store.drop()
-        await consumer.seek_to_beginning(*tps)
-        pending = {tp for tp in tps if end[tp] > begin[tp]}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            by_issue: dict[str, list[Event]] = defaultdict(list)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset >= end[tp]:
-                        break
+        async with TopicSnapshot(platform.kafka_bootstrap, platform.issues_topic) as log:
+            status.end_offsets, status.total = log.end_offsets, log.total
+            progress(0, status.total)
+            await store.drop()
+            async for batch in log.batches():
+                by_issue: dict[str, list[Event]] = defaultdict(list)
+                for record in batch:
                     status.read += 1
                     try:
                         event = decode(record.value or b"")
@@ -98,18 +78,14 @@ async def rebuild(
                         status.skipped += 1
                         continue
                     by_issue[event.issue_id].append(event)
-            await _apply(store, by_issue, status)
-            for tp in list(pending):
-                if await consumer.position(tp) >= end[tp]:
-                    pending.discard(tp)
-            progress(status.read, status.total)
+                await _apply(store, by_issue, status)
+                progress(status.read, status.total)
         status.state = "done"
     except Exception as error:
         status.state, status.error = "failed", repr(error)
         raise
     finally:
         status.finished_at = datetime.now(UTC)
-        await consumer.stop()
     return status
 
 
@@ -127,19 +103,6 @@ async def _apply(
             await store.refresh(issue_id)
 
     await asyncio.gather(*(one(issue_id, events) for issue_id, events in by_issue.items()))
-
-
-async def partitions(bootstrap: str, topic: str) -> list[int]:
-    """The topic's partitions, as the broker describes them (none when it does not exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return sorted(
-        p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"]
-    )
 
 
 def main() -> None:

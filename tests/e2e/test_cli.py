@@ -20,10 +20,10 @@ from typer.testing import CliRunner, Result
 from cli.app import app
 from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
-from devkit.topics import read_topic
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.events import IssueReported, IssueReportedPayload, Location, encode
 from services.contracts.vocabulary import Channel, Kind
+from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import eventually
 
 ADMIN = "cli-test-reporting-admin"

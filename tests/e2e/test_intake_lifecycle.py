@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from devkit.processes import Platform
-from devkit.topics import read_topic
 from services.contracts.vocabulary import Channel
+from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import Client
 
 PLACE = {"region_code": "411905003"}  # a township of the sample city; no point: never merged

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devkit.processes import Platform
-from devkit.topics import read_topic
+from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import Client
 
 COUNTY = "411905"

@@ -7,7 +7,7 @@ import httpx
 from pymongo import MongoClient
 
 from devkit.processes import Platform
-from devkit.topics import read_topic
+from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import Client
 
 PHONE, NAME = "13987654321", "欧阳小明"

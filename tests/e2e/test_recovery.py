@@ -10,8 +10,8 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from devkit.processes import Platform
-from devkit.topics import read_topic
 from services.contracts.dead_letter import DeadLetter
+from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import Client, eventually
 
 

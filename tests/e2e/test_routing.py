@@ -12,7 +12,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from devkit.processes import Platform
-from devkit.topics import read_topic
 from services.contracts.events import (
     Envelope,
     IssueReopened,
@@ -22,6 +21,7 @@ from services.contracts.events import (
     encode,
 )
 from services.contracts.vocabulary import ClockKind
+from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import Client, eventually
 
 TOWNSHIP = {"region_code": "411905003"}

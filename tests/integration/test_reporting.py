@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from devkit.topics import read_topic
 from services.contracts.events import Envelope, decode
 from services.contracts.vocabulary import Flag, Level, Satisfaction
 from services.reporting.facts import FactRules
 from services.reporting.store import ReportingStore
 from services.runtime.settings import PlatformSettings
+from services.runtime.topic_reader import read_topic
 from tests.integration.reporting_harness import (
     ADMIN_TOKEN,
     caught_up,

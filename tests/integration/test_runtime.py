@@ -9,7 +9,6 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
-from devkit.topics import read_topic
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.events import Event, IssueReported, IssueReportedPayload, encode
 from services.contracts.vocabulary import Channel, Kind
@@ -18,6 +17,7 @@ from services.runtime.consumer import Delivery, IssueLogConsumer
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import apply_once
 from services.runtime.settings import PlatformSettings
+from services.runtime.topic_reader import read_topic
 
 
 def report(issue_id: str, text: str = "路灯不亮") -> IssueReported:
