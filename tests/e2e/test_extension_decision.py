@@ -51,9 +51,14 @@ def accepted_issue(people: dict[str, Any]) -> str:
 
 
 def request_id(client: Client, issue_id: str) -> str:
-    view = client.issue(issue_id) or {}
-    asked = [h for h in view.get("history", []) if h["type"] == "ExtensionRequested"]
-    return str(asked[-1]["event_id"])
+    """The id of the issue's latest extension request, once intake's view has it."""
+
+    def probe() -> str | None:
+        view = client.issue(issue_id) or {}
+        asked = [h for h in view.get("history", []) if h["type"] == "ExtensionRequested"]
+        return str(asked[-1]["event_id"]) if asked else None
+
+    return eventually(probe, what=f"{issue_id}'s extension request")
 
 
 def decisions_on_the_log(city: Platform, issue_id: str) -> list[dict[str, Any]]:
@@ -64,8 +69,14 @@ def decisions_on_the_log(city: Platform, issue_id: str) -> list[dict[str, Any]]:
 
 
 def resolve_clock(city: Platform, issue_id: str) -> dict[str, Any]:
-    clocks = httpx.get(f"{city['supervision'].url}/issues/{issue_id}/clocks", timeout=10).json()
-    return next(c for c in clocks if c["clock"] == "resolve")
+    """The issue's resolve clock, once supervision has it (it follows the log)."""
+
+    def probe() -> dict[str, Any] | None:
+        url = f"{city['supervision'].url}/issues/{issue_id}/clocks"
+        clocks = httpx.get(url, timeout=10).json()
+        return next((c for c in clocks if c["clock"] == "resolve"), None)
+
+    return eventually(probe, what=f"{issue_id}'s resolve clock")
 
 
 def test_a_supervisor_decides_a_referred_request_through_intake_once(
