@@ -16,7 +16,7 @@ from services.supervision.calendar import (
 from tests.fixtures.calendars import fixture_supplement
 
 CAL = WorkingCalendar()
-FIRST, LAST = datetime(2004, 1, 1), datetime(2026, 10, 31, 23, 59, 59)  # + 40 working days fit
+FIRST, LAST = datetime(2004, 1, 1), datetime(2026, 9, 30, 23, 59, 59)  # + 50 working days fit
 
 starts = st.datetimes(min_value=FIRST, max_value=LAST, timezones=st.just(SHANGHAI))
 counts = st.integers(min_value=0, max_value=40)
@@ -120,7 +120,7 @@ def test_every_unknown_year_raises_the_explicit_error(day: date) -> None:
 # Jan 1 off, a test fixture), across the new year the library stops at.
 SUPPLEMENTED = WorkingCalendar(supplement=fixture_supplement())
 supplemented_starts = st.datetimes(
-    min_value=datetime(2026, 6, 1), max_value=datetime(2028, 10, 31), timezones=st.just(SHANGHAI)
+    min_value=datetime(2026, 6, 1), max_value=datetime(2028, 9, 30), timezones=st.just(SHANGHAI)
 )
 
 
