@@ -83,7 +83,11 @@ class IssueMergedPayload(Payload):
 
 class IssueAssignedPayload(Payload):
     office_id: str
+    office_name: str = ""
+    """The office's name in routing's configuration (empty on events from before it was set)."""
     co_office_ids: tuple[str, ...] = ()
+    co_office_names: tuple[str, ...] = ()
+    """The co-offices' names, in the order of `co_office_ids`."""
     level: Level
     rung: Rung = Rung.OFFICE
     reason: str

@@ -8,6 +8,7 @@ for what carries only a code (an issue answered at intake is never triaged). Pur
 """
 
 import re
+from collections.abc import Sequence
 
 from services.contracts.vocabulary import Level
 
@@ -36,3 +37,17 @@ def stem(region_code: str) -> str:
 def lies_under(code: str, region_code: str) -> bool:
     """Whether the region `code` is `region_code` or lies below it, by the codes alone."""
     return code.startswith(stem(region_code))
+
+
+def lies_in(region_path: Sequence[str], region_code: str | None, region: str | None) -> bool:
+    """The one containment rule: whether an issue lies in `region` (None: every region).
+
+    An issue routing triaged lies in the regions on its region path (from the city down). An
+    issue never triaged (answered at intake, 直办) has no path, only its own code: it lies in
+    the regions its code lies under by the administrative division codes (411901002001 lies
+    in 411901002, 411901 and 411900). An issue with neither lies in no region."""
+    if region is None:
+        return True
+    if region_path:
+        return region in region_path
+    return bool(region_code) and lies_under(str(region_code), region)
