@@ -3,7 +3,7 @@
 # SQLite storage) on loopback, without Docker. Everything lives under $HUIYIN_LOCAL_DIR
 # (default: <repo>/.local). Idempotent: a second `start` is a no-op, downloads are cached.
 #
-#   deploy/local/infra.sh start|stop|status|env
+#   deploy/local/infra.sh start|stop|status|env|clean|build (fetch and build only)
 #
 # Ports (loopback only), configurable by environment:
 #   HUIYIN_KAFKA_PORT (19092)  HUIYIN_KAFKA_CONTROLLER_PORT (19093)  HUIYIN_MONGO_PORT (27018)
@@ -20,7 +20,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-idx1"  # -idx1: built with the _id index fix below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin2"  # -huiyin2: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -116,6 +116,7 @@ kafka_start() {
 ferret_build() {
   [ -x "$ferret_home/bin/ferretdb" ] && return 0
   need go "Go builds FerretDB from source"
+  need patch "patch applies Huiyin's fixes to FerretDB's source"
   say "building FerretDB $ferretdb_version with go (once; cached in $ferret_home)"
   mkdir -p "$ferret_home"
   local gomod="github.com/FerretDB/FerretDB@$ferretdb_version" src
@@ -126,14 +127,22 @@ ferret_build() {
   [ -n "$src" ] || die "go could not download $gomod; see $local_dir/ferretdb-build.log"
   rm -rf "$ferret_home/src" && cp -r "$src" "$ferret_home/src" && chmod -R u+w "$ferret_home/src"
   echo "$ferretdb_version" >"$ferret_home/src/build/version/version.txt"
-  # FerretDB v1.24.0's SQLite backend indexes _id as `_ferretdb_sjson->"_id"` but queries it as
-  # `_ferretdb_sjson->'$._id'`; SQLite does not match the two, so every lookup by _id scans the
-  # whole table (upstream: FerretDB issue 4646 is the same class of bug on PostgreSQL). Both
-  # expressions yield the same value; query with the indexed one so lookups by _id use the index.
-  sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" \
-    "$ferret_home/src/internal/backends/sqlite/metadata/metadata.go"
-  grep -q "IDColumn = DefaultColumn + \"->'_id'\"" "$ferret_home/src/internal/backends/sqlite/metadata/metadata.go" \
-    || die "could not apply the _id index fix to FerretDB's source"
+  # Huiyin's patches (deploy/local/ferretdb/*.patch), each for a fault of v1.24.0 that a test in
+  # tests/integration/test_local_engine.py reproduces:
+  #  0001  the SQLite backend indexes _id as `_ferretdb_sjson->"_id"` but queries it as
+  #        `_ferretdb_sjson->'$._id'`; SQLite does not match the two, so every lookup by _id
+  #        scanned the whole table. Query with the indexed expression (same value).
+  #  0002  `update` ran every statement of a command with its query iterator held open until the
+  #        command returned: a bulk of 100 or more updates exhausted the connection pool and never
+  #        answered, and the server answered nothing more. And update / findAndModify read a
+  #        document and wrote it back in two backend calls, so concurrent updates of one document
+  #        were lost (35 of 40). Each statement now closes its iterator, and read plus write run
+  #        under the collection's write lock, atomic as on MongoDB.
+  local patch
+  for patch in "$here"/ferretdb/*.patch; do
+    patch -s -p1 -d "$ferret_home/src" <"$patch" >>"$local_dir/ferretdb-build.log" 2>&1 \
+      || die "could not apply $(basename "$patch") to FerretDB's source; see $local_dir/ferretdb-build.log"
+  done
   (cd "$ferret_home/src" && GOBIN="$ferret_home/bin" CGO_ENABLED=0 go install ./cmd/ferretdb) \
     >>"$local_dir/ferretdb-build.log" 2>&1 || die "building FerretDB failed; see $local_dir/ferretdb-build.log"
   rm -rf "$ferret_home/src"
@@ -178,11 +187,12 @@ print_env() {
 mkdir -p "$run_dir"
 case "${1:-}" in
   start) kafka_start; ferret_start ;;
+  build) kafka_fetch; ferret_build ;;
   stop) stop_one kafka; stop_one ferretdb ;;
   status)
     alive kafka && say "kafka running (pid $(cat "$run_dir/kafka.pid"))" || say "kafka stopped"
     alive ferretdb && say "ferretdb running (pid $(cat "$run_dir/ferretdb.pid"))" || say "ferretdb stopped" ;;
   env) print_env ;;
   clean) stop_one kafka; stop_one ferretdb; rm -rf "$kafka_data" "$ferret_data"; say "data removed" ;;
-  *) echo "usage: $0 start|stop|status|env|clean" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env|clean|build" >&2; exit 2 ;;
 esac
