@@ -20,7 +20,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin2"  # -huiyin2: built with the patches below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin3"  # -huiyin3: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -138,6 +138,9 @@ ferret_build() {
   #        document and wrote it back in two backend calls, so concurrent updates of one document
   #        were lost (35 of 40). Each statement now closes its iterator, and read plus write run
   #        under the collection's write lock, atomic as on MongoDB.
+  #  0003  a filter of `_id` and anything more (the guard of a conditional write) scanned the
+  #        table: `_id` equality now narrows the rows through the index, the rest is filtered
+  #        after, as before.
   local patch
   for patch in "$here"/ferretdb/*.patch; do
     patch -s -p1 -d "$ferret_home/src" <"$patch" >>"$local_dir/ferretdb-build.log" 2>&1 \
