@@ -3,7 +3,8 @@
 # SQLite storage) on loopback, without Docker. Everything lives under $HUIYIN_LOCAL_DIR
 # (default: <repo>/.local). Idempotent: a second `start` is a no-op, downloads are cached.
 #
-#   deploy/local/infra.sh start|stop|status|env|clean|build (fetch and build only)
+#   deploy/local/infra.sh start|stop [kafka|ferretdb]   (one of the two, or both)
+#   deploy/local/infra.sh status|env|clean|build        (build: fetch and build only)
 #
 # Ports (loopback only), configurable by environment:
 #   HUIYIN_KAFKA_PORT (19092)  HUIYIN_KAFKA_CONTROLLER_PORT (19093)  HUIYIN_MONGO_PORT (27018)
@@ -189,13 +190,21 @@ print_env() {
 
 mkdir -p "$run_dir"
 case "${1:-}" in
-  start) kafka_start; ferret_start ;;
+  start)
+    case "${2:-}" in
+      kafka) kafka_start ;; ferretdb) ferret_start ;; "") kafka_start; ferret_start ;;
+      *) die "start what? kafka or ferretdb (or nothing: both)" ;;
+    esac ;;
   build) kafka_fetch; ferret_build ;;
-  stop) stop_one kafka; stop_one ferretdb ;;
+  stop)
+    case "${2:-}" in
+      kafka) stop_one kafka ;; ferretdb) stop_one ferretdb ;; "") stop_one kafka; stop_one ferretdb ;;
+      *) die "stop what? kafka or ferretdb (or nothing: both)" ;;
+    esac ;;
   status)
     alive kafka && say "kafka running (pid $(cat "$run_dir/kafka.pid"))" || say "kafka stopped"
     alive ferretdb && say "ferretdb running (pid $(cat "$run_dir/ferretdb.pid"))" || say "ferretdb stopped" ;;
   env) print_env ;;
   clean) stop_one kafka; stop_one ferretdb; rm -rf "$kafka_data" "$ferret_data"; say "data removed" ;;
-  *) echo "usage: $0 start|stop|status|env|clean|build" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [kafka|ferretdb] | status|env|clean|build" >&2; exit 2 ;;
 esac
