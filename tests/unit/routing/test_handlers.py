@@ -1,0 +1,146 @@
+"""Routing's use cases with a fake store and a fake publisher (both type-checked against
+the ports): what a report, a return and a duplicate publish, and that every assignment
+names its offices as the city's configuration (offices.yaml) names them."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import pytest
+
+from services.contracts.events import (
+    Envelope,
+    IssueAssigned,
+    IssueMerged,
+    IssueMergedPayload,
+    IssueReported,
+    IssueReturned,
+    IssueReturnedPayload,
+    IssueTriaged,
+)
+from services.routing.domain.duplicates import OpenIssue
+from services.routing.domain.jurisdiction import City
+from services.routing.domain.locating import GridIndex
+from services.routing.domain.state import RoutingState
+from services.routing.handlers import Publisher, RoutingHandlers, Store
+from tests.unit.routing.reports import report
+
+TOWNSHIP = "411905003"
+MAIN = {"latitude": 34.75, "longitude": 113.62}  # a grid of township 411905003
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.states: dict[str, RoutingState] = {}
+        self.merges: dict[str, IssueMergedPayload] = {}
+        self.open: dict[str, OpenIssue] = {}
+
+    async def state(self, issue_id: str) -> RoutingState | None:
+        return self.states.get(issue_id)
+
+    async def save(self, issue_id: str, state: RoutingState, cause: str) -> bool:
+        self.states[issue_id] = state
+        return True
+
+    async def merge_of(self, issue_id: str) -> IssueMergedPayload | None:
+        return self.merges.get(issue_id)
+
+    async def record_merge(
+        self, issue_id: str, merge: IssueMergedPayload, reported_at: datetime, cause: str
+    ) -> None:
+        self.merges[issue_id] = merge
+
+    async def open_issue(self, issue: OpenIssue) -> None:
+        self.open[issue.issue_id] = issue
+
+    async def close_issue(self, issue_id: str) -> None:
+        self.open.pop(issue_id, None)
+
+    async def open_candidates(self, category: str) -> list[OpenIssue]:
+        return [issue for issue in self.open.values() if issue.category == category]
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+
+    async def publish(self, *events: Envelope) -> None:
+        self.published.extend(events)
+
+    async def publish_all(self, events: Iterable[Envelope]) -> None:
+        self.published.extend(events)
+
+
+@pytest.fixture
+def store() -> FakeStore:
+    return FakeStore()
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def handlers(
+    city: City, grids: GridIndex, store: FakeStore, publisher: FakePublisher
+) -> RoutingHandlers:
+    ports: tuple[Store, Publisher] = (store, publisher)  # the fakes satisfy the ports
+    return RoutingHandlers(city, grids, *ports)
+
+
+def reported(issue_id: str, text: str, category: str, **where: float | str) -> IssueReported:
+    payload = report(text, category=category, **where)  # type: ignore[arg-type]
+    return IssueReported(issue_id=issue_id, producer="intake", payload=payload)
+
+
+async def test_an_assignment_names_its_lead_and_co_offices(
+    handlers: RoutingHandlers, publisher: FakePublisher, city: City
+) -> None:
+    await handlers.reported(reported("i-1", "整个小区停水，多个部门都说不归自己管",
+                                     "water_supply", region=TOWNSHIP))  # fmt: skip
+    triaged, assigned = publisher.published
+    assert isinstance(triaged, IssueTriaged) and isinstance(assigned, IssueAssigned)
+    payload = assigned.payload
+    assert payload.office_id == "411905003-township_office"
+    assert payload.office_name == "白阳乡人民政府"  # as offices.yaml names it
+    assert payload.co_office_ids
+    assert payload.co_office_names == tuple(
+        office.name
+        for office_id in payload.co_office_ids
+        if (office := city.office(office_id)) is not None
+    )
+    assert all(payload.co_office_names)
+
+
+async def test_a_return_names_the_office_it_goes_to(
+    handlers: RoutingHandlers, publisher: FakePublisher
+) -> None:
+    await handlers.reported(reported("i-2", "自来水水压低", "water_supply", region=TOWNSHIP))
+    returned = IssueReturned(
+        issue_id="i-2",
+        producer="intake",
+        payload=IssueReturnedPayload(office_id="411905003-township_office", reason="不属本单位"),
+    )
+    await handlers.refold(returned)
+    assigned = publisher.published[-1]
+    assert isinstance(assigned, IssueAssigned)
+    assert (assigned.payload.office_id, assigned.payload.office_name) == (
+        "411905-water_affairs",
+        "福台市水务局",
+    )
+    await handlers.refold(returned)  # a replay publishes the same event again
+    again = publisher.published[-1]
+    assert (again.event_id, again.payload) == (assigned.event_id, assigned.payload)
+
+
+async def test_a_second_report_of_one_problem_is_merged_and_a_closed_one_is_not(
+    handlers: RoutingHandlers, publisher: FakePublisher, store: FakeStore
+) -> None:
+    await handlers.reported(reported("i-3", "路灯坏了", "street_lighting", **MAIN))
+    await handlers.reported(reported("i-4", "路灯坏了", "street_lighting", **MAIN))
+    merged = publisher.published[-1]
+    assert isinstance(merged, IssueMerged) and merged.payload.into_issue_id == "i-3"
+    await handlers.closed("i-3")
+    await handlers.reported(reported("i-5", "路灯坏了", "street_lighting", **MAIN))
+    assert isinstance(publisher.published[-1], IssueAssigned)
+    assert set(store.states) == {"i-3", "i-5"}
