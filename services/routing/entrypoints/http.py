@@ -5,8 +5,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 
-from services.routing.domain.jurisdiction import City
 from services.routing.adapters.store import RoutingStore
+from services.routing.domain.jurisdiction import City
 
 
 def build_router(city: City, store: RoutingStore) -> APIRouter:

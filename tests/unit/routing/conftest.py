@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.citygen import SAMPLE, CitySpec, generate_city, write_city
 from services.routing.adapters.city_files import RULE_SECTIONS, SECTION_FILES, load_city, load_rules
 from services.routing.domain.city import CityRules
-from devkit.citygen import SAMPLE, CitySpec, generate_city, write_city
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from shapely import union_all  # type: ignore[import-untyped]
 from shapely.geometry import Polygon, box  # type: ignore[import-untyped]
 
+from devkit.citygen import CitySpec, generate_city
 from services.contracts.vocabulary import Level
 from services.routing.domain.city import CityRules, walk_regions
-from devkit.citygen import CitySpec, generate_city
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
 

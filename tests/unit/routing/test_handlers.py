@@ -25,7 +25,7 @@ from services.routing.handlers import Publisher, RoutingHandlers, Store
 from tests.unit.routing.reports import report
 
 TOWNSHIP = "411905003"
-MAIN = {"latitude": 34.75, "longitude": 113.62}  # a grid of township 411905003
+MAIN = (34.75, 113.62)  # latitude, longitude  # a grid of township 411905003
 
 
 class FakeStore:
@@ -88,8 +88,12 @@ def handlers(
     return RoutingHandlers(city, grids, *ports)
 
 
-def reported(issue_id: str, text: str, category: str, **where: float | str) -> IssueReported:
-    payload = report(text, category=category, **where)  # type: ignore[arg-type]
+def reported(
+    issue_id: str, text: str, category: str, region: str | None = None, *, at: bool = False
+) -> IssueReported:
+    """A report in `region`, or at the point MAIN when `at`."""
+    latitude, longitude = MAIN if at else (None, None)
+    payload = report(text, category=category, region=region, latitude=latitude, longitude=longitude)
     return IssueReported(issue_id=issue_id, producer="intake", payload=payload)
 
 
@@ -130,17 +134,18 @@ async def test_a_return_names_the_office_it_goes_to(
     )
     await handlers.refold(returned)  # a replay publishes the same event again
     again = publisher.published[-1]
+    assert isinstance(again, IssueAssigned)
     assert (again.event_id, again.payload) == (assigned.event_id, assigned.payload)
 
 
 async def test_a_second_report_of_one_problem_is_merged_and_a_closed_one_is_not(
     handlers: RoutingHandlers, publisher: FakePublisher, store: FakeStore
 ) -> None:
-    await handlers.reported(reported("i-3", "路灯坏了", "street_lighting", **MAIN))
-    await handlers.reported(reported("i-4", "路灯坏了", "street_lighting", **MAIN))
+    await handlers.reported(reported("i-3", "路灯坏了", "street_lighting", at=True))
+    await handlers.reported(reported("i-4", "路灯坏了", "street_lighting", at=True))
     merged = publisher.published[-1]
     assert isinstance(merged, IssueMerged) and merged.payload.into_issue_id == "i-3"
     await handlers.closed("i-3")
-    await handlers.reported(reported("i-5", "路灯坏了", "street_lighting", **MAIN))
+    await handlers.reported(reported("i-5", "路灯坏了", "street_lighting", at=True))
     assert isinstance(publisher.published[-1], IssueAssigned)
     assert set(store.states) == {"i-3", "i-5"}

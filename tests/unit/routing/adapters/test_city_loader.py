@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.citygen import SAMPLE
 from services.contracts.vocabulary import Level
 from services.routing.adapters.city_files import load_city_config, load_rules
-from devkit.citygen import SAMPLE
 from services.routing.adapters.config_source import ConfigError, Problem
 from services.routing.domain.jurisdiction import City
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from devkit.citygen import CitySpec, generate_city
 from services.contracts.events import IssueReportedPayload
 from services.contracts.vocabulary import Channel, Kind, Level, ReporterType
 from services.routing.domain.city import CityRules
-from devkit.citygen import CitySpec, generate_city
 from services.routing.domain.dispatch import (
     dispatch,
     on_reopened,
