@@ -53,7 +53,8 @@ class Office:
 
 class City:
     """Read-only lookups over one city's configuration. Expects a cross-checked one
-    (`adapters.city_files.load_city_config` and `check_city_config` give one)."""
+    (`load_city_config` and `check_city_config` of `adapters.city_files`, and devkit's
+    `generate_city`, all give one)."""
 
     def __init__(self, config: CityConfig) -> None:
         self.config = config
