@@ -6,7 +6,7 @@ from services.routing.adapters.city_files import load_city
 from services.routing.adapters.store import RoutingStore
 from services.routing.domain.locating import GridIndex
 from services.routing.entrypoints.consumer import event_handler
-from services.routing.entrypoints.http import build_router
+from services.routing.entrypoints.http import build_router, register_errors
 from services.routing.handlers import RoutingHandlers
 from services.routing.settings import RoutingSettings
 from services.runtime.service import build_runtime, create_app
@@ -18,4 +18,6 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     store = RoutingStore(runtime.db)
     handlers = RoutingHandlers(city, GridIndex.of(city), store, runtime.publisher)
     runtime.consume(event_handler(handlers))
-    return create_app(runtime, [build_router(city, store)])
+    app = create_app(runtime, [build_router(city, store)])
+    register_errors(app)
+    return app
