@@ -1,5 +1,6 @@
-"""Routing reacts to the log: judge and dispatch a report (or merge it into the problem it
-duplicates), re-dispatch on a return, climb on supervision, go back on a reopening.
+"""Routing's use cases, as the log drives them: judge and dispatch a report (or merge it
+into the problem it duplicates), re-dispatch on a return, climb on supervision, go back
+on a reopening, forget a closed or merged issue in the duplicate index.
 
 Every decision is stored with the id of the event that caused it, and published with an
 id derived from that cause: a replay finds the decision already stored and publishes the
@@ -10,61 +11,72 @@ the duplicate check and the opening of a new problem run under one lock per cate
 the second report always sees the first one's problem (within one routing instance).
 """
 
-import asyncio
-from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
 
 from services.contracts.events import (
     Envelope,
     Event,
     IssueAssigned,
-    IssueClosed,
     IssueEscalated,
     IssueMerged,
     IssueMergedPayload,
-    IssueReopened,
     IssueReported,
-    IssueReturned,
     IssueTriaged,
-    SupervisionOrdered,
     derived_event_id,
 )
-from services.routing.dispatch import dispatch, fold
-from services.routing.duplicates import NewReport, OpenIssue, find_duplicate
-from services.routing.judging import Judgement, judge
-from services.routing.jurisdiction import City
-from services.routing.locating import GridIndex
-from services.routing.routing_state import Assignment, RoutingState
-from services.routing.store import RoutingStore
-from services.runtime.broker import EventPublisher
-from services.runtime.consumer import Delivery
+from services.routing.domain.dispatch import assigned_payload, dispatch, fold
+from services.routing.domain.duplicates import NewReport, OpenIssue, find_duplicate
+from services.routing.domain.judging import Judgement, judge
+from services.routing.domain.jurisdiction import City
+from services.routing.domain.locating import GridIndex
+from services.routing.domain.state import Assignment, RoutingState
+from services.runtime.locks import KeyedLocks
+
+
+class Store(Protocol):
+    """What the use cases need of routing's store (`adapters.store.RoutingStore`)."""
+
+    async def state(self, issue_id: str) -> RoutingState | None: ...
+
+    async def save(self, issue_id: str, state: RoutingState, cause: str) -> bool: ...
+
+    async def merge_of(self, issue_id: str) -> IssueMergedPayload | None: ...
+
+    async def record_merge(
+        self, issue_id: str, merge: IssueMergedPayload, reported_at: datetime, cause: str
+    ) -> None: ...
+
+    async def open_issue(self, issue: OpenIssue) -> None: ...
+
+    async def close_issue(self, issue_id: str) -> None: ...
+
+    async def open_candidates(self, category: str) -> list[OpenIssue]: ...
+
+
+class Publisher(Protocol):
+    """Publishes events to the log, returning once Kafka acknowledged them."""
+
+    async def publish(self, *events: Envelope) -> object: ...
+
+    async def publish_all(self, events: Iterable[Envelope]) -> object: ...
 
 
 class RoutingHandlers:
-    def __init__(
-        self, city: City, grids: GridIndex, store: RoutingStore, publisher: EventPublisher
-    ) -> None:
+    def __init__(self, city: City, grids: GridIndex, store: Store, publisher: Publisher) -> None:
         self._city = city
         self._grids = grids
         self._store = store
         self._publisher = publisher
-        self._merging: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._merging = KeyedLocks()
 
-    async def handle(self, event: Event, _: Delivery) -> None:
-        match event:
-            case IssueReported(payload=p) if not p.direct_handling:
-                await self._reported(event)
-            case IssueReturned() | SupervisionOrdered() | IssueReopened():
-                await self._refold(event)
-            case IssueClosed() | IssueMerged():
-                await self._store.close_issue(event.issue_id)
-            case _:
-                pass
-
-    async def _reported(self, reported: IssueReported) -> None:
+    async def reported(self, reported: IssueReported) -> None:
+        """A report (not answered directly): triaged, then merged or assigned."""
         cause = str(reported.event_id)
         judgement = judge(reported.payload, self._city, self._grids)
         triaged = IssueTriaged(**self._common(reported, "triaged"), payload=judgement.payload())
-        async with self._merging[judgement.category]:
+        async with self._merging.hold(judgement.category):
             merge, state = await self._decide(reported, judgement, cause)
         if merge is not None:
             merged = IssueMerged(**self._common(reported, "merged"), payload=merge)
@@ -107,7 +119,8 @@ class RoutingHandlers:
                     )
         return merge, state
 
-    async def _refold(self, event: Event) -> None:
+    async def refold(self, event: Event) -> None:
+        """A return, a supervision order or a reopening: folded into the issue's routing."""
         state = await self._store.state(event.issue_id)
         if state is None:
             return  # answered directly or merged: routing holds no dispatch for it
@@ -117,11 +130,17 @@ class RoutingHandlers:
             await self._store.save(event.issue_id, state, cause)
         await self._publisher.publish_all(self._decided(event, state))
 
+    async def closed(self, issue_id: str) -> None:
+        """Closed or merged: no later report can be its duplicate."""
+        await self._store.close_issue(issue_id)
+
     def _decided(self, cause: Event, state: RoutingState) -> list[Envelope]:
         """The events of the decisions `cause` led to (none: it changed nothing)."""
         made = [d for d in state.decisions if d.cause == str(cause.event_id)]
         return [
-            IssueAssigned(**self._common(cause, f"assigned:{n}"), payload=d.payload())
+            IssueAssigned(
+                **self._common(cause, f"assigned:{n}"), payload=assigned_payload(d, self._city)
+            )
             if isinstance(d, Assignment)
             else IssueEscalated(**self._common(cause, f"escalated:{n}"), payload=d.payload())
             for n, d in enumerate(made)

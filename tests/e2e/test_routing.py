@@ -75,13 +75,21 @@ def test_the_lowest_responsible_office_of_the_located_region(
     assert "倒金字塔" in routing(city, created["issue_id"])["decisions"][0]["reason"]
 
 
-def test_a_complex_issue_gets_a_lead_and_co_offices(operator: Client) -> None:
+def test_a_complex_issue_gets_a_lead_and_co_offices(operator: Client, city: Platform) -> None:
     created = operator.report("整个小区停水，多个部门都说不归自己管", category="water_supply",
                               location=TOWNSHIP)  # fmt: skip
     view = operator.in_state(created["issue_id"], "assigned")
     assert view["tier"] == "complex"
     assert view["office_id"] == "411905003-township_office"
     assert view["co_office_ids"] and view["office_id"] not in view["co_office_ids"]
+    # the assignment names its offices as offices.yaml does, co-offices in their order
+    topic = f"{city.namespace}.huiyin.issues.v1"
+    log = asyncio.run(read_topic(city.endpoints.kafka_bootstrap, topic))
+    [assigned] = [e["payload"] for r in log if (e := json.loads(r.value))["type"] == "IssueAssigned"
+                  and e["issue_id"] == created["issue_id"]]  # fmt: skip
+    assert assigned["office_name"] == "白阳乡人民政府"
+    assert len(assigned["co_office_names"]) == len(assigned["co_office_ids"])
+    assert all(assigned["co_office_names"])
 
 
 def test_structural_issues_go_to_the_working_group_and_enterprises_to_their_cadre(

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from services.routing.city import RULE_SECTIONS, SECTION_FILES, CityRules, load_rules
-from services.routing.citygen import SAMPLE, CitySpec, generate_city, write_city
-from services.routing.jurisdiction import City
-from services.routing.locating import GridIndex
+from devkit.citygen import SAMPLE, CitySpec, generate_city, write_city
+from services.routing.adapters.city_files import RULE_SECTIONS, SECTION_FILES, load_city, load_rules
+from services.routing.domain.city import CityRules
+from services.routing.domain.jurisdiction import City
+from services.routing.domain.locating import GridIndex
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +20,7 @@ def rules() -> CityRules:
 
 @pytest.fixture(scope="session")
 def city() -> City:
-    return City.load(SAMPLE)
+    return load_city(SAMPLE)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from services.contracts.events import IssueReportedPayload, Location
 from services.contracts.vocabulary import Channel, Kind, Level, ReporterType
-from services.routing.jurisdiction import City, Region
+from services.routing.domain.jurisdiction import City, Region
 
 
 def report(

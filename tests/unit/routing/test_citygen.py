@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from shapely import union_all  # type: ignore[import-untyped]
 from shapely.geometry import Polygon, box  # type: ignore[import-untyped]
 
+from devkit.citygen import CitySpec, generate_city
 from services.contracts.vocabulary import Level
-from services.routing.city import CityRules, walk_regions
-from services.routing.citygen import CitySpec, generate_city
-from services.routing.jurisdiction import City
-from services.routing.locating import GridIndex
+from services.routing.domain.city import CityRules, walk_regions
+from services.routing.domain.jurisdiction import City
+from services.routing.domain.locating import GridIndex
 
 SMALL = CitySpec(counties=3, townships=9, villages=40, enterprises=20, seed=7)
 

@@ -1,6 +1,6 @@
 """An issue's routing as an immutable value: the decisions made so far (its history) and
 the counters the rules need. The caller keeps one per issue and folds each event into
-it (`services.routing.dispatch.fold`); every fold returns a new value. Pydantic models,
+it (`services.routing.domain.dispatch.fold`); every fold returns a new value. Pydantic models,
 so the value goes to and comes back from a store as plain JSON."""
 
 from __future__ import annotations

@@ -1,22 +1,29 @@
 """Routing's read-only views: the jurisdiction tree, the offices, the rules in force, and
 an issue's routing history (every decision with its reason)."""
 
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
-from services.routing.jurisdiction import City
-from services.routing.store import RoutingStore
+from services.routing.domain.errors import NotFound
+from services.routing.domain.jurisdiction import City
 
 
-def build_router(city: City, store: RoutingStore) -> APIRouter:
+class Histories(Protocol):
+    """Where an issue's routing history is read from (`adapters.store.RoutingStore`)."""
+
+    async def history(self, issue_id: str) -> dict[str, Any] | None: ...
+
+
+def build_router(city: City, store: Histories) -> APIRouter:
     router = APIRouter(tags=["routing"])
 
     @router.get("/tree/{region_code}", summary="A region, its ancestors and its children")
     async def region(region_code: str) -> dict[str, Any]:
         found = city.region(region_code)
         if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no region {region_code}")
+            raise NotFound(f"no region {region_code}")
         return {
             "code": found.code, "name": found.name, "level": found.level,
             "ancestors": [{"code": r.code, "name": r.name, "level": r.level}
@@ -33,7 +40,7 @@ def build_router(city: City, store: RoutingStore) -> APIRouter:
     async def office(office_id: str) -> dict[str, Any]:
         found = city.office(office_id)
         if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no office {office_id}")
+            raise NotFound(f"no office {office_id}")
         return {"id": found.id, "name": found.name, "kind": found.kind, "level": found.level,
                 "region": found.region}  # fmt: skip
 
@@ -50,7 +57,16 @@ def build_router(city: City, store: RoutingStore) -> APIRouter:
     async def routing_history(issue_id: str) -> dict[str, Any]:
         doc = await store.history(issue_id)
         if doc is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no routing for {issue_id}")
+            raise NotFound(f"no routing for {issue_id}")
         return doc
 
     return router
+
+
+def register_errors(app: FastAPI) -> None:
+    """Routing's domain errors as HTTP statuses, in this one place."""
+
+    async def not_found(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    app.add_exception_handler(NotFound, not_found)

@@ -12,8 +12,8 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.contracts.events import IssueMergedPayload
-from services.routing.duplicates import OpenIssue
-from services.routing.routing_state import RoutingState
+from services.routing.domain.duplicates import OpenIssue
+from services.routing.domain.state import RoutingState
 from services.runtime.mongo import APPLIED, Document, apply_once
 
 

@@ -1,14 +1,14 @@
 """Which offices may take an issue: its first lead, the next one after a return, the
 one a level up, its co-offices, and who supervises it on each rung of the ladder. Pure
-functions over the city; `services.routing.dispatch` turns them into decisions."""
+functions over the city; `services.routing.domain.dispatch` turns them into decisions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from services.contracts.vocabulary import Level, Rung, Tier
-from services.routing.jurisdiction import City, Office, above
-from services.routing.routing_state import RoutingState
+from services.routing.domain.jurisdiction import City, Office, above
+from services.routing.domain.state import RoutingState
 
 JOINT_TIERS = frozenset({Tier.COMPLEX, Tier.STRUCTURAL})
 """Tiers handled jointly: a lead office with co-offices (合力办, 统筹办)."""

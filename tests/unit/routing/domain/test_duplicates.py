@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.contracts.vocabulary import Kind, Tier
-from services.routing.duplicates import NewReport, OpenIssue, distance_m, find_duplicate
-from services.routing.policy import DuplicatePolicy
+from services.routing.domain.duplicates import NewReport, OpenIssue, distance_m, find_duplicate
+from services.routing.domain.policy import DuplicatePolicy
 
 T0 = datetime(2024, 7, 20, 8, 0, tzinfo=UTC)
 POLICY = DuplicatePolicy(radius_m=150, window_hours=72, radius_by_category={"water_supply": 300})

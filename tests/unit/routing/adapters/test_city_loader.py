@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from devkit.citygen import SAMPLE
 from services.contracts.vocabulary import Level
-from services.routing.city import load_city_config, load_rules
-from services.routing.citygen import SAMPLE
-from services.routing.config_source import ConfigError, Problem
-from services.routing.jurisdiction import City
+from services.routing.adapters.city_files import load_city_config, load_rules
+from services.routing.adapters.config_source import ConfigError, Problem
+from services.routing.domain.jurisdiction import City
 
 
 def test_the_sample_city_has_the_size_of_the_seeds(city: City) -> None:

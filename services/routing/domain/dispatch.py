@@ -19,8 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.contracts.events import Event, IssueReopened, IssueReturned, SupervisionOrdered
-from services.routing.candidates import (
+from services.contracts.events import (
+    Event,
+    IssueAssignedPayload,
+    IssueReopened,
+    IssueReturned,
+    SupervisionOrdered,
+)
+from services.routing.domain.candidates import (
     climb,
     co_offices,
     first_lead,
@@ -29,9 +35,9 @@ from services.routing.candidates import (
     next_after_return,
     supervisor,
 )
-from services.routing.judging import Judgement
-from services.routing.jurisdiction import City, Office
-from services.routing.routing_state import RUNGS, Assignment, Escalation, RoutingState
+from services.routing.domain.judging import Judgement
+from services.routing.domain.jurisdiction import City, Office
+from services.routing.domain.state import RUNGS, Assignment, Escalation, RoutingState
 
 
 def dispatch(judgement: Judgement, city: City, *, cause: str | None = None) -> RoutingState:
@@ -155,6 +161,22 @@ def fold(state: RoutingState, event: Event, city: City) -> RoutingState:
     if isinstance(event, IssueReopened):
         return on_reopened(state, event.payload.reason, city, cause=cause)
     return state
+
+
+def assigned_payload(assignment: Assignment, city: City) -> IssueAssignedPayload:
+    """What `IssueAssigned` carries: the assignment with its offices' names from the city's
+    configuration, so that readers of the log need not read routing's files to name them."""
+
+    def name(office_id: str) -> str:
+        office = city.office(office_id)
+        return "" if office is None else office.name
+
+    return assignment.payload().model_copy(
+        update={
+            "office_name": name(assignment.office_id),
+            "co_office_names": tuple(name(o) for o in assignment.co_office_ids),
+        }
+    )
 
 
 def _assign(

@@ -3,9 +3,9 @@
 from shapely.geometry import Polygon  # type: ignore[import-untyped]
 
 from services.contracts.vocabulary import Kind, Level, ReporterType, Tier
-from services.routing.judging import categorise, judge, tier_of
-from services.routing.jurisdiction import City
-from services.routing.locating import GridIndex
+from services.routing.domain.judging import categorise, judge, tier_of
+from services.routing.domain.jurisdiction import City
+from services.routing.domain.locating import GridIndex
 from tests.unit.routing.reports import first, report
 
 

@@ -1,8 +1,8 @@
 """IssueTriaged carries the region's path from the city down, so reporting can count any level."""
 
-from services.routing.judging import judge
-from services.routing.jurisdiction import City
-from services.routing.locating import GridIndex
+from services.routing.domain.judging import judge
+from services.routing.domain.jurisdiction import City
+from services.routing.domain.locating import GridIndex
 from tests.unit.routing.reports import report
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from services.contracts.vocabulary import Level
-from services.routing.city import CityConfig, CityRules, walk_regions
-from services.routing.config_source import Loc
+from services.routing.domain.city import CityConfig, CityRules, Loc, walk_regions
 
 Found = Iterator[tuple[Loc, str]]
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from services.contracts.events import IssueMergedPayload
 from services.contracts.vocabulary import Kind, Tier
-from services.routing.policy import DuplicatePolicy
+from services.routing.domain.policy import DuplicatePolicy
 
 EARTH_RADIUS_M = 6_371_008.8
 """The mean radius of the earth (IUGG), in metres."""

@@ -14,16 +14,16 @@ from services.contracts.events import (
     SupervisionOrderedPayload,
 )
 from services.contracts.vocabulary import ClockKind, Level, Rung, Tier
-from services.routing.dispatch import (
+from services.routing.domain.dispatch import (
     dispatch,
     fold,
     on_reopened,
     on_returned,
     on_supervision_ordered,
 )
-from services.routing.judging import Judgement
-from services.routing.jurisdiction import City, Region
-from services.routing.routing_state import Escalation, RoutingState
+from services.routing.domain.judging import Judgement
+from services.routing.domain.jurisdiction import City, Region
+from services.routing.domain.state import Escalation, RoutingState
 from tests.unit.routing.reports import chain, first
 
 

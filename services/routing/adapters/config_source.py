@@ -11,8 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-Loc = tuple[str | int, ...]
-"""A path into the configuration, as pydantic reports it: ("offices", 3, "region")."""
+from services.routing.domain.city import Loc
 
 # libyaml's parser is an order of magnitude faster and keeps the same marks.
 _Loader = yaml.CSafeLoader | yaml.SafeLoader

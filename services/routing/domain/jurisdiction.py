@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from services.contracts.vocabulary import Level
-from services.routing.city import (
+from services.routing.domain.city import (
     Category,
     CategoryGroup,
     CityConfig,
     Enterprise,
     Point,
-    load_city_config,
     walk_regions,
 )
-from services.routing.policy import Policy
+from services.routing.domain.policy import Policy
 
 DEPTH: dict[Level, int] = {
     Level.CITY: 0,
@@ -55,7 +53,8 @@ class Office:
 
 class City:
     """Read-only lookups over one city's configuration. Expects a cross-checked one
-    (`load_city_config`, `check_city_config`, `generate_city` all give one)."""
+    (`load_city_config` and `check_city_config` of `adapters.city_files`, and devkit's
+    `generate_city`, all give one)."""
 
     def __init__(self, config: CityConfig) -> None:
         self.config = config
@@ -85,10 +84,6 @@ class City:
             sorted(listed, key=lambda pair: -len(pair[0]))
         )
         self._enterprises = {enterprise.id: enterprise for enterprise in config.enterprises}
-
-    @classmethod
-    def load(cls, directory: Path) -> City:
-        return cls(load_city_config(directory))
 
     @property
     def policy(self) -> Policy:

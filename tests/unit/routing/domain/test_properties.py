@@ -10,21 +10,21 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from devkit.citygen import CitySpec, generate_city
 from services.contracts.events import IssueReportedPayload
 from services.contracts.vocabulary import Channel, Kind, Level, ReporterType
-from services.routing.city import CityRules
-from services.routing.citygen import CitySpec, generate_city
-from services.routing.dispatch import (
+from services.routing.domain.city import CityRules
+from services.routing.domain.dispatch import (
     dispatch,
     on_reopened,
     on_returned,
     on_supervision_ordered,
 )
-from services.routing.duplicates import NewReport, OpenIssue, distance_m, find_duplicate
-from services.routing.judging import Judgement, judge
-from services.routing.jurisdiction import DEPTH, City
-from services.routing.locating import GridIndex
-from services.routing.routing_state import RUNGS, Assignment, Escalation, RoutingState
+from services.routing.domain.duplicates import NewReport, OpenIssue, distance_m, find_duplicate
+from services.routing.domain.judging import Judgement, judge
+from services.routing.domain.jurisdiction import DEPTH, City
+from services.routing.domain.locating import GridIndex
+from services.routing.domain.state import RUNGS, Assignment, Escalation, RoutingState
 from tests.unit.routing.reports import report
 
 T0 = datetime(2024, 7, 20, 8, 0, tzinfo=UTC)

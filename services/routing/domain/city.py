@@ -1,25 +1,26 @@
 """The city as configuration: its jurisdiction tree, offices, category catalogue,
-responsibility list, contact cadres and routing policy; and the loader that refuses a
-broken configuration with the file, line and field of every problem.
+responsibility list, contact cadres and routing policy, as validated models. The files
+they come from are read by `services.routing.adapters.city_files`; the cross-checks of
+names that point somewhere are in `city_checks`.
 
-One section per file in the configuration folder (see `SECTION_FILES`). The rules
-(office kinds, categories, responsibility list, policy) are written by hand; the tree,
-the offices and the enterprises may be generated (`services.routing.citygen`).
+The rules (office kinds, categories, responsibility list, policy) are written by hand;
+the tree, the offices and the enterprises may be generated (`devkit.citygen`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationError, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from shapely.geometry import Polygon  # type: ignore[import-untyped]
 
 from services.contracts.vocabulary import Level
-from services.routing.config_source import ConfigError, Loc, Problem, SourceMap
-from services.routing.policy import Id, Model, Name, Policy
+from services.routing.domain.policy import Id, Model, Name, Policy
+
+Loc = tuple[str | int, ...]
+"""A path into the configuration, as pydantic reports it: ("offices", 3, "region")."""
 
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{2,24}$")]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -211,63 +212,3 @@ class CityConfig(CityRules):
     regions: CityRegion
     offices: tuple[OfficeEntry, ...]
     enterprises: tuple[Enterprise, ...] = ()
-
-
-SECTION_FILES: dict[str, str] = {
-    "office_kinds": "office_kinds.yaml",
-    "categories": "categories.yaml",
-    "responsibility": "responsibility.yaml",
-    "policy": "policy.yaml",
-    "regions": "regions.yaml",
-    "offices": "offices.yaml",
-    "enterprises": "enterprises.yaml",
-}
-RULE_SECTIONS = ("office_kinds", "categories", "responsibility", "policy")
-GENERATED_SECTIONS = ("regions", "offices", "enterprises")
-
-_M = TypeVar("_M", CityRules, CityConfig)
-
-
-def load_rules(directory: Path) -> CityRules:
-    """The hand-written sections of the folder. Raises `ConfigError`."""
-    return _load(directory, CityRules, RULE_SECTIONS)
-
-
-def load_city_config(directory: Path) -> CityConfig:
-    """Every section of the folder, cross-checked. Raises `ConfigError`."""
-    return _load(directory, CityConfig, (*RULE_SECTIONS, *GENERATED_SECTIONS))
-
-
-def check_city_config(config: CityConfig) -> CityConfig:
-    """Cross-check a configuration built in memory (a generated benchmark city)."""
-    from services.routing.city_checks import city_problems, rules_problems  # they import us
-
-    found = [*rules_problems(config), *city_problems(config)]
-    if found:
-        raise ConfigError(SourceMap().problems_at(found))
-    return config
-
-
-def _load(directory: Path, model: type[_M], sections: Iterable[str]) -> _M:
-    from services.routing.city_checks import city_problems, rules_problems  # they import us
-
-    source = SourceMap()
-    data: dict[str, Any] = {}
-    for section in sections:
-        path = directory / SECTION_FILES[section]
-        if path.is_file():
-            data[section] = source.read(path, (section,))
-        elif section != "enterprises":
-            source.problems.append(Problem(path, None, None, section, "missing file"))
-    if source.problems:
-        raise ConfigError(source.problems)
-    try:
-        config = model.model_validate(data)
-    except ValidationError as invalid:
-        raise ConfigError(source.validation_problems(invalid)) from None
-    found = list(rules_problems(config))
-    if not found and isinstance(config, CityConfig):
-        found = list(city_problems(config))
-    if found:
-        raise ConfigError(source.problems_at(found))
-    return config

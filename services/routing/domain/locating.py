@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from shapely import STRtree  # type: ignore[import-untyped]
 from shapely.geometry import Point, Polygon  # type: ignore[import-untyped]
 
-from services.routing.jurisdiction import City
+from services.routing.domain.jurisdiction import City
 
 
 class GridIndex:

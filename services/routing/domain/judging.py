@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from services.contracts.events import IssueReportedPayload, IssueTriagedPayload
 from services.contracts.vocabulary import Level, Tier
-from services.routing.jurisdiction import City, Region
-from services.routing.locating import GridIndex
-from services.routing.policy import TierCondition
+from services.routing.domain.jurisdiction import City, Region
+from services.routing.domain.locating import GridIndex
+from services.routing.domain.policy import TierCondition
 
 
 @dataclass(frozen=True)

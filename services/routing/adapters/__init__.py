@@ -1,0 +1,1 @@
+"""Routing's outside world: its MongoDB store and the city's configuration files."""
