@@ -4,6 +4,7 @@
 #   make bench   throughput of the skeleton next to raw Kafka on the same broker
 #   make bench-clocks   arming, firing lag, memory and restart of many open clocks
 #   make bench-reporting   reporting's rebuild from the log, and its reads
+#   make chaos   a load while services are killed and the broker and database restarted
 #   make up / make down  the platform in containers on a Docker host (deploy/compose.yaml)
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks bench-reporting asyncapi prometheus-tools check-prometheus check-compose up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run chaos bench bench-clocks bench-reporting asyncapi prometheus-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -89,6 +90,11 @@ test: setup lint check-prometheus check-compose infra
 
 run: setup infra
 	$(RUN) python -m devkit.run
+
+# CHAOS_ARGS, e.g. --reports 400 --seconds 600 (its own broker and database under .local/chaos)
+chaos: setup
+	$(INFRA) build
+	$(RUN) python -m devkit.chaos $(CHAOS_ARGS)
 
 bench: setup infra
 	$(RUN) python -m bench.skeleton
