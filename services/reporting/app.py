@@ -4,16 +4,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from services.reporting.admin import build_admin_router
-from services.reporting.api import build_router
-from services.reporting.bulletin_schedule import bulletin_routes
-from services.reporting.facts import FactRules
+from services.reporting.entrypoints.admin import build_admin_router
+from services.reporting.entrypoints.api import build_router
+from services.reporting.bulletins.schedule import bulletin_routes
+from services.reporting.domain.facts import FactRules
 from services.reporting.handlers import ReportingHandlers
-from services.reporting.lists_api import build_lists_router
-from services.reporting.metrics import DomainMetrics
-from services.reporting.rankings import Weights
+from services.reporting.entrypoints.lists import build_lists_router
+from services.reporting.entrypoints.metrics import DomainMetrics
+from services.reporting.domain.rankings import Weights
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.service import build_runtime, create_app
 
 

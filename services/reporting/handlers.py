@@ -1,7 +1,7 @@
 """Reporting counts every event: it records it in the issue's facts (store.apply)."""
 
 from services.contracts.events import Event
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.consumer import Delivery
 
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.contracts.events import Event, decode
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import TopicSnapshot
 

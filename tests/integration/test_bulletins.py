@@ -54,17 +54,17 @@ from services.contracts.vocabulary import (
     Tier,
 )
 from services.reporting.app import build_app
-from services.reporting.bulletin_period import Due, Period
-from services.reporting.bulletin_schedule import BulletinSchedule
-from services.reporting.bulletins import Bulletins, BulletinSettings
-from services.reporting.facts import FactRules
-from services.reporting.rankings import Weights
+from services.reporting.domain.period import Due, Period
+from services.reporting.bulletins.schedule import BulletinSchedule
+from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.rankings import Weights
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.integration.test_supervision_harness import Log
-from tests.unit.test_bulletin_render import rows, section
+from tests.unit.reporting.test_bulletin_render import rows, section
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
@@ -252,7 +252,7 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
         written = await schedule.run_due()
         again = await schedule.run_due()
         command = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.reporting.bulletin", "--region", "411901",
+            sys.executable, "-m", "services.reporting.bulletins.render", "--region", "411901",
             "--week", "2026-11-22", "--format", "md",
             cwd=ROOT, stdout=asyncio.subprocess.PIPE,
             env=os.environ | {

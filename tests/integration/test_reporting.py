@@ -33,8 +33,8 @@ import pytest
 
 from services.contracts.events import Envelope, decode
 from services.contracts.vocabulary import Flag, Level, Satisfaction
-from services.reporting.facts import FactRules
-from services.reporting.store import ReportingStore
+from services.reporting.domain.facts import FactRules
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
 from tests.integration.reporting_harness import (
@@ -46,7 +46,7 @@ from tests.integration.reporting_harness import (
     serving,
 )
 from tests.reporting_events import Story
-from tests.unit.reporting_fold import fold
+from tests.unit.reporting.reporting_fold import fold
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI)

@@ -21,9 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts.events import Event
 from services.contracts.vocabulary import Channel, Flag, Kind, Level
-from services.reporting.facts import FactRules
-from services.reporting.metrics import DomainMetrics
-from services.reporting.store import ReportingStore
+from services.reporting.domain.facts import FactRules
+from services.reporting.entrypoints.metrics import DomainMetrics
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.reporting_events import Story

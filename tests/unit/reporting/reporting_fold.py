@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.contracts.events import Envelope
-from services.reporting.facts import FactRules, derive, fact_update
+from services.reporting.domain.facts import FactRules, derive, fact_update
 
 RULES = FactRules(ZoneInfo("Asia/Shanghai"))
 

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
-from services.reporting.facts import FactRules
-from services.reporting.metrics import (
+from services.reporting.domain.facts import FactRules
+from services.reporting.entrypoints.metrics import (
     FIELDS,
     NONE,
     OTHER,
@@ -25,7 +25,7 @@ from services.reporting.metrics import (
     families,
     snapshot_of,
 )
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 
 BOUNDS = FactRules(ZoneInfo("Asia/Shanghai")).buckets_hours
 

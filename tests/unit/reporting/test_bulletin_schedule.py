@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.reporting.bulletin_period import Due, Period, parse_month
-from services.reporting.bulletin_schedule import BulletinSchedule, file_stem, write_atomically
-from services.reporting.bulletins import Bulletins, BulletinSettings
-from services.reporting.rankings import Weights
+from services.reporting.domain.period import Due, Period, parse_month
+from services.reporting.bulletins.schedule import BulletinSchedule, file_stem, write_atomically
+from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.rankings import Weights
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEKLY = Due.parse("week", "mon 08:00")

@@ -8,7 +8,7 @@ of the issues took at most 24 hours, and fewer than 90% took at most the bound b
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.reporting.facts import label
+from services.reporting.domain.facts import label
 
 INF = "+Inf"
 PERCENTILES = (0.5, 0.9)

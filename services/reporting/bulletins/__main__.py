@@ -1,4 +1,4 @@
-"""`python -m services.reporting.bulletin --region 411900 --week 2026-11-16 --format md`:
+"""`python -m services.reporting.bulletins.render --region 411900 --week 2026-11-16 --format md`:
 one bulletin from the reporting store (HUIYIN_* settings), printed or written to --out."""
 
 import argparse
@@ -8,19 +8,19 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from services.reporting.bulletin_period import Period, parse_month
-from services.reporting.bulletin_schedule import write_atomically
-from services.reporting.bulletins import Bulletins, BulletinSettings
-from services.reporting.facts import FactRules
-from services.reporting.rankings import Weights
+from services.reporting.domain.period import Period, parse_month
+from services.reporting.bulletins.schedule import write_atomically
+from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.rankings import Weights
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.mongo import make_mongo_client
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m services.reporting.bulletin",
+        prog="python -m services.reporting.bulletins.render",
         description="周通报 / 月报告: the weekly bulletin or monthly report of a region",
     )
     parser.add_argument("--region", help="a region code at any level; absent: every region")

@@ -7,13 +7,13 @@ import pytest
 
 from services.contracts.regions import stem
 from services.contracts.vocabulary import Satisfaction
-from services.reporting import lists
-from services.reporting.durations import age_buckets, histogram
-from services.reporting.rankings import Weights, rank
-from services.reporting.rates import Rates
-from services.reporting.scope import PeriodKind, period_days
+from services.reporting.domain import lists
+from services.reporting.domain.durations import age_buckets, histogram
+from services.reporting.domain.rankings import Weights, rank
+from services.reporting.domain.rates import Rates
+from services.reporting.domain.scope import PeriodKind, period_days
 from tests.reporting_events import Story
-from tests.unit.reporting_fold import view
+from tests.unit.reporting.reporting_fold import view
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 HAPPY, UNHAPPY = Satisfaction.SATISFIED, Satisfaction.DISSATISFIED

@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.contracts.events import Event
-from services.reporting.facts import FactRules, derive, fact_update
+from services.reporting.domain.facts import FactRules, derive, fact_update
 from services.runtime.locks import KeyedLocks
 from services.runtime.mongo import Document, apply_once
 

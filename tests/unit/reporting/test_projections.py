@@ -11,7 +11,7 @@ from services.contracts.events import (
 from services.contracts.vocabulary import Channel, Kind, Level
 from services.intake.privacy import Privacy
 from services.intake.view import history_in_order, view_update
-from tests.unit.reporting_fold import view
+from tests.unit.reporting.reporting_fold import view
 
 REPORTED = IssueReported(
     issue_id="i",

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
 from services.reporting.rebuild import RebuildStatus, rebuild
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.logging import get_logger
 from services.runtime.settings import PlatformSettings
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
-from services.reporting.bulletin import (
+from services.reporting.bulletins.render import (
     BacklogCase,
     BulletinFigures,
     DayRates,
@@ -17,9 +17,9 @@ from services.reporting.bulletin import (
     render_html,
     render_markdown,
 )
-from services.reporting.bulletin_period import Period
-from services.reporting.charts import percent
-from services.reporting.rates import Rates
+from services.reporting.domain.period import Period
+from services.reporting.bulletins.charts import percent
+from services.reporting.domain.rates import Rates
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = Period.week_of(date(2026, 11, 18))

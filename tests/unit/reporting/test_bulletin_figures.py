@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.reporting.bulletin_figures import figures, in_region
-from services.reporting.bulletin_period import Period
-from services.reporting.rankings import Weights
+from services.reporting.bulletins.figures import figures, in_region
+from services.reporting.domain.period import Period
+from services.reporting.domain.rankings import Weights
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = Period.week_of(date(2026, 11, 16))

@@ -11,13 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.reporting.durations import age_buckets, histogram
-from services.reporting.facts import FLAGS, UNSOLVED
-from services.reporting.lists import age_days
-from services.reporting.rankings import RankedUnit, Weights, rank
-from services.reporting.rates import rates
-from services.reporting.scope import Scope, invalid, period, scope
-from services.reporting.store import ReportingStore
+from services.reporting.domain.durations import age_buckets, histogram
+from services.reporting.domain.facts import FLAGS, UNSOLVED
+from services.reporting.domain.lists import age_days
+from services.reporting.domain.rankings import RankedUnit, Weights, rank
+from services.reporting.domain.rates import rates
+from services.reporting.domain.scope import Scope, invalid, period, scope
+from services.reporting.adapters.store import ReportingStore
 
 DIMENSIONS = [
     "reported_day",

@@ -30,7 +30,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.logging import get_logger
 
 log = get_logger(__name__)

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 
 from services.contracts.vocabulary import Satisfaction
-from services.reporting.rates import rates
+from services.reporting.domain.rates import rates
 from tests.reporting_events import Story
-from tests.unit.reporting_fold import view
+from tests.unit.reporting.reporting_fold import view
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 HAPPY, UNHAPPY = Satisfaction.SATISFIED, Satisfaction.DISSATISFIED

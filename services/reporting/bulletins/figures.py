@@ -14,12 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.contracts.regions import lies_under
-from services.reporting import lists
-from services.reporting.bulletin import BacklogCase, BulletinFigures, DayRates, Overdue, Ranked
-from services.reporting.bulletin_period import Period
-from services.reporting.charts import one_decimal
-from services.reporting.rankings import RankedUnit, Weights, rank
-from services.reporting.rates import rates
+from services.reporting.domain import lists
+from services.reporting.bulletins.render import BacklogCase, BulletinFigures, DayRates, Overdue, Ranked
+from services.reporting.domain.period import Period
+from services.reporting.bulletins.charts import one_decimal
+from services.reporting.domain.rankings import RankedUnit, Weights, rank
+from services.reporting.domain.rates import rates
 
 Fact = Mapping[str, Any]
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from services.contracts.events import Event
 from services.contracts.vocabulary import Flag, Level, Satisfaction
-from services.reporting.facts import bucket_of, fact_update
+from services.reporting.domain.facts import bucket_of, fact_update
 from tests.reporting_events import Story
-from tests.unit.reporting_fold import fold, view
+from tests.unit.reporting.reporting_fold import fold, view
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 

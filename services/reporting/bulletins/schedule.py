@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 
-from services.reporting.bulletin_api import build_bulletin_router
-from services.reporting.bulletin_period import Due, Period
-from services.reporting.bulletins import Bulletins, BulletinSettings
-from services.reporting.rankings import Weights
+from services.reporting.bulletins.http import build_bulletin_router
+from services.reporting.domain.period import Due, Period
+from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.rankings import Weights
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
 from services.runtime.logging import get_logger
 from services.runtime.service import Runtime
 

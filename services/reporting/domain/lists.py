@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from services.reporting.facts import FLAGS, UNSOLVED
+from services.reporting.domain.facts import FLAGS, UNSOLVED
 
 PROBLEM_COLUMNS = [
     "issue_id",

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.reporting.bulletin import BulletinFigures, render_html, render_markdown
-from services.reporting.bulletin_figures import figures
+from services.reporting.bulletins.render import BulletinFigures, render_html, render_markdown
+from services.reporting.bulletins.figures import figures
 from services.reporting.bulletin_names import load_names
-from services.reporting.bulletin_period import Due, Period
-from services.reporting.facts import UNSOLVED
-from services.reporting.rankings import Weights
-from services.reporting.store import ReportingStore
+from services.reporting.domain.period import Due, Period
+from services.reporting.domain.facts import UNSOLVED
+from services.reporting.domain.rankings import Weights
+from services.reporting.adapters.store import ReportingStore
 
 MEDIA_TYPES: dict[str, str] = {
     "md": "text/markdown; charset=utf-8",

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.reporting import lists
-from services.reporting.scope import Scope, scope_with_state
-from services.reporting.store import ReportingStore
+from services.reporting.domain import lists
+from services.reporting.domain.scope import Scope, scope_with_state
+from services.reporting.adapters.store import ReportingStore
 
 
 class Format(StrEnum):

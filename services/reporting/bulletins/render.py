@@ -1,7 +1,7 @@
 """The weekly bulletin and the monthly report (周通报 / 月报告): their figures, and the figures
 rendered as Markdown and as self-contained HTML with inline SVG charts. Pure.
 
-`python -m services.reporting.bulletin --region 411900 --week 2026-11-16 --format md`
+`python -m services.reporting.bulletins.render --region 411900 --week 2026-11-16 --format md`
 gathers one from the reporting store and prints it (services/reporting/bulletin_cli.py).
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from services.reporting import charts
-from services.reporting.bulletin_period import Period
-from services.reporting.charts import one_decimal, percent
-from services.reporting.rates import Rates
+from services.reporting.bulletins import charts
+from services.reporting.domain.period import Period
+from services.reporting.bulletins.charts import one_decimal, percent
+from services.reporting.domain.rates import Rates
 
 TITLES = {"week": ("周通报", "weekly bulletin"), "month": ("月报告", "monthly report")}
 
@@ -215,6 +215,6 @@ def chart_svgs(figures: BulletinFigures) -> dict[str, Markup]:
 
 
 if __name__ == "__main__":
-    from services.reporting.bulletin_cli import main
+    from services.reporting.bulletins.__main__ import main
 
     main()

@@ -6,9 +6,9 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Query, Response
 
-from services.reporting.bulletin_period import Period, parse_month
-from services.reporting.bulletins import MEDIA_TYPES, Bulletins
-from services.reporting.scope import invalid
+from services.reporting.domain.period import Period, parse_month
+from services.reporting.bulletins.service import MEDIA_TYPES, Bulletins
+from services.reporting.domain.scope import invalid
 
 REGION = Query(
     None,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.reporting.rates import Rates, rates
+from services.reporting.domain.rates import Rates, rates
 
 RATES = ("response", "resolution", "satisfaction")
 
