@@ -53,14 +53,14 @@ from services.contracts.vocabulary import (
     Satisfaction,
     Tier,
 )
+from services.reporting.adapters.store import ReportingStore
 from services.reporting.app import build_app
-from services.reporting.domain.period import Due, Period
 from services.reporting.bulletins.schedule import BulletinSchedule
 from services.reporting.bulletins.service import Bulletins, BulletinSettings
 from services.reporting.domain.facts import FactRules
+from services.reporting.domain.period import Due, Period
 from services.reporting.domain.rankings import Weights
 from services.reporting.settings import ReportingSettings
-from services.reporting.adapters.store import ReportingStore
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.integration.test_supervision_harness import Log
@@ -252,7 +252,7 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
         written = await schedule.run_due()
         again = await schedule.run_due()
         command = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.reporting.bulletins.render", "--region", "411901",
+            sys.executable, "-m", "services.reporting.bulletins", "--region", "411901",
             "--week", "2026-11-22", "--format", "md",
             cwd=ROOT, stdout=asyncio.subprocess.PIPE,
             env=os.environ | {

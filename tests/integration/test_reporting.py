@@ -33,8 +33,9 @@ import pytest
 
 from services.contracts.events import Envelope, decode
 from services.contracts.vocabulary import Flag, Level, Satisfaction
-from services.reporting.domain.facts import FactRules
 from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain.facts import FactRules
+from services.reporting.handlers import ReportingHandlers
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
 from tests.integration.reporting_harness import (
@@ -370,7 +371,7 @@ async def test_concurrent_deliveries_of_one_issue_lose_nothing(
         .resolve(1).visit(SAT, True, 1).close(1)
     )  # fmt: skip
     store = ReportingStore(mongo[settings.database("reporting")], FactRules(SHANGHAI))
-    await asyncio.gather(*(store.apply(e) for e in story.events * 2))
+    await asyncio.gather(*(ReportingHandlers(store).apply(e) for e in story.events * 2))
     stored = await store.documents()
     expected = fold(story.events)
     assert len(stored["many"]["log"]) == len(story.events) == 25

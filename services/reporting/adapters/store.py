@@ -1,8 +1,9 @@
 """Reporting's projection: one fact document per issue (`log` + derived `view`, see facts.py).
 
-Writes: `apply` records an event in the issue's log through `apply_once` (one atomic,
-idempotent, order-independent update per event); `refresh` then derives the view from the
-log as read back and writes it with `$max` on `{"_n": entries, ...}`. Every writer
+Writes (in the order handlers.py runs them, under `writing`): `record` records an event in
+the issue's log through `apply_once` (one atomic, idempotent, order-independent update per
+event); `refresh` then derives the view from the log as read back and writes it with `$max`
+on `{"_n": entries, ...}`. Every writer
 refreshes after its own apply, so the last view written is derived from the most entries:
 a view of fewer entries can never replace one of more, and views of the same number of
 entries are equal (the log only grows). A crash between the two writes is repaired by the
@@ -38,13 +39,6 @@ class ReportingStore:
 
     async def ensure_indexes(self) -> None:
         await self._facts.create_index([(f"{VIEW}.reported_day", ASCENDING)])
-
-    async def apply(self, event: Event) -> bool:
-        """Record the event in its issue's facts and refresh the view. True when new."""
-        async with self.writing(event.issue_id):
-            applied = await self.record(event)
-            await self.refresh(event.issue_id)
-        return applied
 
     def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]:
         """One writer per issue in this process (the live consumer and a rebuild): its

@@ -1,4 +1,4 @@
-"""`python -m services.reporting.bulletins.render --region 411900 --week 2026-11-16 --format md`:
+"""`python -m services.reporting.bulletins --region 411900 --week 2026-11-16 --format md`:
 one bulletin from the reporting store (HUIYIN_* settings), printed or written to --out."""
 
 import argparse
@@ -8,19 +8,17 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from services.reporting.domain.period import Period, parse_month
+from services.reporting.adapters.store import ReportingStore
 from services.reporting.bulletins.schedule import write_atomically
 from services.reporting.bulletins.service import Bulletins, BulletinSettings
-from services.reporting.domain.facts import FactRules
-from services.reporting.domain.rankings import Weights
+from services.reporting.domain.period import Period, parse_month
 from services.reporting.settings import ReportingSettings
-from services.reporting.adapters.store import ReportingStore
 from services.runtime.mongo import make_mongo_client
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m services.reporting.bulletins.render",
+        prog="python -m services.reporting.bulletins",
         description="周通报 / 月报告: the weekly bulletin or monthly report of a region",
     )
     parser.add_argument("--region", help="a region code at any level; absent: every region")
@@ -42,12 +40,14 @@ async def make(args: argparse.Namespace) -> str:
     timezone = ZoneInfo(settings.timezone)
     client = make_mongo_client(settings.platform)
     try:
-        store = ReportingStore(client[settings.platform.database("reporting")], FactRules(timezone))
+        store = ReportingStore(
+            client[settings.platform.database("reporting")], settings.fact_rules()
+        )
         bulletins = Bulletins(
             store,
             BulletinSettings(),
             timezone=timezone,
-            weights=Weights(**settings.ranking_weights),
+            weights=settings.weights(),
             backlog_days=settings.backlog_min_age_days,
         )
         return await bulletins.render(args.period, args.region, args.format)
@@ -63,3 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         print(args.out)
     else:
         sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,8 @@
 """A bulletin's figures from the issue facts (views, see facts.py): the pure part of gathering.
 
-Scope: the issues reported in the period (local days) in the region — its code anywhere on
-the issue's region path, so a city, county, township, village or grid code each work —, as
-they stand when the bulletin is made. Overdue counts are those issues flagged yellow / red,
+Scope: the issues reported in the period (local days) in the region — by the one rule,
+`contracts.regions.lies_in`, so a city, county, township, village or grid code each work —,
+as they stand when the bulletin is made. Overdue counts are those issues flagged yellow / red,
 by their current office. Backlog cases (积案) are the region's issues still unsolved
 `backlog_days` days or more after they were reported, as of the end of the period.
 """
@@ -13,29 +13,35 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.contracts.regions import lies_under
-from services.reporting.domain import lists
-from services.reporting.bulletins.render import BacklogCase, BulletinFigures, DayRates, Overdue, Ranked
-from services.reporting.domain.period import Period
 from services.reporting.bulletins.charts import one_decimal
+from services.reporting.bulletins.render import (
+    BacklogCase,
+    BulletinFigures,
+    DayRates,
+    Overdue,
+    Ranked,
+)
+from services.reporting.domain import lists
+from services.reporting.domain.period import Period
 from services.reporting.domain.rankings import RankedUnit, Weights, rank
 from services.reporting.domain.rates import rates
+from services.reporting.domain.scope import lies_in_region
 
 Fact = Mapping[str, Any]
 
 
-def in_region(fact: Fact, region_code: str | None) -> bool:
-    """Whether the issue lies in the region (None: every region): the code is on its region
-    path, or — for an issue never triaged (直办), whose path is its own code only — its code
-    lies under the region's by the administrative division codes (GB/T 2260: 411900 holds
-    4119xx…, 411901 holds 411901…)."""
-    if region_code is None:
-        return True
-    path = fact.get("region_path") or []
-    if region_code in path:
-        return True
-    code = fact.get("region_code") or ""
-    return len(path) <= 1 and bool(code) and lies_under(code, region_code)
+def names_in(facts: Iterable[Fact]) -> dict[str, str]:
+    """Office id → name and region code → name, as the events carried them (routing puts the
+    office's name on IssueAssigned and the regions' names on IssueTriaged)."""
+    names: dict[str, str] = {}
+    for fact in facts:
+        if fact.get("office_id") and fact.get("office_name"):
+            names[fact["office_id"]] = fact["office_name"]
+        path, region_names = fact.get("region_path") or (), fact.get("region_names") or ()
+        for code, name in zip(path, region_names, strict=False):
+            if name:
+                names[code] = name
+    return names
 
 
 def score_rule(weights: Weights) -> str:
@@ -91,7 +97,7 @@ def figures(
     scoped = [
         f
         for f in reported
-        if in_region(f, region_code) and first <= (f.get("reported_day") or "") <= last
+        if lies_in_region(f, region_code) and first <= (f.get("reported_day") or "") <= last
     ]
     by_day: dict[str, list[Fact]] = {}
     for fact in scoped:
@@ -110,7 +116,7 @@ def figures(
     )
     period_end = datetime.combine(period.end + timedelta(days=1), time(), timezone)
     backlog = lists.backlog(
-        (f for f in unsolved if in_region(f, region_code)), period_end, backlog_days
+        (f for f in unsolved if lies_in_region(f, region_code)), period_end, backlog_days
     )
     return BulletinFigures(
         period=period,

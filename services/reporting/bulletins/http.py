@@ -6,15 +6,14 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Query, Response
 
-from services.reporting.domain.period import Period, parse_month
 from services.reporting.bulletins.service import MEDIA_TYPES, Bulletins
-from services.reporting.domain.scope import invalid
+from services.reporting.domain.period import Period, parse_month
+from services.reporting.domain.scope import ScopeError, checked_region
 
 REGION = Query(
     None,
-    pattern=r"^[0-9A-Za-z_-]{1,32}$",
-    description="a region code at any level (city, county, township, village, grid); "
-    "absent: every region",
+    description="a region code at any level (city, county, township, village, grid): 6, 9, "
+    "12 or 15 digits; absent: every region",
 )
 
 
@@ -39,7 +38,7 @@ def build_bulletin_router(bulletins: Bulletins) -> APIRouter:
         return bulletins.now().astimezone(bulletins.timezone).date()
 
     async def answer(period: Period, region_code: str | None, fmt: BulletinFormat) -> Response:
-        body = await bulletins.render(period, region_code, fmt.value)
+        body = await bulletins.render(period, checked_region("region_code", region_code), fmt.value)
         return Response(body, media_type=MEDIA_TYPES[fmt.value])
 
     @router.get(
@@ -74,7 +73,7 @@ def build_bulletin_router(bulletins: Bulletins) -> APIRouter:
             try:
                 period = parse_month(month)
             except ValueError as error:
-                raise invalid("month", f"{error}, got {month!r}") from None
+                raise ScopeError("month", f"{error}, got {month!r}") from None
         return await answer(period, region_code, format)
 
     return router

@@ -1,8 +1,8 @@
 """The weekly bulletin and the monthly report (周通报 / 月报告): their figures, and the figures
 rendered as Markdown and as self-contained HTML with inline SVG charts. Pure.
 
-`python -m services.reporting.bulletins.render --region 411900 --week 2026-11-16 --format md`
-gathers one from the reporting store and prints it (services/reporting/bulletin_cli.py).
+`python -m services.reporting.bulletins --region 411900 --week 2026-11-16 --format md`
+gathers one from the reporting store and prints it (bulletins/__main__.py).
 """
 
 from dataclasses import dataclass
@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from services.reporting.bulletins import charts
-from services.reporting.domain.period import Period
 from services.reporting.bulletins.charts import one_decimal, percent
+from services.reporting.domain.period import Period
 from services.reporting.domain.rates import Rates
 
 TITLES = {"week": ("周通报", "weekly bulletin"), "month": ("月报告", "monthly report")}
@@ -212,9 +212,3 @@ def chart_svgs(figures: BulletinFigures) -> dict[str, Markup]:
         "ranking": Markup(ranking),
         "overdue": Markup(overdue),
     }
-
-
-if __name__ == "__main__":
-    from services.reporting.bulletins.__main__ import main
-
-    main()

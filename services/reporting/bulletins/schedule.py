@@ -17,18 +17,10 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
-
-from services.reporting.bulletins.http import build_bulletin_router
+from services.reporting.bulletins.service import Bulletins
 from services.reporting.domain.period import Due, Period
-from services.reporting.bulletins.service import Bulletins, BulletinSettings
-from services.reporting.domain.rankings import Weights
-from services.reporting.settings import ReportingSettings
-from services.reporting.adapters.store import ReportingStore
 from services.runtime.logging import get_logger
-from services.runtime.service import Runtime
 
 log = get_logger(__name__)
 
@@ -112,24 +104,3 @@ class BulletinSchedule:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-
-
-def bulletin_routes(
-    runtime: Runtime, store: ReportingStore, settings: ReportingSettings
-) -> APIRouter:
-    """Reporting's bulletins: the HTTP routes, and the schedule (started with the service when
-    HUIYIN_REPORTING_BULLETIN_DIR is set)."""
-    own = BulletinSettings()
-    bulletins = Bulletins(
-        store,
-        own,
-        timezone=ZoneInfo(settings.timezone),
-        weights=Weights(**settings.ranking_weights),
-        backlog_days=settings.backlog_min_age_days,
-    )
-    dues = own.dues()
-    if own.dir is not None and dues:
-        schedule = BulletinSchedule(bulletins, own.dir, dues)
-        runtime.on_startup.append(schedule.start)
-        runtime.on_shutdown.append(schedule.stop)
-    return build_bulletin_router(bulletins)

@@ -1,7 +1,7 @@
 """Making bulletins: their settings, and one bulletin gathered from the reporting store and
-rendered (used by the HTTP routes, the schedule and the command line)."""
+rendered (used by the HTTP routes, the schedule and the command line). Offices and regions
+are named as the events named them (see figures.names_in)."""
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.reporting.bulletins.render import BulletinFigures, render_html, render_markdown
-from services.reporting.bulletins.figures import figures
-from services.reporting.bulletin_names import load_names
-from services.reporting.domain.period import Due, Period
-from services.reporting.domain.facts import UNSOLVED
-from services.reporting.domain.rankings import Weights
 from services.reporting.adapters.store import ReportingStore
+from services.reporting.bulletins.figures import figures, names_in
+from services.reporting.bulletins.render import BulletinFigures, render_html, render_markdown
+from services.reporting.domain.facts import UNSOLVED
+from services.reporting.domain.period import Due, Period
+from services.reporting.domain.rankings import Weights
 
 MEDIA_TYPES: dict[str, str] = {
     "md": "text/markdown; charset=utf-8",
@@ -37,9 +36,6 @@ class BulletinSettings(BaseSettings):
     )
     weekly: str = Field(default="mon 08:00", description="when the weekly bulletin is due")
     monthly: str = Field(default="1 08:00", description="when the monthly report is due")
-    city: Path | None = Field(
-        default=Path("deploy/config/city"), description="regions.yaml / offices.yaml for names"
-    )
     tick_seconds: float = Field(default=30, gt=0, description="how often the schedule looks")
     ranking_limit: int = Field(default=20, ge=1, description="units shown in each ranking")
 
@@ -90,14 +86,6 @@ class Bulletins:
         self.weights = weights
         self.backlog_days = backlog_days
         self.now = now
-        self._names: dict[str, str] | None = None
-        self._loading = asyncio.Lock()
-
-    async def names(self) -> dict[str, str]:
-        async with self._loading:
-            if self._names is None:
-                self._names = await asyncio.to_thread(load_names, self.settings.city)
-        return self._names
 
     async def figures(self, period: Period, region_code: str | None) -> BulletinFigures:
         first, last = period.start.isoformat(), period.end.isoformat()
@@ -116,7 +104,7 @@ class Bulletins:
             timezone=self.timezone,
             weights=self.weights,
             backlog_days=self.backlog_days,
-            names=await self.names(),
+            names=names_in([*reported, *unsolved]),
             ranking_limit=self.settings.ranking_limit,
         )
 

@@ -11,7 +11,8 @@ One fact document per issue holds two things:
   keeps consuming — the log converges to the same map (where single-document updates
   are atomic: on FerretDB v1 they are not, so the store keeps one writer per issue).
 - `view`: plain fields derived from the whole log by `derive` (state, office, category,
-  region path, times, histogram buckets, flags), which the reads match and group on.
+  region path and names, office name, times, histogram buckets, flags), which the reads
+  match and group on. Names travel on the events (routing's), never read from its files.
   It is written by `$max` on `{"_n": number of entries, ...}`: a view derived from more
   entries replaces one derived from fewer, never the reverse, so it too converges (see
   store.py). Being a function of the log alone, it is the same in every replica.
@@ -122,6 +123,7 @@ def entry_data(event: Event) -> dict[str, Any]:
         case IssueAssigned(payload=p):
             return {
                 "office_id": p.office_id,
+                "office_name": p.office_name,
                 "co_office_ids": list(p.co_office_ids),
                 "level": p.level.value,
                 "rung": p.rung.value,
@@ -197,6 +199,8 @@ def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, 
     path = triaged.get("region_path") or ([v["region_code"]] if v["region_code"] else [])
     names = triaged.get("region_names") or []
     v["region_path"] = path
+    v["by_path"] = bool(triaged.get("region_path"))  # else the path is the code alone
+    v["region_names"] = names or None
     v["township"] = path[TOWNSHIP_DEPTH] if len(path) > TOWNSHIP_DEPTH else None
     v["township_name"] = names[TOWNSHIP_DEPTH] if len(names) > TOWNSHIP_DEPTH else None
     v["open"] = v["state"] not in FINAL if v.get("state") else False
@@ -231,6 +235,7 @@ def _absorb(
             v["merged_into"] = data["into"]
         case "IssueAssigned":
             v |= {k: data[k] for k in ("office_id", "co_office_ids", "level", "rung")}
+            v["office_name"] = data.get("office_name") or None  # empty on older events
             v["assigned"] = True
             v.setdefault("assigned_at", at)
             if data["office_id"] not in v["offices"]:

@@ -2,13 +2,14 @@
 
 score = Σ weight × rate / Σ weight, over the rates that have a base (a township whose
 issues were never visited is scored on its response rate alone); a unit with none of
-the three has no score and comes last. Equal scores share a rank (1, 2, 2, 4), then
-sort by id. Pure.
+the three has no score and comes last. Ties as published rankings have them: equal scores
+share a rank (1, 1, 3), and among themselves the unit that handled more (assigned) comes
+first, then the lower id. Pure.
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.reporting.domain.rates import Rates, rates
@@ -73,7 +74,7 @@ def rank(
     for unit, members in groups.items():
         counted = rates(members)
         scored.append((unit, counted, weights.score(counted)))
-    scored.sort(key=lambda s: (s[2] is None, -(s[2] or 0.0), s[0]))
+    scored.sort(key=lambda s: (s[2] is None, -(s[2] or 0.0), -s[1].assigned, s[0]))
     ranked: list[RankedUnit] = []
     for position, (unit, counted, score) in enumerate(scored, start=1):
         tied = bool(ranked) and ranked[-1].score == score
@@ -91,3 +92,19 @@ def rank(
             )
         )
     return ranked
+
+
+def office_of(fact: Mapping[str, Any]) -> str | None:
+    """The office an issue counts for in the ranking: its current lead office, once assigned."""
+    return fact.get("office_id") if fact.get("assigned") else None
+
+
+def office_name(fact: Mapping[str, Any]) -> str | None:
+    """The office's name as routing put it on IssueAssigned (None on events from before it
+    was set: a reader then shows the id, see `named`)."""
+    return fact.get("office_name") or None
+
+
+def named(units: list[RankedUnit]) -> list[RankedUnit]:
+    """The units, each unit without a name named by its id."""
+    return [u if u.name else replace(u, name=u.id) for u in units]

@@ -1,56 +1,63 @@
-"""A scope (office, region at any level, category, state) and a period (report days), as
-query parameters and as a filter on the issue facts. Days are local days (the service's
-time zone); `period=day|week|month` with `on=<date>` is the day, the ISO week (Monday to
-Sunday) or the calendar month around `on`; otherwise `start`..`end`, both inclusive."""
+"""A scope of the reads (report days, office, region at any level, category, state) as a filter
+on the issue facts, and the one region rule on a fact's view. Pure: the HTTP query parameters
+that make a scope are parsed in `entrypoints/query.py`.
 
-import calendar
+Days are local days (the service's time zone), both ends inclusive. A bad part of a scope is
+a `ScopeError` naming the field; the HTTP edge answers it with a 422.
+"""
+
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from datetime import date
+from typing import Any
 
-from fastapi import Depends, HTTPException, Query
-
-from services.contracts.regions import stem
-from services.contracts.vocabulary import IssueState
+from services.contracts.regions import level_of, lies_in, stem
 
 
-class PeriodKind(StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
+class ScopeError(ValueError):
+    """A scope the reads cannot take: which field, and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
-def invalid(field: str, reason: str) -> HTTPException:
-    """A 422 shaped like FastAPI's own: which query field, and why."""
-    detail = [{"loc": ["query", field], "msg": reason, "type": "value_error"}]
-    return HTTPException(status_code=422, detail=detail)
+def checked_region(field: str, region_code: str | None) -> str | None:
+    """`region_code` when it is a region code of a level the README names (ASCII digits of
+    6, 9, 12 or 15), else a ScopeError naming `field`."""
+    if region_code is not None and level_of(region_code) is None:
+        raise ScopeError(
+            field, "a region code is ASCII digits: 6 (city, county), 9, 12 or 15 digits"
+        )
+    return region_code
 
 
-def period_days(kind: PeriodKind, on: date) -> tuple[date, date]:
-    match kind:
-        case PeriodKind.DAY:
-            return on, on
-        case PeriodKind.WEEK:
-            monday = on - timedelta(days=on.weekday())
-            return monday, monday + timedelta(days=6)
-        case PeriodKind.MONTH:
-            last = calendar.monthrange(on.year, on.month)[1]
-            return on.replace(day=1), on.replace(day=last)
+def containment(view: Mapping[str, Any]) -> tuple[Sequence[str], str | None]:
+    """What `contracts.regions.lies_in` needs of a fact's view: the region path routing put on
+    IssueTriaged (empty when it gave none or never triaged the issue), and the issue's code.
+    The view's `region_path` falls back to the code alone; `by_path` says it came from routing."""
+    path: Sequence[str] = (view.get("region_path") or ()) if view.get("by_path") else ()
+    return path, view.get("region_code")
+
+
+def lies_in_region(view: Mapping[str, Any], region_code: str | None) -> bool:
+    """Whether the issue of this view lies in the region (None: every region): the one rule."""
+    path, code = containment(view)
+    return lies_in(path, code, region_code)
 
 
 def in_region(region_code: str) -> list[dict[str, Any]]:
-    """An issue lies in a region (any level) when the code is on its region path (routing
-    puts the path from the city down on IssueTriaged); an issue never triaged (answered at
-    intake, 直办) has no path, and lies in the regions whose administrative division code
-    (GB/T 2260) its own code falls under: 411901002001 in 411901 and in 411900 — as the
-    bulletins count it."""
-    untriaged = {
-        "tier": {"$exists": False},
+    """`lies_in` as a filter on view fields (the parts of an `$or`): on the path routing gave,
+    else by the administrative division code (GB/T 2260: 411901002001 lies in 411901 and in
+    411900). Unit tests check the two agree on sample facts."""
+    by_path = {"by_path": True, "region_path": region_code}
+    by_code = {
+        "by_path": {"$ne": True},
         "region_code": {"$regex": f"^{re.escape(stem(region_code))}"},
     }
-    return [{"region_path": region_code}, untriaged]
+    return [by_path, by_code]
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,11 @@ class Scope:
     region_code: str | None = None
     category: str | None = None
     state: str | None = None
+
+    def __post_init__(self) -> None:
+        checked_region("region_code", self.region_code)
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ScopeError("end", f"end {self.end} is before start {self.start}")
 
     def query(self) -> dict[str, Any]:
         """The filter on view fields: reported in the period, in the scope."""
@@ -88,50 +100,3 @@ class Scope:
             "region_code": self.region_code,
             "category": self.category,
         } | ({"state": self.state} if self.state is not None else {})
-
-
-def period(
-    start: Annotated[date | None, Query(description="first report day (inclusive)")] = None,
-    end: Annotated[date | None, Query(description="last report day (inclusive)")] = None,
-    period: Annotated[
-        PeriodKind | None, Query(description="day, week or month around `on`")
-    ] = None,
-    on: Annotated[date | None, Query(description="a day inside the period")] = None,
-) -> tuple[date | None, date | None]:
-    if period is not None or on is not None:
-        if period is None:
-            raise invalid("period", "`on` needs `period` (day, week or month)")
-        if on is None:
-            raise invalid("on", "`period` needs `on`, a day inside the period")
-        if start is not None or end is not None:
-            raise invalid("period", "give either `period` and `on`, or `start` and `end`")
-        return period_days(period, on)
-    if start is not None and end is not None and start > end:
-        raise invalid("end", f"end {end} is before start {start}")
-    return start, end
-
-
-def scope(
-    start: Annotated[date | None, Query(description="first report day (inclusive)")] = None,
-    end: Annotated[date | None, Query(description="last report day (inclusive)")] = None,
-    period_: Annotated[
-        PeriodKind | None, Query(alias="period", description="day, week or month")
-    ] = None,
-    on: Annotated[date | None, Query(description="a day inside the period")] = None,
-    office_id: Annotated[
-        str | None, Query(min_length=1, description="the current lead office")
-    ] = None,
-    region_code: Annotated[
-        str | None, Query(min_length=1, description="a region at any level")
-    ] = None,
-    category: Annotated[str | None, Query(min_length=1)] = None,
-) -> Scope:
-    first, last = period(start, end, period_, on)
-    return Scope(first, last, office_id, region_code, category)
-
-
-def scope_with_state(
-    base: Annotated[Scope, Depends(scope)],
-    state: Annotated[IssueState | None, Query(description="the issue's current state")] = None,
-) -> Scope:
-    return Scope(**{**base.__dict__, "state": state.value if state else None})

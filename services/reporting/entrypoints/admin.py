@@ -1,17 +1,18 @@
-"""POST /admin/rebuild starts a rebuild of the projection in this service (rebuild.py);
+"""POST /admin/rebuild starts a rebuild of the projection in this service (handlers.rebuild);
 GET /admin/rebuild shows its progress. Both need `Authorization: Bearer <admin token>`
 (HUIYIN_REPORTING_ADMIN_TOKEN): 401 without a bearer token, 403 with a wrong one, and
 403 when no admin token is configured (the rebuild is then disabled)."""
 
 import asyncio
 import secrets
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
-from services.reporting.rebuild import RebuildStatus, rebuild
-from services.reporting.adapters.store import ReportingStore
+from services.reporting.handlers import FactsWriter, RebuildStatus, rebuild
+from services.runtime.auth import bearer_token, unauthorized
 from services.runtime.logging import get_logger
 from services.runtime.settings import PlatformSettings
 
@@ -19,17 +20,14 @@ log = get_logger(__name__)
 
 
 def build_admin_router(
-    platform: PlatformSettings, store: ReportingStore, token: SecretStr | None
+    platform: PlatformSettings, store: FactsWriter, token: SecretStr | None
 ) -> APIRouter:
     status = RebuildStatus()
     running: set[asyncio.Task[RebuildStatus]] = set()
 
-    def admin(authorization: str | None = Header(None)) -> None:
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not given:
-            raise HTTPException(
-                401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-            )
+    def admin(given: Annotated[str | None, Depends(bearer_token)]) -> None:
+        if given is None:
+            raise unauthorized("a bearer token is required")
         if token is None:
             raise HTTPException(403, "rebuild is disabled: HUIYIN_REPORTING_ADMIN_TOKEN is not set")
         if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
@@ -57,7 +55,7 @@ def build_admin_router(
 
 
 async def _run(
-    platform: PlatformSettings, store: ReportingStore, status: RebuildStatus
+    platform: PlatformSettings, store: FactsWriter, status: RebuildStatus
 ) -> RebuildStatus:
     try:
         await rebuild(platform, store, status)

@@ -1,9 +1,9 @@
 """Reporting's API: counts, rates, rankings, open issues, durations, backlog age.
 
-Bad query parameters answer 422 with the field and the reason (FastAPI's shape).
+Bad query parameters answer 422 with the field and the reason (FastAPI's shape, errors.py).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,13 +11,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain.durations import age_buckets, histogram
 from services.reporting.domain.facts import FLAGS, UNSOLVED
 from services.reporting.domain.lists import age_days
-from services.reporting.domain.rankings import RankedUnit, Weights, rank
+from services.reporting.domain.rankings import (
+    RankedUnit,
+    Weights,
+    named,
+    office_name,
+    office_of,
+    rank,
+)
 from services.reporting.domain.rates import rates
-from services.reporting.domain.scope import Scope, invalid, period, scope
-from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain.scope import Scope, ScopeError
+from services.reporting.entrypoints.query import period, region, scope
 
 DIMENSIONS = [
     "reported_day",
@@ -68,7 +76,7 @@ def build_router(
         if by:
             keys = [k.strip() for k in by.split(",")]
             if unknown := [k for k in keys if k not in DIMENSIONS]:
-                raise invalid("by", f"unknown dimension {unknown[0]!r}; one of {DIMENSIONS}")
+                raise ScopeError("by", f"unknown dimension {unknown[0]!r}; one of {DIMENSIONS}")
             counted = await store.count_by(match, *keys)
             rows = [
                 {k: _known(v) for k, v in zip(keys, key, strict=True)} | {"n": n}
@@ -91,13 +99,13 @@ def build_router(
     @router.get("/rankings", summary="Offices or townships ranked on a weighted score")
     async def rankings(
         days: Annotated[tuple[date | None, date | None], Depends(period)],
+        region_code: Annotated[str | None, Depends(region)],
         subject: Subject = Subject.OFFICE,
-        region_code: Annotated[str | None, Query(min_length=1)] = None,
     ) -> dict[str, Any]:
         where = Scope(start=days[0], end=days[1], region_code=region_code)
         facts = await store.facts(where.query())
         if subject is Subject.OFFICE:
-            ranked = rank(facts, _office, weights)
+            ranked = named(rank(facts, office_of, weights, office_name))
         else:
             ranked = rank(
                 facts, lambda f: f.get("township"), weights, lambda f: f.get("township_name")
@@ -153,14 +161,6 @@ def build_router(
 def _known(value: str) -> str:
     """count_by's "None" (the fact is absent: an issue answered directly has no level)."""
     return "none" if value == "None" else value
-
-
-def _office(fact: Mapping[str, Any]) -> str | None:
-    return fact.get("office_id") if fact.get("assigned") else None
-
-
-def _township(fact: Mapping[str, Any]) -> str | None:
-    return fact.get("township")
 
 
 def _ranked(row: RankedUnit) -> dict[str, Any]:

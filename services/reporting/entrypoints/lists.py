@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.reporting.domain import lists
-from services.reporting.domain.scope import Scope, scope_with_state
 from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain import lists
+from services.reporting.domain.scope import Scope
+from services.reporting.entrypoints.query import scope_with_state
 
 
 class Format(StrEnum):

@@ -5,7 +5,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.reporting.bulletins.figures import figures, in_region
+from services.reporting.bulletins.figures import figures
+from services.reporting.domain.scope import lies_in_region as in_region
 from services.reporting.domain.period import Period
 from services.reporting.domain.rankings import Weights
 
@@ -23,6 +24,7 @@ def view(
         "issue_id": f"i{n}", "reported_at": reported, "reported_day": day.isoformat(),
         "channel": "hotline", "region_code": path[-1], "region_path": path, "township": town,
         "township_name": None, "state": "received", "assigned": False, "office_id": None,
+        "by_path": True,
         "category": "street_lighting", "flags": {"yellow": yellow, "red": red},
     } | fields  # fmt: skip
 

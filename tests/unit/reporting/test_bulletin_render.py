@@ -8,6 +8,7 @@ from datetime import date, datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
+from services.reporting.bulletins.charts import percent
 from services.reporting.bulletins.render import (
     BacklogCase,
     BulletinFigures,
@@ -18,7 +19,6 @@ from services.reporting.bulletins.render import (
     render_markdown,
 )
 from services.reporting.domain.period import Period
-from services.reporting.bulletins.charts import percent
 from services.reporting.domain.rates import Rates
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.reporting.domain.period import Due, Period, parse_month
 from services.reporting.bulletins.schedule import BulletinSchedule, file_stem, write_atomically
 from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.period import Due, Period, parse_month
 from services.reporting.domain.rankings import Weights
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -112,7 +112,7 @@ class FakeStore:
 
 
 def schedule(tmp_path: Path, clock: Clock, store: FakeStore, **settings: Any) -> BulletinSchedule:
-    own = BulletinSettings(city=None, tick_seconds=0.01, **settings)
+    own = BulletinSettings(tick_seconds=0.01, **settings)
     bulletins = Bulletins(
         store,  # type: ignore[arg-type]
         own,

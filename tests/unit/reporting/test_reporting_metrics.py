@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
+from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain.facts import FactRules
 from services.reporting.entrypoints.metrics import (
     FIELDS,
@@ -25,7 +26,6 @@ from services.reporting.entrypoints.metrics import (
     families,
     snapshot_of,
 )
-from services.reporting.adapters.store import ReportingStore
 
 BOUNDS = FactRules(ZoneInfo("Asia/Shanghai")).buckets_hours
 

@@ -11,7 +11,8 @@ from services.reporting.domain import lists
 from services.reporting.domain.durations import age_buckets, histogram
 from services.reporting.domain.rankings import Weights, rank
 from services.reporting.domain.rates import Rates
-from services.reporting.domain.scope import PeriodKind, period_days
+from services.reporting.domain.period import Period
+from services.reporting.entrypoints.query import PeriodKind
 from tests.reporting_events import Story
 from tests.unit.reporting.reporting_fold import view
 
@@ -95,6 +96,12 @@ def test_percentiles_are_exact_to_a_bucket() -> None:
         {"le_days": "1", "count": 1}, {"le_days": "3", "count": 1},
         {"le_days": "30", "count": 0}, {"le_days": "+Inf", "count": 1},
     ]  # fmt: skip
+
+
+def period_days(kind: PeriodKind, on: date) -> tuple[date, date]:
+    """The one period arithmetic (domain/period.py), as the reads' `period` and `on` use it."""
+    around = Period.around(kind.value, on)
+    return around.start, around.end
 
 
 def test_periods_around_a_day() -> None:
