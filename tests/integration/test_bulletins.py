@@ -72,6 +72,8 @@ WATER, STREET, OTHER = "411901-water_affairs", "411901002-township_office", "411
 T1 = ("411900", "411901", "411901001", "411901001001")  # 中州市 和塘区 银台街道 祥坪社区
 T2 = ("411900", "411901", "411901002", "411901002001")  # … 南城街道 泰屯社区
 ELSEWHERE = ("411900", "411902", "411902001", "411902001001")  # 南营区 泰园街道 金营社区
+OFFICE_NAMES = {WATER: "和塘区水务局", STREET: "南城街道办事处", OTHER: "南营区水务局"}
+"""As routing names them on IssueAssigned (deploy/config/city/offices.yaml)."""
 NAMES: dict[tuple[str, ...], tuple[str, ...]] = {
     T1: ("中州市", "和塘区", "银台街道", "祥坪社区"),
     T2: ("中州市", "和塘区", "南城街道", "泰屯社区"),
@@ -112,7 +114,9 @@ class Script:
         return self._add(IssueTriaged, when, payload)
 
     def assigned(self, when: datetime, office: str) -> "Script":
-        payload = IssueAssignedPayload(office_id=office, level=Level.COUNTY, reason="test")
+        payload = IssueAssignedPayload(
+            office_id=office, office_name=OFFICE_NAMES[office], level=Level.COUNTY, reason="test"
+        )
         self._add(IssueAssigned, when, payload)
         for clock, days in ((ClockKind.ACCEPT, 1), (ClockKind.RESOLVE, 3)):
             started = ClockStartedPayload(

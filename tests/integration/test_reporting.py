@@ -307,6 +307,22 @@ async def test_bad_parameters_name_the_field(reporting: httpx.AsyncClient) -> No
         assert detail[0]["loc"] == ["query", field] and detail[0]["msg"], (path, detail)
 
 
+async def test_a_bad_region_code_is_a_422_on_every_read(reporting: httpx.AsyncClient) -> None:
+    """Region codes are ASCII digits of the README's lengths (contracts.regions.level_of)."""
+    paths = [
+        "/rates", "/rankings", "/open", "/durations", "/backlog-age", "/lists/problems",
+        "/lists/tasks", "/lists/results", "/lists/backlog", "/bulletins/weekly",
+        "/bulletins/monthly",
+    ]  # fmt: skip
+    bad = ["../../etc/passwd", "4119\x0000", "４１１９００", "411900/../../", "4119"]
+    for path in paths:
+        for code in bad:
+            answer = await reporting.get(path, params={"region_code": code})
+            assert answer.status_code == 422, (path, code, answer.text)
+            assert answer.json()["detail"][0]["loc"] == ["query", "region_code"], (path, code)
+    assert (await reporting.get("/rates", params={"region_code": "411901002"})).status_code == 200
+
+
 async def test_rebuilding_gives_the_same_projection_also_after_copies(
     settings: PlatformSettings, reporting: httpx.AsyncClient
 ) -> None:

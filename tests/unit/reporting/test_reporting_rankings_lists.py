@@ -9,7 +9,7 @@ from services.contracts.regions import stem
 from services.contracts.vocabulary import Satisfaction
 from services.reporting.domain import lists
 from services.reporting.domain.durations import age_buckets, histogram
-from services.reporting.domain.rankings import Weights, rank
+from services.reporting.domain.rankings import Weights, named, office_name, office_of, rank
 from services.reporting.domain.rates import Rates
 from services.reporting.domain.period import Period
 from services.reporting.entrypoints.query import PeriodKind
@@ -115,3 +115,30 @@ def test_the_administrative_stem_of_a_region() -> None:
     assert [stem(c) for c in ("410000", "411900", "411901", "411901002")] == [
         "41", "4119", "411901", "411901002"
     ]  # fmt: skip
+
+
+def test_ties_share_a_rank_and_the_unit_that_handled_more_comes_first() -> None:
+    facts = [
+        # z handled two issues, a and m one each: all three on time, every rate 1
+        fact(Story("z1", T0).triage().assign("z").accept(1).resolve(1).visit(HAPPY, True, 1)),
+        fact(Story("z2", T0).triage().assign("z").accept(1).resolve(1).visit(HAPPY, True, 1)),
+        fact(Story("m1", T0).triage().assign("m").accept(1).resolve(1).visit(HAPPY, True, 1)),
+        fact(Story("a1", T0).triage().assign("a").accept(1).resolve(1).visit(HAPPY, True, 1)),
+        fact(Story("b1", T0).triage().assign("b").accept(30)),  # late: response 0
+    ]
+    rows = rank(facts, by_office, Weights(1, 1, 1))
+    assert [(r.rank, r.id, r.score, r.assigned) for r in rows] == [
+        (1, "z", 1.0, 2),  # the most handled first among the tied
+        (1, "a", 1.0, 1),  # then by id
+        (1, "m", 1.0, 1),
+        (4, "b", 0.0, 1),  # "1, 1, 1, 4"
+    ]
+
+
+def test_offices_are_named_from_the_events_and_by_id_without_a_name() -> None:
+    facts = [
+        fact(Story("n1", T0).triage().assign("water", office_name="水务局").accept(1)),
+        fact(Story("o1", T0).triage().assign("roads", office_name="").accept(1)),
+    ]
+    rows = named(rank(facts, office_of, Weights(1, 1, 1), office_name))
+    assert [(r.id, r.name) for r in rows] == [("roads", "roads"), ("water", "水务局")]
