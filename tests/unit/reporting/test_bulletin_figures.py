@@ -6,9 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.reporting.bulletins.figures import figures
-from services.reporting.domain.scope import lies_in_region as in_region
 from services.reporting.domain.period import Period
 from services.reporting.domain.rankings import Weights
+from services.reporting.domain.scope import lies_in_region as in_region
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = Period.week_of(date(2026, 11, 16))

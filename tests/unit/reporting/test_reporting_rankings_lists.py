@@ -9,9 +9,9 @@ from services.contracts.regions import stem
 from services.contracts.vocabulary import Satisfaction
 from services.reporting.domain import lists
 from services.reporting.domain.durations import age_buckets, histogram
+from services.reporting.domain.period import Period
 from services.reporting.domain.rankings import Weights, named, office_name, office_of, rank
 from services.reporting.domain.rates import Rates
-from services.reporting.domain.period import Period
 from services.reporting.entrypoints.query import PeriodKind
 from tests.reporting_events import Story
 from tests.unit.reporting.reporting_fold import view
