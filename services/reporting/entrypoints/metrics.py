@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -30,8 +30,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
-from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain.facts import FactRules
 from services.runtime.logging import get_logger
+from services.runtime.mongo import Document
 
 log = get_logger(__name__)
 
@@ -209,13 +210,22 @@ def snapshot_of(
     )
 
 
+class FactFields(Protocol):
+    """What the domain metrics read of the store (adapters/store.py: ReportingStore)."""
+
+    @property
+    def rules(self) -> FactRules: ...
+
+    async def fields(self, match: Document, *names: str) -> list[Document]: ...
+
+
 class DomainMetrics(Collector):
     """Serves the last snapshot (`collect`); `refresh` reads a new one from the store, and
     `before_scrape` starts one (at most every `min_interval` s) and waits `wait` s for it."""
 
     def __init__(
         self,
-        store: ReportingStore,
+        store: FactFields,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         min_interval: float = 5.0,

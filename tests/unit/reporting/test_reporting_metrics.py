@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -12,7 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
-from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain.facts import FactRules
 from services.reporting.entrypoints.metrics import (
     FIELDS,
@@ -205,7 +204,7 @@ class SlowStore:
 
 async def test_a_slow_read_never_holds_the_scrape_and_is_not_started_twice() -> None:
     store = SlowStore()
-    metrics = DomainMetrics(cast(ReportingStore, store), lambda: NOW, min_interval=0, wait=0.01)
+    metrics = DomainMetrics(store, lambda: NOW, min_interval=0, wait=0.01)
     await metrics.before_scrape()  # the read is still waiting: the scrape goes on
     assert metrics.snapshot == DomainSnapshot() and metrics.refreshed_at == 0
     await metrics.before_scrape()  # one read at a time
@@ -223,7 +222,7 @@ async def test_a_failed_read_keeps_the_last_snapshot() -> None:
         async def fields(self, match: dict[str, Any], *names: str) -> list[dict[str, Any]]:
             raise ConnectionError("mongo away")
 
-    metrics = DomainMetrics(cast(ReportingStore, Broken()), lambda: NOW, min_interval=0)
+    metrics = DomainMetrics(Broken(), lambda: NOW, min_interval=0)
     kept = DomainSnapshot(received={("web", "help"): 4})
     metrics.snapshot = kept
     await metrics.before_scrape()
