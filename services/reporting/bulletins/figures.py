@@ -1,4 +1,5 @@
-"""A bulletin's figures from the issue facts (views, see facts.py): the pure part of gathering.
+"""A bulletin's figures (what it says, before it is rendered) from the issue facts (views,
+see domain/facts.py): the pure part of gathering.
 
 Scope: the issues reported in the period (local days) in the region — by the one rule,
 `contracts.regions.lies_in`, so a city, county, township, village or grid code each work —,
@@ -9,25 +10,83 @@ by their current office. Backlog cases (积案) are the region's issues still un
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.reporting.bulletins.charts import one_decimal
-from services.reporting.bulletins.render import (
-    BacklogCase,
-    BulletinFigures,
-    DayRates,
-    Overdue,
-    Ranked,
-)
 from services.reporting.domain import lists
 from services.reporting.domain.period import Period
 from services.reporting.domain.rankings import RankedUnit, Weights, rank
-from services.reporting.domain.rates import rates
+from services.reporting.domain.rates import Rates, rates
 from services.reporting.domain.scope import lies_in_region
 
 Fact = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DayRates:
+    day: date
+    rates: Rates
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """An office or a township on the ranking; `score` is 0–100, None without a base."""
+
+    rank: int
+    unit_id: str
+    name: str | None
+    score: float | None
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    assigned: int
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """Issues of the period flagged yellow / red (红黄旗) at an office."""
+
+    office_id: str
+    name: str | None
+    yellow: int
+    red: int
+
+
+@dataclass(frozen=True)
+class BacklogCase:
+    """积案: an issue still not resolved long after it was reported."""
+
+    issue_id: str
+    office_id: str | None
+    office_name: str | None
+    region_code: str | None
+    category: str | None
+    reported_day: date
+    age_days: int
+    state: str
+    flag: str | None
+
+
+@dataclass(frozen=True)
+class BulletinFigures:
+    """Everything a bulletin says, for one region (None: every region) and one period."""
+
+    period: Period
+    region_code: str | None
+    region_name: str | None
+    generated_at: datetime
+    totals: Rates
+    by_channel: tuple[tuple[str, int], ...]
+    daily: tuple[DayRates, ...]
+    office_ranking: tuple[Ranked, ...]
+    township_ranking: tuple[Ranked, ...]
+    score_rule: str
+    overdue: tuple[Overdue, ...]
+    backlog: tuple[BacklogCase, ...]
+    backlog_days: float
 
 
 def names_in(facts: Iterable[Fact]) -> dict[str, str]:

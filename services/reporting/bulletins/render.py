@@ -1,12 +1,10 @@
-"""The weekly bulletin and the monthly report (周通报 / 月报告): their figures, and the figures
-rendered as Markdown and as self-contained HTML with inline SVG charts. Pure.
+"""The weekly bulletin and the monthly report (周通报 / 月报告): their figures (figures.py)
+rendered as Markdown and as self-contained HTML with inline SVG charts (charts.py). Pure.
 
 `python -m services.reporting.bulletins --region 411900 --week 2026-11-16 --format md`
 gathers one from the reporting store and prints it (bulletins/__main__.py).
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -14,8 +12,7 @@ from markupsafe import Markup
 
 from services.reporting.bulletins import charts
 from services.reporting.bulletins.charts import one_decimal, percent
-from services.reporting.domain.period import Period
-from services.reporting.domain.rates import Rates
+from services.reporting.bulletins.figures import BulletinFigures
 
 TITLES = {"week": ("周通报", "weekly bulletin"), "month": ("月报告", "monthly report")}
 
@@ -55,70 +52,6 @@ DAILY = (
     ("resolution_rate", "解决率 resolution", "#ff7f0e"),
     ("satisfaction_rate", "满意率 satisfaction", "#9467bd"),
 )
-
-
-@dataclass(frozen=True)
-class DayRates:
-    day: date
-    rates: Rates
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """An office or a township on the ranking; `score` is 0–100, None without a base."""
-
-    rank: int
-    unit_id: str
-    name: str | None
-    score: float | None
-    response_rate: float | None
-    resolution_rate: float | None
-    satisfaction_rate: float | None
-    assigned: int
-
-
-@dataclass(frozen=True)
-class Overdue:
-    """Issues of the period flagged yellow / red (红黄旗) at an office."""
-
-    office_id: str
-    name: str | None
-    yellow: int
-    red: int
-
-
-@dataclass(frozen=True)
-class BacklogCase:
-    """积案: an issue still not resolved long after it was reported."""
-
-    issue_id: str
-    office_id: str | None
-    office_name: str | None
-    region_code: str | None
-    category: str | None
-    reported_day: date
-    age_days: int
-    state: str
-    flag: str | None
-
-
-@dataclass(frozen=True)
-class BulletinFigures:
-    """Everything a bulletin says, for one region (None: every region) and one period."""
-
-    period: Period
-    region_code: str | None
-    region_name: str | None
-    generated_at: datetime
-    totals: Rates
-    by_channel: tuple[tuple[str, int], ...]
-    daily: tuple[DayRates, ...]
-    office_ranking: tuple[Ranked, ...]
-    township_ranking: tuple[Ranked, ...]
-    score_rule: str
-    overdue: tuple[Overdue, ...]
-    backlog: tuple[BacklogCase, ...]
-    backlog_days: float
 
 
 def score(value: float | None) -> str:

@@ -11,8 +11,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.reporting.adapters.store import ReportingStore
-from services.reporting.bulletins.figures import figures, names_in
-from services.reporting.bulletins.render import BulletinFigures, render_html, render_markdown
+from services.reporting.bulletins.figures import BulletinFigures, figures, names_in
+from services.reporting.bulletins.render import render_html, render_markdown
 from services.reporting.domain.facts import UNSOLVED
 from services.reporting.domain.period import Due, Period
 from services.reporting.domain.rankings import Weights

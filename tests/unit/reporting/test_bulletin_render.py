@@ -9,15 +9,14 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from services.reporting.bulletins.charts import percent
-from services.reporting.bulletins.render import (
+from services.reporting.bulletins.figures import (
     BacklogCase,
     BulletinFigures,
     DayRates,
     Overdue,
     Ranked,
-    render_html,
-    render_markdown,
 )
+from services.reporting.bulletins.render import render_html, render_markdown
 from services.reporting.domain.period import Period
 from services.reporting.domain.rates import Rates
 
