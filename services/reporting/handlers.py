@@ -25,7 +25,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.contracts.events import Event, decode
+from services.reporting.domain.facts import FactRules, derive
 from services.runtime.consumer import Delivery
+from services.runtime.mongo import Document
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import TopicSnapshot
 
@@ -33,10 +35,23 @@ from services.runtime.topic_reader import TopicSnapshot
 class FactsWriter(Protocol):
     """What the use cases need of the store (adapters/store.py: ReportingStore)."""
 
+    @property
+    def rules(self) -> FactRules: ...
+
     def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]: ...
     async def record(self, event: Event) -> bool: ...
-    async def refresh(self, issue_id: str) -> None: ...
+    async def log_of(self, issue_id: str) -> Document | None: ...
+    async def write_view(self, issue_id: str, view: Document) -> None: ...
     async def drop(self) -> None: ...
+
+
+async def refresh(store: FactsWriter, issue_id: str) -> None:
+    """Derive the issue's view from its whole log as stored, and write it. Every writer
+    refreshes after its own record, so the last view written is derived from the most
+    entries (adapters/store.py); a crash between the two writes is repaired by the replay."""
+    log = await store.log_of(issue_id)
+    if log is not None:
+        await store.write_view(issue_id, derive(log, store.rules))
 
 
 class ReportingHandlers:
@@ -50,7 +65,7 @@ class ReportingHandlers:
         """Record the event in its issue's facts and refresh the view. True when new."""
         async with self._store.writing(event.issue_id):
             applied = await self._store.record(event)
-            await self._store.refresh(event.issue_id)
+            await refresh(self._store, event.issue_id)
         return applied
 
     async def handle(self, event: Event, _: Delivery) -> None:
@@ -130,6 +145,6 @@ async def _apply(
             for event in events:
                 await store.record(event)
                 status.applied += 1
-            await store.refresh(issue_id)
+            await refresh(store, issue_id)
 
     await asyncio.gather(*(one(issue_id, events) for issue_id, events in by_issue.items()))

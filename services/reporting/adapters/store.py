@@ -2,9 +2,9 @@
 
 Writes (in the order handlers.py runs them, under `writing`): `record` records an event in
 the issue's log through `apply_once` (one atomic, idempotent, order-independent update per
-event); `refresh` then derives the view from the log as read back and writes it with `$max`
-on `{"_n": entries, ...}`. Every writer
-refreshes after its own apply, so the last view written is derived from the most entries:
+event); then the handler derives the view from the log as read back (`log_of`) and
+`write_view` writes it with `$max` on `{"_n": entries, ...}`. Every writer
+refreshes after its own record, so the last view written is derived from the most entries:
 a view of fewer entries can never replace one of more, and views of the same number of
 entries are equal (the log only grows). A crash between the two writes is repaired by the
 replay (refresh runs whether or not the event was new).
@@ -22,7 +22,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.contracts.events import Event
-from services.reporting.domain.facts import FactRules, derive, fact_update
+from services.reporting.domain.facts import FactRules, fact_update
 from services.runtime.locks import KeyedLocks
 from services.runtime.mongo import Document, apply_once
 
@@ -49,16 +49,19 @@ class ReportingStore:
         return self._writers.hold(issue_id)
 
     async def record(self, event: Event) -> bool:
-        """Record the event in its issue's log only (the caller refreshes the view after)."""
+        """Record the event in its issue's log only (the caller derives the view after)."""
         return await apply_once(
             self._facts, event.issue_id, str(event.event_id), fact_update(event)
         )
 
-    async def refresh(self, issue_id: str) -> None:
+    async def log_of(self, issue_id: str) -> Document | None:
+        """The issue's log as stored (None when it has none yet)."""
         doc = await self._facts.find_one({"_id": issue_id}, {"log": 1})
-        if doc is None or not doc.get("log"):
-            return
-        view = derive(doc["log"], self.rules)
+        log: Document | None = doc.get("log") if doc else None
+        return log or None
+
+    async def write_view(self, issue_id: str, view: Document) -> None:
+        """Write a view derived from the log; `$max` keeps the one derived from more entries."""
         await self._facts.update_one({"_id": issue_id}, {"$max": {VIEW: view}})
 
     async def drop(self) -> None:
