@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from devkit.infra import endpoints
 from services.contracts.vocabulary import Satisfaction
-from services.reporting import lists
-from services.reporting.facts import FactRules
-from services.reporting.rates import rates
-from services.reporting.rebuild import rebuild
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain import lists
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.rates import rates
+from services.reporting.handlers import rebuild
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.integration.reporting_harness import publish

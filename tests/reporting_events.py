@@ -121,9 +121,14 @@ class Story:
     def assign(
         self, office: str, hours: float = 0.0, level: Level = Level.TOWNSHIP,
         rung: Rung = Rung.OFFICE, accept_days: float = 1, resolve_days: float = 3,
+        office_name: str | None = None,
     ) -> "Story":  # fmt: skip
+        """Routing names the office on the event (`office-<id>` here; "" as older events)."""
         self.office = office
-        payload = IssueAssignedPayload(office_id=office, level=level, rung=rung, reason="test")
+        name = f"office-{office}" if office_name is None else office_name
+        payload = IssueAssignedPayload(
+            office_id=office, office_name=name, level=level, rung=rung, reason="test"
+        )
         assigned = self._add(IssueAssigned, payload, hours, cause=self.events[-1])
         for clock, days in ((ClockKind.ACCEPT, accept_days), (ClockKind.RESOLVE, resolve_days)):
             clocked = ClockStartedPayload(

@@ -1,6 +1,10 @@
+from zoneinfo import ZoneInfo
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.rankings import Weights
 from services.runtime.settings import ServiceSettings
 
 
@@ -39,3 +43,10 @@ class ReportingSettings(ServiceSettings):
         if not bounds or list(bounds) != sorted(set(bounds)) or bounds[0] <= 0:
             raise ValueError("bucket bounds must be positive and strictly increasing")
         return bounds
+
+    def fact_rules(self) -> FactRules:
+        """What the facts' view depends on besides the log."""
+        return FactRules(ZoneInfo(self.timezone), self.duration_buckets_hours)
+
+    def weights(self) -> Weights:
+        return Weights(**self.ranking_weights)

@@ -53,18 +53,18 @@ from services.contracts.vocabulary import (
     Satisfaction,
     Tier,
 )
+from services.reporting.adapters.store import ReportingStore
 from services.reporting.app import build_app
-from services.reporting.bulletin_period import Due, Period
-from services.reporting.bulletin_schedule import BulletinSchedule
-from services.reporting.bulletins import Bulletins, BulletinSettings
-from services.reporting.facts import FactRules
-from services.reporting.rankings import Weights
+from services.reporting.bulletins.schedule import BulletinSchedule
+from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.period import Due, Period
+from services.reporting.domain.rankings import Weights
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ReportingStore
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.integration.test_supervision_harness import Log
-from tests.unit.test_bulletin_render import rows, section
+from tests.unit.reporting.test_bulletin_render import rows, section
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,8 @@ WATER, STREET, OTHER = "411901-water_affairs", "411901002-township_office", "411
 T1 = ("411900", "411901", "411901001", "411901001001")  # 中州市 和塘区 银台街道 祥坪社区
 T2 = ("411900", "411901", "411901002", "411901002001")  # … 南城街道 泰屯社区
 ELSEWHERE = ("411900", "411902", "411902001", "411902001001")  # 南营区 泰园街道 金营社区
+OFFICE_NAMES = {WATER: "和塘区水务局", STREET: "南城街道办事处", OTHER: "南营区水务局"}
+"""As routing names them on IssueAssigned (deploy/config/city/offices.yaml)."""
 NAMES: dict[tuple[str, ...], tuple[str, ...]] = {
     T1: ("中州市", "和塘区", "银台街道", "祥坪社区"),
     T2: ("中州市", "和塘区", "南城街道", "泰屯社区"),
@@ -112,7 +114,9 @@ class Script:
         return self._add(IssueTriaged, when, payload)
 
     def assigned(self, when: datetime, office: str) -> "Script":
-        payload = IssueAssignedPayload(office_id=office, level=Level.COUNTY, reason="test")
+        payload = IssueAssignedPayload(
+            office_id=office, office_name=OFFICE_NAMES[office], level=Level.COUNTY, reason="test"
+        )
         self._add(IssueAssigned, when, payload)
         for clock, days in ((ClockKind.ACCEPT, 1), (ClockKind.RESOLVE, 3)):
             started = ClockStartedPayload(
@@ -252,7 +256,7 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
         written = await schedule.run_due()
         again = await schedule.run_due()
         command = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.reporting.bulletin", "--region", "411901",
+            sys.executable, "-m", "services.reporting.bulletins", "--region", "411901",
             "--week", "2026-11-22", "--format", "md",
             cwd=ROOT, stdout=asyncio.subprocess.PIPE,
             env=os.environ | {

@@ -33,8 +33,9 @@ import pytest
 
 from services.contracts.events import Envelope, decode
 from services.contracts.vocabulary import Flag, Level, Satisfaction
-from services.reporting.facts import FactRules
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain.facts import FactRules
+from services.reporting.handlers import ReportingHandlers
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
 from tests.integration.reporting_harness import (
@@ -46,7 +47,7 @@ from tests.integration.reporting_harness import (
     serving,
 )
 from tests.reporting_events import Story
-from tests.unit.reporting_fold import fold
+from tests.unit.reporting.reporting_fold import fold
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI)
@@ -306,6 +307,22 @@ async def test_bad_parameters_name_the_field(reporting: httpx.AsyncClient) -> No
         assert detail[0]["loc"] == ["query", field] and detail[0]["msg"], (path, detail)
 
 
+async def test_a_bad_region_code_is_a_422_on_every_read(reporting: httpx.AsyncClient) -> None:
+    """Region codes are ASCII digits of the README's lengths (contracts.regions.level_of)."""
+    paths = [
+        "/rates", "/rankings", "/open", "/durations", "/backlog-age", "/lists/problems",
+        "/lists/tasks", "/lists/results", "/lists/backlog", "/bulletins/weekly",
+        "/bulletins/monthly",
+    ]  # fmt: skip
+    bad = ["../../etc/passwd", "4119\x0000", "４１１９００", "411900/../../", "4119"]
+    for path in paths:
+        for code in bad:
+            answer = await reporting.get(path, params={"region_code": code})
+            assert answer.status_code == 422, (path, code, answer.text)
+            assert answer.json()["detail"][0]["loc"] == ["query", "region_code"], (path, code)
+    assert (await reporting.get("/rates", params={"region_code": "411901002"})).status_code == 200
+
+
 async def test_rebuilding_gives_the_same_projection_also_after_copies(
     settings: PlatformSettings, reporting: httpx.AsyncClient
 ) -> None:
@@ -370,7 +387,7 @@ async def test_concurrent_deliveries_of_one_issue_lose_nothing(
         .resolve(1).visit(SAT, True, 1).close(1)
     )  # fmt: skip
     store = ReportingStore(mongo[settings.database("reporting")], FactRules(SHANGHAI))
-    await asyncio.gather(*(store.apply(e) for e in story.events * 2))
+    await asyncio.gather(*(ReportingHandlers(store).apply(e) for e in story.events * 2))
     stored = await store.documents()
     expected = fold(story.events)
     assert len(stored["many"]["log"]) == len(story.events) == 25

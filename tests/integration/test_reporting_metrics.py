@@ -21,9 +21,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts.events import Event
 from services.contracts.vocabulary import Channel, Flag, Kind, Level
-from services.reporting.facts import FactRules
-from services.reporting.metrics import DomainMetrics
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain.facts import FactRules
+from services.reporting.entrypoints.metrics import DomainMetrics
+from services.reporting.handlers import ReportingHandlers
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.reporting_events import Story
@@ -82,12 +83,12 @@ async def test_the_domain_metrics_count_each_issue_once_whatever_the_replays(
         store = ReportingStore(client[settings.database("reporting")], FactRules(SHANGHAI))
         await store.ensure_indexes()
         for event in twice:
-            await store.apply(event)
+            await ReportingHandlers(store).apply(event)
         metrics = DomainMetrics(store, now=lambda: T0 + timedelta(hours=40))
         await metrics.refresh()
         first = exposition(metrics)
         for event in events:  # a third copy of everything changes nothing
-            await store.apply(event)
+            await ReportingHandlers(store).apply(event)
         await metrics.refresh()
         assert exposition(metrics) == first
     finally:

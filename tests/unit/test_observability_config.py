@@ -13,8 +13,8 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from services.reporting.metrics import DomainMetrics
-from services.reporting.store import ReportingStore
+from services.reporting.adapters.store import ReportingStore
+from services.reporting.entrypoints.metrics import DomainMetrics
 from services.runtime.metrics import ServiceMetrics
 from services.supervision.metrics import SupervisionMetrics
 

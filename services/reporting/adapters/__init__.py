@@ -1,0 +1,1 @@
+"""Reporting's outside world: the MongoDB store of the issue facts."""
