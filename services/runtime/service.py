@@ -85,7 +85,7 @@ def build_runtime(name: str, settings: PlatformSettings) -> Runtime:
 def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), **openapi: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(runtime.settings)
+        await ensure_topics(runtime.settings, runtime.name)
         for hook in runtime.on_startup:
             await hook()
         await runtime.broker.start()

@@ -88,7 +88,7 @@ class Recorder:
 
 
 async def start_consumer(settings: PlatformSettings, recorder: Recorder) -> KafkaBroker:
-    await ensure_topics(settings)
+    await ensure_topics(settings, "probe")
     broker = make_broker(settings, "probe")
     IssueLogConsumer(
         broker=broker,
