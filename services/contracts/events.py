@@ -200,7 +200,8 @@ class Envelope(BaseModel):
     @classmethod
     def _versioned(cls, data: Any) -> Any:
         """A new event carries its type's current version (`Payload.version`)."""
-        if isinstance(data, dict) and "schema_version" not in data and "payload" in cls.model_fields:
+        new = isinstance(data, dict) and "schema_version" not in data
+        if new and "payload" in cls.model_fields:
             return {**data, "schema_version": cls.current_version()}
         return data
 

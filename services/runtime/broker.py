@@ -49,9 +49,9 @@ async def ensure_topics(settings: PlatformSettings, service: str | None = None) 
     A topic created elsewhere with the broker's default retention (a week on many brokers)
     would silently cut the beginning off the log; it is altered here, with a log line.
     """
-    services = sorted({*SERVICES, service} - {None})
+    services = sorted({*SERVICES, *([service] if service else [])})
     names = [settings.issues_topic, settings.dead_letter_topic]
-    names += [settings.retry_topic(name) for name in services if name]
+    names += [settings.retry_topic(name) for name in services]
     config = topic_config(settings)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()

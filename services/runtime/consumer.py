@@ -2,10 +2,10 @@
 
 A service subscribes one handler to the facts topic and to its own retry topic (where
 `huiyin dlq replay` puts the dead letters this service failed on, with their original
-position in the log as headers, so handlers see the same `Delivery` as the first time). Records come in batches; each is
-decoded and handed to the handler in partition order (partitions side by side), and the
-offsets are committed only after every record of the batch has its effect stored (or has
-been dead-lettered).
+position in the log as headers, so handlers see the same `Delivery` as the first time).
+Records come in batches; each is decoded and handed to the handler in partition order
+(partitions side by side), and the offsets are committed only after every record of the
+batch has its effect stored (or has been dead-lettered).
 Auto-commit is never on: a crash mid-batch replays the batch, and idempotent handlers
 make the replay harmless.
 

@@ -25,7 +25,7 @@ class PlatformSettings(BaseSettings):
         default=1, ge=1, description="copies of each topic the services create (3 in production)"
     )
     min_insync_replicas: int = Field(
-        default=1, ge=1, description="copies a write needs before acks=all answers (2 in production)"
+        default=1, ge=1, description="copies a write needs before acks=all answers (2 in prod.)"
     )
     log_level: str = "INFO"
     log_json: bool = True

@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner, Result
 
-from cli.app import app
+from cli.main import app
 from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
 from services.contracts.dead_letter import DeadLetter
