@@ -70,8 +70,8 @@ async def ensure_topics(settings: PlatformSettings, service: str | None = None) 
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):  # another service won the race
                 await admin.create_topics(wanted)
-        present = [name for name in names if name in existing]
-        for name, found in (await topic_configs(admin, present)).items():
+        # every one, also a topic that a race or a slow metadata update hid from `existing`
+        for name, found in (await topic_configs(admin, names)).items():
             finite = {k: found.get(k) for k in KEPT_FOREVER if found.get(k) != KEPT_FOREVER[k]}
             if finite:
                 # AlterConfigs replaces the topic's overrides: give the whole set
@@ -96,7 +96,9 @@ async def topic_configs(
     )
     found: dict[str, dict[str, str]] = {}
     for answer in answers:
-        for _code, _message, _type, name, entries in answer.resources:
+        for code, _message, _type, name, entries in answer.resources:
+            if code:  # e.g. not known to this broker yet
+                continue
             # an entry: (name, value, read_only, source, sensitive, synonyms); source 1 = topic
             found[name] = {e[0]: e[1] for e in entries if e[3] == _TOPIC_CONFIG_SOURCE}
     return found

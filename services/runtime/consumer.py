@@ -36,7 +36,7 @@ from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
-from services.contracts.dead_letter import DeadLetter
+from services.contracts.dead_letter import ORIGIN_OFFSET, ORIGIN_PARTITION, DeadLetter
 from services.contracts.events import Event, UnknownEventType, UnsupportedVersion, decode
 from services.runtime.logging import get_logger
 from services.runtime.metrics import ServiceMetrics
@@ -61,10 +61,6 @@ TRANSIENT: tuple[type[Exception], ...] = (
     KafkaTimeoutError,
 )
 """Errors of an unreachable database or broker: wait and retry, never dead-letter."""
-
-ORIGIN_PARTITION = "huiyin-origin-partition"
-ORIGIN_OFFSET = "huiyin-origin-offset"
-"""Headers of a replayed record: where the event sits in the facts log."""
 
 
 def _not_transient(error: Exception) -> bool:
