@@ -11,9 +11,16 @@ from services.contracts.topics import (
     RETRY_TOPIC,
     SERVICES,
 )
+import pytest
+
 from tests.unit.deploy import compose_file
 
 INFRA = Path(compose_file.DEPLOY) / "local" / "infra.sh"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return compose_file.load()
 
 
 def test_kafka_init_creates_every_topic_kept_forever(compose: dict[str, Any]) -> None:
