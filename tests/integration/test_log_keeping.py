@@ -9,8 +9,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
 from services.contracts.dead_letter import ORIGIN_OFFSET, ORIGIN_PARTITION, DeadLetter
-from services.contracts.events import encode
+from services.contracts.events import Event, encode
 from services.runtime.broker import ensure_topics, topic_configs
+from services.runtime.consumer import Delivery
 from services.runtime.projection import projection_status, record_projection
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
@@ -53,7 +54,9 @@ async def test_a_topic_created_with_a_finite_retention_is_corrected_at_start(
     finally:
         await admin.close()
     async with asyncio.timeout(15):  # the broker knows the topic (it exists before the start)
-        while settings.issues_topic not in await configs(settings, [settings.issues_topic]):
+        while True:
+            if settings.issues_topic in await configs(settings, [settings.issues_topic]):
+                break
             await asyncio.sleep(0.2)
     await ensure_topics(settings)
     async with asyncio.timeout(15):  # the broker applies an altered config shortly after
@@ -85,18 +88,22 @@ async def test_an_event_of_an_unknown_version_is_dead_lettered(settings: Platfor
     assert reasons == ["unsupported_version", "unsupported_version"]
 
 
+class Positions(Recorder):
+    """Records where the consumer says each event sits in the log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.positions: list[tuple[str, int, int]] = []
+
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        self.positions.append((event.issue_id, delivery.partition, delivery.offset))
+        await super().handle(event, delivery)
+
+
 async def test_a_service_reads_its_retry_topic_at_the_events_original_position(
     settings: PlatformSettings,
 ) -> None:
-    seen: list[tuple[str, int, int]] = []
-    recorder = Recorder()
-    original = recorder.handle
-
-    async def handle(event: Any, delivery: Any) -> None:
-        seen.append((event.issue_id, delivery.partition, delivery.offset))
-        await original(event, delivery)
-
-    recorder.handle = handle  # type: ignore[method-assign]
+    recorder = Positions()
     broker = await start_consumer(settings, recorder)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await producer.start()
@@ -110,7 +117,7 @@ async def test_a_service_reads_its_retry_topic_at_the_events_original_position(
     finally:
         await producer.stop()
         await broker.stop()
-    assert seen == [("again", 2, 41)]
+    assert recorder.positions == [("again", 2, 41)]
 
 
 async def test_a_projection_knows_whether_its_derivation_changed(

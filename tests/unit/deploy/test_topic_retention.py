@@ -4,6 +4,8 @@ and the local broker of deploy/local/infra.sh (the services check at start as we
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from services.contracts.topics import (
     DEAD_LETTER_TOPIC,
     ISSUES_TOPIC,
@@ -11,8 +13,6 @@ from services.contracts.topics import (
     RETRY_TOPIC,
     SERVICES,
 )
-import pytest
-
 from tests.unit.deploy import compose_file
 
 INFRA = Path(compose_file.DEPLOY) / "local" / "infra.sh"
