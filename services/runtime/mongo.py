@@ -79,3 +79,19 @@ async def _apply_guarded(
     except DuplicateKeyError as again:
         raise RuntimeError(f"{doc_id}: the document kept changing under apply_once") from again
     return True
+
+
+async def upsert(
+    collection: AsyncCollection[Document], doc_id: str, update: Mapping[str, Any]
+) -> None:
+    """Upsert document `doc_id`; when a concurrent upsert created it first (a duplicate `_id`,
+    which MongoDB and FerretDB report rather than retry), update it now. The one
+    upsert-retry-on-duplicate of the platform (through `stamina`)."""
+    try:
+        async for attempt in stamina.retry_context(
+            on=DuplicateKeyError, attempts=2, timeout=None, wait_initial=0, wait_jitter=0
+        ):
+            with attempt:
+                await collection.update_one({"_id": doc_id}, dict(update), upsert=True)
+    except DuplicateKeyError as again:
+        raise RuntimeError(f"{doc_id}: the document kept changing under an upsert") from again
