@@ -14,6 +14,28 @@ import grimp
 
 PACKAGES = ("services", "cli", "devkit")
 
+KNOWN: frozenset[frozenset[str]] = frozenset(
+    {
+        # issue 11: the restructuring of reporting and routing removes these; delete each
+        # entry as its cycle goes (the check says so). Any other cycle fails the check.
+        frozenset(
+            f"services.reporting.{m}"
+            for m in (
+                "bulletin",
+                "bulletin_api",
+                "bulletin_cli",
+                "bulletin_figures",
+                "bulletin_schedule",
+                "bulletins",
+            )
+        ),
+        frozenset(
+            {"services.reporting.admin", "services.reporting.app", "services.reporting.rebuild"}
+        ),
+        frozenset({"services.routing.city", "services.routing.city_checks"}),
+    }
+)
+
 
 def cycles(packages: Iterable[str] = PACKAGES) -> list[list[str]]:
     """The import cycles (each a sorted list of modules), largest first."""
@@ -71,10 +93,14 @@ def _components(edges: dict[str, set[str]]) -> list[list[str]]:
 def main(argv: list[str]) -> int:
     packages = argv or list(PACKAGES)
     found = cycles(packages)
+    new = [c for c in found if frozenset(c) not in KNOWN]
     for cycle in found:
-        print(f"import cycle ({len(cycle)} modules): " + " ↔ ".join(cycle))
-    print(f"{len(found)} import cycles in {', '.join(packages)}")
-    return 1 if found else 0
+        known = " (known, being removed)" if frozenset(cycle) in KNOWN else ""
+        print(f"import cycle{known} ({len(cycle)} modules): " + " ↔ ".join(cycle))
+    for gone in KNOWN - {frozenset(c) for c in found}:
+        print(f"gone: remove from devkit/import_cycles.py KNOWN: {' ↔ '.join(sorted(gone))}")
+    print(f"{len(found)} import cycles in {', '.join(packages)}, {len(new)} new")
+    return 1 if new else 0
 
 
 if __name__ == "__main__":
