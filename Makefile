@@ -75,6 +75,7 @@ lint: setup
 	$(RUN) ruff format --check .
 	$(RUN) mypy services devkit tests bench cli
 	$(RUN) lint-imports
+	$(RUN) python -m devkit.import_cycles services cli devkit
 
 test-unit: setup
 	$(RUN) pytest tests/unit -q

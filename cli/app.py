@@ -1,4 +1,5 @@
-"""The `huiyin` command: global options, error handling, and the command groups.
+"""The `huiyin` command's root: global options and error handling (`cli/main.py` adds the
+command groups).
 
 Every option has an environment variable (HUIYIN_INTAKE_URL, HUIYIN_REPORTING_URL,
 HUIYIN_CLI_TOKEN, HUIYIN_REPORTING_ADMIN_TOKEN, HUIYIN_KAFKA_BOOTSTRAP, HUIYIN_TOPIC_PREFIX).
@@ -104,11 +105,3 @@ def root(
     json: Annotated[bool, typer.Option("--json", help="print the API's JSON as it is")] = False,
 ) -> None:
     ctx.obj = Config(intake_url, reporting_url, token, admin_token, kafka, topic_prefix, json)
-
-
-def main() -> None:
-    app(prog_name="huiyin")
-
-
-# the command groups add their commands to `app` (imported last: they import it)
-from cli import deadletters, figures, issues  # noqa: E402, F401

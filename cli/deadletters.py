@@ -3,12 +3,15 @@
 No service serves the dead-letter topic over HTTP, so these commands speak to Kafka
 (--kafka / HUIYIN_KAFKA_BOOTSTRAP, under --topic-prefix / HUIYIN_TOPIC_PREFIX).
 
-A replay republishes each dead letter's original bytes, with its original key, to the
-issues topic. Every consumer drops an event id it has applied already, so a replay never
-doubles an effect; the service that failed applies it now. Replays are recorded in a
-ledger topic (`huiyin.issues.dlq.replayed.v1`, keyed by the dead letter's position), and a
-later replay skips what is recorded. When several services dead-lettered the same record,
-it is republished once. A new failure after a replay is a new dead letter: replayable.
+A replay republishes each dead letter's original bytes, with its original key and into
+its original partition, to the retry topic of the service that dead-lettered it
+(`huiyin.issues.retry.<service>.v1`), never to the shared log: only the service that
+failed reads it again, and it drops an event id it has applied already, so a replay never
+doubles an effect. Headers carry the event's position in the log, so the service sees it
+as it would have the first time. Replays are recorded in a ledger topic
+(`huiyin.issues.dlq.replayed.v1`, keyed by the dead letter's position), and a later replay
+skips what is recorded. When one service dead-lettered the same record several times, it
+is republished once. A new failure after a replay is a new dead letter: replayable.
 """
 
 import asyncio
@@ -28,8 +31,8 @@ from rich.progress import Progress
 
 from cli.app import Config, app, config, guarded, out
 from cli.render import print_json, rows_table
-from services.contracts.dead_letter import DeadLetter
-from services.contracts.topics import dead_letter_topic, issues_topic
+from services.contracts.dead_letter import ORIGIN_OFFSET, ORIGIN_PARTITION, DeadLetter
+from services.contracts.topics import KEPT_FOREVER, dead_letter_topic, issues_topic, retry_topic
 from services.runtime.topic_reader import read_topic
 
 LEDGER = "huiyin.issues.dlq.replayed.v1"
@@ -138,14 +141,14 @@ def replay(
     service: Service = None,
     dry_run: Annotated[bool, typer.Option(help="show what would be replayed")] = False,
 ) -> None:
-    """Republish dead letters' original events to the issues topic, each once, after a fix."""
+    """Republish dead letters' events to the retry topic of the service that failed, once."""
     cfg = config(ctx)
     found, done = asyncio.run(_both(cfg))
     chosen = [x for x in found if matches(x, _since(since), type_, service)]
     pending = [x for x in chosen if x.position not in done]
     groups: dict[str, list[Letter]] = defaultdict(list)
     for x in pending:
-        groups[x.digest].append(x)
+        groups[f"{x.letter.service}:{x.digest}"].append(x)
     rows = [_row(g[0], None) | {"letters": len(g)} for g in groups.values()]
     skipped = len(chosen) - len(pending)
     if dry_run or not groups:
@@ -166,29 +169,30 @@ def replay(
 
 async def _replay(cfg: Config, groups: list[list[Letter]], advance: Any) -> None:
     name = f"{cfg.topic_prefix}{LEDGER}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka)
-    await admin.start()
-    try:
-        if name not in set(await admin.list_topics()):
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    retries = {retry_topic(g[0].letter.service, cfg.topic_prefix) for g in groups}
+    await _ensure(cfg, {name: 1} | dict.fromkeys(retries, 0))
     producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for group in groups:
             first = group[0]
+            topic = retry_topic(first.letter.service, cfg.topic_prefix)
+            partitions = await producer.partitions_for(topic)
             landed = await producer.send_and_wait(
-                issues_topic(cfg.topic_prefix), first.letter.original,
+                topic, first.letter.original,
                 key=first.letter.key.encode() if first.letter.key else None,
-                headers=[("replayed-from", f"dlq:{first.position}".encode())],
+                partition=first.letter.partition if first.letter.partition in partitions else None,
+                headers=[
+                    ("replayed-from", f"dlq:{first.position}".encode()),
+                    (ORIGIN_PARTITION, str(first.letter.partition).encode()),
+                    (ORIGIN_OFFSET, str(first.letter.offset).encode()),
+                ],
             )  # fmt: skip
             at = datetime.now(UTC).isoformat(timespec="seconds")
             for x in group:  # every dead letter of this record is answered by the one replay
                 record = {
                     "replayed_at": at, "digest": x.digest, "event_id": x.event.get("event_id"),
-                    "to": f"{landed.partition}:{landed.offset}",
+                    "to": f"{topic}:{landed.partition}:{landed.offset}",
                 }  # fmt: skip
                 await producer.send_and_wait(
                     name, json.dumps(record).encode(), key=x.position.encode()
@@ -196,3 +200,26 @@ async def _replay(cfg: Config, groups: list[list[Letter]], advance: Any) -> None
             advance()
     finally:
         await producer.stop()
+
+
+async def _ensure(cfg: Config, topics: dict[str, int]) -> None:
+    """Create the topics that are absent (partitions 0: as many as the issues topic's)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if not (absent := {t: n for t, n in topics.items() if t not in existing}):
+            return
+        log = issues_topic(cfg.topic_prefix)
+        described = await admin.describe_topics([log]) if log in existing else []
+        same = len(described[0]["partitions"]) if described else 1
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(
+                [
+                    NewTopic(t, num_partitions=n or same, replication_factor=1,
+                             topic_configs=dict(KEPT_FOREVER))
+                    for t, n in absent.items()
+                ]
+            )  # fmt: skip
+    finally:
+        await admin.close()

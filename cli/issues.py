@@ -1,25 +1,21 @@
 """Intake's side: report an issue, look one up, an office's inbox, act on an issue."""
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from cli.app import app, config, guarded, out
 from cli.render import fields_table, print_json, rows_table
-from services.contracts.vocabulary import Channel, Kind, ReporterType, Satisfaction
+from services.contracts.vocabulary import (
+    Channel,
+    IssueAction,
+    Kind,
+    ReporterType,
+    Satisfaction,
+)
 
-
-class Action(StrEnum):
-    ACCEPT = "accept"
-    RETURN = "return"
-    PROGRESS = "progress"
-    EXTENSION = "extension"
-    RESOLVE = "resolve"
-    VERIFY = "verify"
-    VISIT = "visit"
-    CLOSE = "close"
-
+Action = IssueAction
+"""The actions' names come from the contracts (intake's routes carry the same words)."""
 
 FIELDS: dict[Action, tuple[str, ...]] = {
     Action.ACCEPT: (),

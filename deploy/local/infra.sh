@@ -69,7 +69,8 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 delete.topic.enable=true
-log.retention.hours=168
+log.retention.ms=-1
+log.retention.bytes=-1
 EOF
 }
 

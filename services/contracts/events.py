@@ -7,11 +7,13 @@ Personal data never travels here: a reporter is a pseudonymous id.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from services.contracts.topics import SCHEMA_VERSION
 from services.contracts.vocabulary import (
@@ -29,6 +31,10 @@ from services.contracts.vocabulary import (
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: ClassVar[int] = SCHEMA_VERSION
+    """This payload type's schema version: raise it (and register an upcaster from the
+    previous one, see `UPCASTERS`) when the type changes in a way an old reader cannot take."""
 
 
 class Location(Payload):
@@ -190,6 +196,21 @@ class Envelope(BaseModel):
     causation_id: uuid.UUID | None = None
     correlation_id: uuid.UUID | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _versioned(cls, data: Any) -> Any:
+        """A new event carries its type's current version (`Payload.version`)."""
+        new = isinstance(data, dict) and "schema_version" not in data
+        if new and "payload" in cls.model_fields:
+            return {**data, "schema_version": cls.current_version()}
+        return data
+
+    @classmethod
+    def current_version(cls) -> int:
+        payload = cls.model_fields["payload"].annotation
+        assert isinstance(payload, type) and issubclass(payload, Payload)
+        return payload.version
+
 
 class IssueReported(Envelope):
     type: Literal["IssueReported"] = "IssueReported"
@@ -321,33 +342,95 @@ EVENT_TYPES: frozenset[str] = frozenset(
 )
 
 
+VERSIONS: dict[str, int] = {
+    model.model_fields["type"].default: model.current_version()
+    for model in Envelope.__subclasses__()
+}
+"""The current schema version of each event type."""
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(type, version) → a function that turns that version's JSON object into the next
+version's. Every version below a type's current one needs one, so the old log keeps
+decoding; a sample of each version lives in tests/fixtures/events/."""
+
+
+def upcaster(type_: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register `function` as the upcaster of `type_` from `from_version` to the next."""
+
+    def register(function: Upcaster) -> Upcaster:
+        UPCASTERS[(type_, from_version)] = function
+        return function
+
+    return register
+
+
 class UnknownEventType(ValueError):
     """The event's type is not in this consumer's catalogue (a newer producer wrote it)."""
 
 
+class UnsupportedVersion(ValueError):
+    """The event's schema version is one this consumer cannot read (dead-letter it)."""
+
+
+class Decoder:
+    """Decodes bytes of the log at the current version of each type, upcasting older ones."""
+
+    def __init__(
+        self, versions: Mapping[str, int], upcasters: Mapping[tuple[str, int], Upcaster]
+    ) -> None:
+        self.versions = versions
+        self.upcasters = upcasters
+
+    def decode(self, raw: bytes) -> Event:
+        header = _HEADER.validate_json(raw)
+        current = self.versions.get(header.type)
+        if current is None:
+            raise UnknownEventType(header.type)
+        version = header.schema_version
+        if version == current:
+            return EVENT_ADAPTER.validate_json(raw)
+        steps = range(version, current) if 1 <= version < current else None
+        if steps is None or any((header.type, v) not in self.upcasters for v in steps):
+            raise UnsupportedVersion(
+                f"{header.type} version {_short(version)} (this reader knows 1..{current})"
+            )
+        data = json.loads(raw)
+        for v in steps:
+            data = {**self.upcasters[(header.type, v)](data), "schema_version": v + 1}
+        return EVENT_ADAPTER.validate_python(data)
+
+
+DECODER = Decoder(VERSIONS, UPCASTERS)
+
+
 def decode(raw: bytes) -> Event:
-    """Bytes from the log → a typed event.
+    """Bytes from the log → a typed event, at its type's current version.
 
     Raises `UnknownEventType` for a type this catalogue does not know (to be skipped,
-    not dead-lettered), and pydantic's `ValidationError` (a `ValueError`) for anything
-    malformed.
+    not dead-lettered), `UnsupportedVersion` for a version it cannot read (newer than
+    its own, or without an upcaster), and pydantic's `ValidationError` (a `ValueError`)
+    for anything malformed.
     """
-    header = _TYPE_ONLY.validate_json(raw)
-    if header.type not in EVENT_TYPES:
-        raise UnknownEventType(header.type)
-    return EVENT_ADAPTER.validate_json(raw)
+    return DECODER.decode(raw)
+
+
+def _short(version: int) -> str:
+    text = str(version)
+    return text if len(text) <= 12 else f"{text[:6]}…({len(text)} digits)"
 
 
 def encode(event: Envelope) -> bytes:
     return event.model_dump_json().encode()
 
 
-class _TypeOnly(BaseModel):
+class _Header(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: str
+    schema_version: int = SCHEMA_VERSION
 
 
-_TYPE_ONLY = TypeAdapter(_TypeOnly)
+_HEADER = TypeAdapter(_Header)
 
 
 def derived_event_id(cause: uuid.UUID, effect: str) -> uuid.UUID:

@@ -104,3 +104,17 @@ class IssueState(StrEnum):
     VISITED = "visited"
     REOPENED = "reopened"
     CLOSED = "closed"
+
+
+class IssueAction(StrEnum):
+    """What an office, an operator or a reporter does to an issue after its report, as the
+    last segment of intake's `POST /issues/{issue_id}/{action}`."""
+
+    ACCEPT = "accept"
+    RETURN = "return"
+    PROGRESS = "progress"
+    EXTENSION = "extension"
+    RESOLVE = "resolve"
+    VERIFY = "verify"
+    VISIT = "visit"
+    CLOSE = "close"

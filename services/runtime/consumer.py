@@ -1,18 +1,22 @@
 """At-least-once consumption of the issue log, exactly-once in effect.
 
-A service subscribes one handler to the facts topic. Records come in batches; each is
-decoded and handed to the handler in partition order (partitions side by side), and the
-offsets are committed only after every record of the batch has its effect stored (or has
-been dead-lettered).
+A service subscribes one handler to the facts topic and to its own retry topic (where
+`huiyin dlq replay` puts the dead letters this service failed on, with their original
+position in the log as headers, so handlers see the same `Delivery` as the first time).
+Records come in batches; each is decoded and handed to the handler in partition order
+(partitions side by side), and the offsets are committed only after every record of the
+batch has its effect stored (or has been dead-lettered).
 Auto-commit is never on: a crash mid-batch replays the batch, and idempotent handlers
 make the replay harmless.
 
 - a record that is not a valid event goes to the dead-letter topic with the reason;
+- a record of a version this service cannot read goes there too (`unsupported_version`);
 - a record of a type this service does not know (a newer producer) is skipped;
 - a handler that keeps raising is tried `handler_attempts` times, then dead-lettered,
   so one poisoned event never stalls its partition and never loops forever;
 - but while the database or the broker is unreachable, the event waits and is retried
   (with a capped backoff) until they answer: an outage is not the event's fault.
+Both retries go through `stamina`, the platform's one retry helper.
 """
 
 import asyncio
@@ -22,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import stamina
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
@@ -31,8 +36,8 @@ from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
-from services.contracts.dead_letter import DeadLetter
-from services.contracts.events import Event, UnknownEventType, decode
+from services.contracts.dead_letter import ORIGIN_OFFSET, ORIGIN_PARTITION, DeadLetter
+from services.contracts.events import Event, UnknownEventType, UnsupportedVersion, decode
 from services.runtime.logging import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.settings import PlatformSettings
@@ -58,6 +63,10 @@ TRANSIENT: tuple[type[Exception], ...] = (
 """Errors of an unreachable database or broker: wait and retry, never dead-letter."""
 
 
+def _not_transient(error: Exception) -> bool:
+    return not isinstance(error, TRANSIENT)
+
+
 class IssueLogConsumer:
     def __init__(
         self,
@@ -79,6 +88,7 @@ class IssueLogConsumer:
         self._retry_pause = settings.retry_pause
         subscriber = broker.subscriber(
             settings.issues_topic,
+            settings.retry_topic(service),
             # namespaced like the topics: a group shared across namespaces (tests, demos)
             # would rebalance whenever any of them joins or leaves
             group_id=group_id or f"{settings.topic_prefix}huiyin-{service}",
@@ -100,9 +110,10 @@ class IssueLogConsumer:
         consumer: annotations.Consumer,
     ) -> None:
         batch = _as_records(records)
-        by_partition: dict[int, list[ConsumerRecord[bytes, bytes]]] = defaultdict(list)
+        by_partition: dict[tuple[str, int], list[ConsumerRecord[bytes, bytes]]]
+        by_partition = defaultdict(list)
         for record in batch:
-            by_partition[record.partition].append(record)
+            by_partition[(record.topic, record.partition)].append(record)
         # Partitions are independent (every event of one issue is in one partition), so they
         # proceed side by side; within a partition, records are applied strictly in order.
         await asyncio.gather(*(self._in_order(part) for part in by_partition.values()))
@@ -122,53 +133,76 @@ class IssueLogConsumer:
             self._metrics.skipped.labels("unknown_type").inc()
             log.info("event.skipped", reason="unknown_type", type=str(unknown))
             return
+        except UnsupportedVersion as unsupported:
+            self._metrics.consumed.labels("unsupported").inc()
+            await self._dead_letter(record, "unsupported_version", str(unsupported))
+            return
         except (ValidationError, ValueError) as invalid:
             self._metrics.consumed.labels("invalid").inc()
             await self._dead_letter(record, "invalid_event", _summary(invalid))
             return
         self._metrics.consumed.labels(event.type).inc()
-        delivery = Delivery(record.partition, record.offset)
-        attempt, outages = 1, 0
-        while True:
-            started = time.perf_counter()
-            try:
-                await self._handle(event, delivery)
-            except TRANSIENT as outage:
-                outages += 1
-                self._metrics.failed.labels(event.type).inc()
-                log.warning("event.waiting_for_infrastructure", type=event.type, error=repr(outage))
-                await asyncio.sleep(min(self._retry_pause * 2 ** min(outages, 6), 10.0))
-            except Exception as error:
-                self._metrics.failed.labels(event.type).inc()
-                log.warning(
-                    "event.failed",
-                    type=event.type,
-                    event_id=str(event.event_id),
-                    attempt=attempt,
-                    error=repr(error),
-                )
-                if attempt == self._settings.handler_attempts:
-                    await self._dead_letter(record, "handler_failed", repr(error))
-                    return
-                await asyncio.sleep(self._retry_pause * attempt)
-                attempt += 1
-            else:
-                self._metrics.handler_seconds.labels(event.type).observe(
-                    time.perf_counter() - started
-                )
-                self._metrics.processed.labels(event.type).inc()
-                return
+        started = time.perf_counter()
+        try:
+            async for attempt in stamina.retry_context(
+                on=_not_transient,
+                attempts=self._settings.handler_attempts,
+                timeout=None,
+                wait_initial=self._retry_pause,
+                wait_jitter=0,
+            ):
+                with attempt:
+                    started = time.perf_counter()
+                    await self._until_infrastructure_answers(event, origin(record), attempt.num)
+        except Exception as error:
+            await self._dead_letter(record, "handler_failed", repr(error))
+            return
+        self._metrics.handler_seconds.labels(event.type).observe(time.perf_counter() - started)
+        self._metrics.processed.labels(event.type).inc()
+
+    async def _until_infrastructure_answers(
+        self, event: Event, delivery: Delivery, attempt: int
+    ) -> None:
+        """One attempt of the handler: an outage is waited out (retried without end)."""
+        async for waiting in stamina.retry_context(
+            on=TRANSIENT,
+            attempts=None,
+            timeout=None,
+            wait_initial=self._retry_pause * 2,
+            wait_max=10.0,
+            wait_jitter=0,
+        ):
+            with waiting:
+                try:
+                    await self._handle(event, delivery)
+                except TRANSIENT as outage:
+                    self._metrics.failed.labels(event.type).inc()
+                    log.warning(
+                        "event.waiting_for_infrastructure", type=event.type, error=repr(outage)
+                    )
+                    raise
+                except Exception as error:
+                    self._metrics.failed.labels(event.type).inc()
+                    log.warning(
+                        "event.failed",
+                        type=event.type,
+                        event_id=str(event.event_id),
+                        attempt=attempt,
+                        error=repr(error),
+                    )
+                    raise
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, error: str
     ) -> None:
+        where = origin(record)  # a replayed record: where its original sits in the log
         letter = DeadLetter(
             service=self._service,
             reason=reason,
             error=error,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
+            topic=self._settings.issues_topic,
+            partition=where.partition,
+            offset=where.offset,
             key=record.key.decode(errors="replace") if record.key else None,
             original_b64=DeadLetter.wrap(record.value or b""),
         )
@@ -193,11 +227,21 @@ class IssueLogConsumer:
         """Records behind the high watermark, per partition this batch touched."""
         last: dict[int, int] = {}
         for record in records:
-            last[record.partition] = record.offset
+            if record.topic == self._settings.issues_topic:
+                last[record.partition] = record.offset
         for partition, offset in last.items():
             highwater = consumer.highwater(TopicPartition(self._settings.issues_topic, partition))
             if highwater is not None:
                 self._metrics.lag.labels(str(partition)).set(max(highwater - offset - 1, 0))
+
+
+def origin(record: ConsumerRecord[bytes, bytes]) -> Delivery:
+    """Where the record's event sits in the facts log (a replay says so in its headers)."""
+    headers = {k: v for k, v in record.headers or ()}
+    try:
+        return Delivery(int(headers[ORIGIN_PARTITION]), int(headers[ORIGIN_OFFSET]))
+    except (KeyError, ValueError):
+        return Delivery(record.partition, record.offset)
 
 
 async def _raw_records(message: KafkaMessage) -> Any:

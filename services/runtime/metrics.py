@@ -1,7 +1,9 @@
-"""A service's own health metrics (consumed, processed, failed, lag, handler latency).
+"""A service's own health metrics (consumed, processed, failed, lag, handler latency,
+HTTP requests and their latency).
 
 Each service gets its own registry, so several can live in one test process. Labels are
-bounded: event types, reasons and partitions, never an issue or office id.
+bounded: event types, reasons, partitions and route templates, never an issue or office
+id or a raw path.
 """
 
 from dataclasses import dataclass, field
@@ -64,6 +66,20 @@ class ServiceMetrics:
             ["type"],
             registry=r,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+
+        self.http_requests = Counter(
+            "huiyin_http_requests",
+            "HTTP requests answered, by route template, method and status",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "huiyin_http_request_seconds",
+            "Time to answer an HTTP request, by route template, method and status",
+            ["route", "method", "status"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 
     def render(self) -> bytes:

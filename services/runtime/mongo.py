@@ -7,6 +7,7 @@ upserts, unique indexes. No transactions: one update carries one effect.
 from collections.abc import Mapping
 from typing import Any
 
+import stamina
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -65,13 +66,32 @@ async def apply_once(
 async def _apply_guarded(
     collection: AsyncCollection[Document], doc_id: str, event_id: str, guarded: Document
 ) -> bool:
-    for _ in range(2):
-        seen = await collection.find_one({"_id": doc_id}, {APPLIED: 1})
-        if seen is not None and event_id in seen.get(APPLIED, ()):
-            return False
-        try:
-            await collection.update_one({"_id": doc_id}, guarded, upsert=True)
-        except DuplicateKeyError:
-            continue  # a concurrent upsert created the document first: check it again
-        return True
-    raise RuntimeError(f"{doc_id}: the document kept changing under apply_once")
+    try:
+        # a concurrent upsert may create the document first: check it again, once
+        async for attempt in stamina.retry_context(
+            on=DuplicateKeyError, attempts=2, timeout=None, wait_initial=0, wait_jitter=0
+        ):
+            with attempt:
+                seen = await collection.find_one({"_id": doc_id}, {APPLIED: 1})
+                if seen is not None and event_id in seen.get(APPLIED, ()):
+                    return False
+                await collection.update_one({"_id": doc_id}, guarded, upsert=True)
+    except DuplicateKeyError as again:
+        raise RuntimeError(f"{doc_id}: the document kept changing under apply_once") from again
+    return True
+
+
+async def upsert(
+    collection: AsyncCollection[Document], doc_id: str, update: Mapping[str, Any]
+) -> None:
+    """Upsert document `doc_id`; when a concurrent upsert created it first (a duplicate `_id`,
+    which MongoDB and FerretDB report rather than retry), update it now. The one
+    upsert-retry-on-duplicate of the platform (through `stamina`)."""
+    try:
+        async for attempt in stamina.retry_context(
+            on=DuplicateKeyError, attempts=2, timeout=None, wait_initial=0, wait_jitter=0
+        ):
+            with attempt:
+                await collection.update_one({"_id": doc_id}, dict(update), upsert=True)
+    except DuplicateKeyError as again:
+        raise RuntimeError(f"{doc_id}: the document kept changing under an upsert") from again

@@ -1,7 +1,16 @@
-"""How one service runs: its parts, its HTTP app (with /healthz and /metrics), and serving it.
+"""How one service runs: its parts, its HTTP app (with /livez, /readyz, /healthz and /metrics),
+and serving it.
 
 A service's composition root builds a `Runtime`, its store and handlers on top of it,
 and hands its routers to `create_app`; `serve` runs the app in this process.
+
+Every app answers:
+- `/livez`: the process serves HTTP (always 200 while it does): what a restart policy watches;
+- `/readyz`: Kafka and MongoDB answer (else 503): what a load balancer watches. An
+  unreachable database makes a service not ready; it never makes it restart;
+- `/healthz`: the same as `/readyz` (compose and the devkit wait on it);
+- `/metrics`: the service's own metrics, HTTP requests by route template among them.
+A request that fails validation is a 422 naming the field, whatever it sent (NaN included).
 """
 
 import asyncio
@@ -12,7 +21,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST
 from pymongo import AsyncMongoClient
@@ -20,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.runtime.broker import EventPublisher, ensure_topics, make_broker
 from services.runtime.consumer import Handler, IssueLogConsumer
+from services.runtime.http import RequestMetrics, SafeJSONResponse, validation_failed
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import Document, make_mongo_client
@@ -75,7 +85,7 @@ def build_runtime(name: str, settings: PlatformSettings) -> Runtime:
 def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), **openapi: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(runtime.settings)
+        await ensure_topics(runtime.settings, runtime.name)
         for hook in runtime.on_startup:
             await hook()
         await runtime.broker.start()
@@ -89,17 +99,32 @@ def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), **openapi: s
             await runtime.mongo.close()
             log.info("service.stopped")
 
-    app = FastAPI(title=f"Huiyin {runtime.name}", lifespan=lifespan, **openapi)  # type: ignore[arg-type]
+    app = FastAPI(
+        title=f"Huiyin {runtime.name}",
+        lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
+        **openapi,  # type: ignore[arg-type]
+    )
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_middleware(RequestMetrics, metrics=runtime.metrics)
 
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> Response:
+    @app.get("/livez", tags=["ops"])
+    async def livez() -> Response:
+        """Alive: this process answers HTTP. Never depends on Kafka or MongoDB."""
+        return SafeJSONResponse({"status": "ok", "service": runtime.name})
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> Response:
+        """Ready: Kafka and MongoDB answer (503 while either does not)."""
         checks = {
             "kafka": await runtime.broker.ping(timeout=2.0),
             "mongo": await _mongo_ok(runtime.mongo),
         }
         healthy = all(checks.values())
         body = {"status": "ok" if healthy else "unavailable", "service": runtime.name, **checks}
-        return JSONResponse(body, status_code=200 if healthy else 503)
+        return SafeJSONResponse(body, status_code=200 if healthy else 503)
+
+    app.add_api_route("/healthz", readyz, methods=["GET"], tags=["ops"], summary="Healthz")
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     async def metrics() -> Response:

@@ -3,7 +3,12 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.contracts.topics import DEFAULT_PARTITIONS, dead_letter_topic, issues_topic
+from services.contracts.topics import (
+    DEFAULT_PARTITIONS,
+    dead_letter_topic,
+    issues_topic,
+    retry_topic,
+)
 
 
 class PlatformSettings(BaseSettings):
@@ -16,6 +21,12 @@ class PlatformSettings(BaseSettings):
     topic_prefix: str = Field(default="", description="namespace for the topics (tests, demos)")
     database_prefix: str = Field(default="huiyin_", description="prefix of each service's database")
     partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1)
+    replication_factor: int = Field(
+        default=1, ge=1, description="copies of each topic the services create (3 in production)"
+    )
+    min_insync_replicas: int = Field(
+        default=1, ge=1, description="copies a write needs before acks=all answers (2 in prod.)"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     handler_attempts: int = Field(default=3, ge=1, description="tries before dead-lettering")
@@ -28,6 +39,9 @@ class PlatformSettings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return dead_letter_topic(self.topic_prefix)
+
+    def retry_topic(self, service: str) -> str:
+        return retry_topic(service, self.topic_prefix)
 
     def database(self, service: str) -> str:
         return f"{self.database_prefix}{service}"

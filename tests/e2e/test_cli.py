@@ -17,11 +17,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner, Result
 
-from cli.app import app
+from cli.main import app
 from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.events import IssueReported, IssueReportedPayload, Location, encode
+from services.contracts.topics import retry_topic
 from services.contracts.vocabulary import Channel, Kind
 from services.runtime.topic_reader import read_topic
 from tests.e2e.conftest import eventually
@@ -192,7 +193,7 @@ def test_dead_letters_replayed_after_a_fix_take_effect_once(city: Platform) -> N
         r for r in log if json.loads(r.value)["issue_id"] == applied["issue_id"]
         and json.loads(r.value)["type"] == "IssueReported"
     )  # fmt: skip
-    # an event two services failed on (its cause since fixed), which nothing has applied
+    # an event three services failed on (its cause since fixed), which nothing has applied
     lost = IssueReported(
         issue_id=str(uuid.uuid4()), producer="intake",
         payload=IssueReportedPayload(channel=Channel.WEB, kind=Kind.COMPLAINT,
@@ -202,28 +203,43 @@ def test_dead_letters_replayed_after_a_fix_take_effect_once(city: Platform) -> N
     letters = [
         _letter("intake", applied_record.value, applied["issue_id"], prefix),
         _letter("intake", encode(lost), lost.issue_id, prefix),
+        _letter("routing", encode(lost), lost.issue_id, prefix),
         _letter("reporting", encode(lost), lost.issue_id, prefix),
     ]
     asyncio.run(_publish(bootstrap, f"{prefix}huiyin.issues.dlq.v1", letters))
 
     listed = operator.json("dlq", "list")
-    assert len(listed) == 3 and all(x["replayed"] is None for x in listed)
+    assert len(listed) == 4 and all(x["replayed"] is None for x in listed)
     assert {x["type"] for x in listed} == {"IssueReported"}
 
     replayed = operator("dlq", "replay").stdout
-    assert "Replayed 2 events from 3 dead letters (0 replayed before)" in replayed
+    assert "Replayed 4 events from 4 dead letters (0 replayed before)" in replayed
 
     eventually(lambda: operator.state(lost.issue_id) == "assigned", what="the lost report")
     eventually(lambda: operator.json("rates", *scope)["received"] == 2, what="lost counted")
 
     again = operator("dlq", "replay").stdout
-    assert "nothing to replay: 0 events from 0 dead letters (3 replayed before)" in again
+    assert "nothing to replay: 0 events from 0 dead letters (4 replayed before)" in again
     assert all(x["replayed"] for x in operator.json("dlq", "list"))
 
+    # each replay went to the retry topic of the service that failed, never to the log
     log = asyncio.run(read_topic(bootstrap, f"{prefix}huiyin.issues.v1"))
     ids = [json.loads(r.value)["event_id"] for r in log]
-    assert ids.count(str(lost.event_id)) == 1  # republished once, though dead-lettered twice
-    assert ids.count(json.loads(applied_record.value)["event_id"]) == 2  # the log and the replay
+    assert ids.count(str(lost.event_id)) == 0
+    assert ids.count(json.loads(applied_record.value)["event_id"]) == 1  # no echo
+    retried = {
+        service: sorted(
+            json.loads(r.value)["event_id"]
+            for r in asyncio.run(read_topic(bootstrap, retry_topic(service, prefix)))
+        )
+        for service in ("intake", "routing", "supervision", "reporting")
+    }
+    assert retried == {
+        "intake": sorted([str(lost.event_id), json.loads(applied_record.value)["event_id"]]),
+        "routing": [str(lost.event_id)],
+        "supervision": [],
+        "reporting": [str(lost.event_id)],
+    }
     assert operator.json("rates", *scope)["received"] == 2  # the replayed copy counted nothing
     history = operator.json("show", applied["issue_id"])["history"]
     assert [h["type"] for h in history].count("IssueReported") == 1

@@ -15,7 +15,7 @@ from services.contracts.vocabulary import Channel, Kind
 from services.runtime.broker import EventPublisher, ensure_topics, make_broker
 from services.runtime.consumer import Delivery, IssueLogConsumer
 from services.runtime.metrics import ServiceMetrics
-from services.runtime.mongo import apply_once
+from services.runtime.mongo import apply_once, upsert
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
 
@@ -88,7 +88,7 @@ class Recorder:
 
 
 async def start_consumer(settings: PlatformSettings, recorder: Recorder) -> KafkaBroker:
-    await ensure_topics(settings)
+    await ensure_topics(settings, "probe")
     broker = make_broker(settings, "probe")
     IssueLogConsumer(
         broker=broker,
@@ -202,3 +202,15 @@ async def test_an_event_waits_out_a_database_outage_instead_of_being_dead_letter
         await broker.stop()
     assert [e.issue_id for e in recorder.seen] == ["patient"]
     assert await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic) == []
+
+
+async def test_concurrent_upserts_of_one_new_document_never_fail(
+    mongo: AsyncMongoClient[Any], namespace: str
+) -> None:
+    """None raises on the duplicate `_id` of a lost race (FerretDB v1 may still lose some of the
+    concurrent updates themselves: see the README)."""
+    clocks = mongo[f"{namespace}_test"]["clocks"]
+    await asyncio.gather(*(upsert(clocks, "issue-1", {"$set": {f"f{n}": n}}) for n in range(5)))
+    doc = await clocks.find_one({"_id": "issue-1"})
+    assert doc is not None
+    assert {k for k in doc if k.startswith("f")} <= {f"f{n}" for n in range(5)}

@@ -1,0 +1,92 @@
+"""What every service's HTTP app shares: request metrics, JSON that never carries NaN, and
+validation errors that render whatever the client sent.
+
+- `RequestMetrics` counts requests and times them by route *template* (`/issues/{issue_id}`),
+  method and status: bounded labels, never a raw path; a path no route matches is counted
+  under `UNMATCHED`.
+- `SafeJSONResponse` writes a non-finite float (NaN, ±Infinity, which JSON has no words for)
+  as `null` instead of failing the response.
+- `validation_failed` answers FastAPI's `{"detail": [{loc, msg, type, …}]}` with status 422;
+  a non-finite input (Python's JSON parser accepts `NaN` and `Infinity`) is shown as a string,
+  so a bad number is a 422 naming the field, never a 500.
+"""
+
+import json
+import math
+import time
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.runtime.metrics import ServiceMetrics
+
+UNMATCHED = "<unmatched>"
+"""The route label of a request that no route matched (a scan, a typo): one label for all."""
+
+
+def json_safe(value: Any, *, non_finite: str = "string") -> Any:
+    """`value` with every non-finite float replaced: by its name ("NaN", "Infinity",
+    "-Infinity") when `non_finite` is "string", by None when it is "null"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if non_finite == "null":
+            return None
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v, non_finite=non_finite) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v, non_finite=non_finite) for v in value]
+    return value
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that is always JSON: a non-finite float is written as null."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            json_safe(content, non_finite="null"),
+            ensure_ascii=False,
+            allow_nan=False,
+            indent=None,
+            separators=(",", ":"),
+        ).encode("utf-8")
+
+
+async def validation_failed(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 body, with non-finite inputs written as strings."""
+    assert isinstance(error, RequestValidationError)
+    detail = json_safe(jsonable_encoder(json_safe(list(error.errors()))))
+    return SafeJSONResponse({"detail": detail}, status_code=422)
+
+
+class RequestMetrics:
+    """ASGI middleware: observes every HTTP request once it is answered (or has failed)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            # FastAPI's router puts the matched route in the (shared) scope
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            labels = (route, scope.get("method", ""), str(status))
+            self.metrics.http_requests.labels(*labels).inc()
+            self.metrics.http_seconds.labels(*labels).observe(time.perf_counter() - started)
