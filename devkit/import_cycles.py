@@ -14,6 +14,7 @@ import grimp
 
 PACKAGES = ("services", "cli", "devkit")
 
+
 def cycles(packages: Iterable[str] = PACKAGES) -> list[list[str]]:
     """The import cycles (each a sorted list of modules), largest first."""
     graph = grimp.build_graph(*packages, cache_dir=None)

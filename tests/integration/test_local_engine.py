@@ -1,11 +1,12 @@
 """The MongoDB-wire server's faults that the services would trip on, each reproduced here.
 
-On FerretDB v1.24.0 as released, every test here fails: of 40 concurrent updates of one document most
-are lost (it reads the document and writes it back in two steps), and a bulk of 200 updates never
-answers (every statement held one of the pool's connections until the command returned), after
-which the server answers nothing; and a lookup by `_id` with one more condition (the guard of a
-conditional write) scans the whole collection. `deploy/local/ferretdb/*.patch` fixes each at
-build time; MongoDB has none of these faults. Each test uses a database of its own.
+On FerretDB v1.24.0 as released, every test here fails: of 40 concurrent updates of one
+document most are lost (it reads the document and writes it back in two steps), and a bulk of
+200 updates never answers (every statement held one of the pool's connections until the
+command returned), after which the server answers nothing; and a lookup by `_id` with one
+more condition (the guard of a conditional write) scans the whole collection.
+`deploy/local/ferretdb/*.patch` fixes each at build time; MongoDB has none of these faults.
+Each test uses a database of its own.
 """
 
 import asyncio
