@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 
 from cli.http import UNREACHABLE, ApiError, Service, Unreachable
+from services.runtime.kafka_access import KafkaAccess
+from services.runtime.settings import PlatformSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +39,12 @@ class Config:
     kafka: str
     topic_prefix: str
     json: bool
+
+    @property
+    def kafka_access(self) -> KafkaAccess:
+        """The broker at --kafka, signed in as HUIYIN_KAFKA_USERNAME etc. when they are set
+        (compose: SASL/SCRAM), as the services sign in."""
+        return PlatformSettings(kafka_bootstrap=self.kafka).kafka
 
     @property
     def intake(self) -> Service:

@@ -65,7 +65,7 @@ class Letter:
 
 
 async def letters(cfg: Config) -> list[Letter]:
-    records = await read_topic(cfg.kafka, dead_letter_topic(cfg.topic_prefix))
+    records = await read_topic(cfg.kafka_access, dead_letter_topic(cfg.topic_prefix))
     found = [
         Letter(r.partition, r.offset, DeadLetter.model_validate_json(r.value or b""))
         for r in records
@@ -75,7 +75,7 @@ async def letters(cfg: Config) -> list[Letter]:
 
 async def ledger(cfg: Config) -> dict[str, dict[str, Any]]:
     """What earlier replays recorded, by dead-letter position."""
-    records = await read_topic(cfg.kafka, f"{cfg.topic_prefix}{LEDGER}")
+    records = await read_topic(cfg.kafka_access, f"{cfg.topic_prefix}{LEDGER}")
     return {(r.key or b"").decode(): json.loads(r.value or b"{}") for r in records}
 
 
@@ -171,7 +171,9 @@ async def _replay(cfg: Config, groups: list[list[Letter]], advance: Any) -> None
     name = f"{cfg.topic_prefix}{LEDGER}"
     retries = {retry_topic(g[0].letter.service, cfg.topic_prefix) for g in groups}
     await _ensure(cfg, {name: 1} | dict.fromkeys(retries, 0))
-    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        **cfg.kafka_access.client_options(), enable_idempotence=True, acks="all"
+    )
     await producer.start()
     try:
         for group in groups:
@@ -204,7 +206,7 @@ async def _replay(cfg: Config, groups: list[list[Letter]], advance: Any) -> None
 
 async def _ensure(cfg: Config, topics: dict[str, int]) -> None:
     """Create the topics that are absent (partitions 0: as many as the issues topic's)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka)
+    admin = AIOKafkaAdminClient(**cfg.kafka_access.client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

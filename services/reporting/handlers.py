@@ -109,7 +109,7 @@ async def rebuild(
     status = status or RebuildStatus()
     status.start()
     try:
-        async with TopicSnapshot(platform.kafka_bootstrap, platform.issues_topic) as log:
+        async with TopicSnapshot(platform.kafka, platform.issues_topic) as log:
             status.end_offsets, status.total = log.end_offsets, log.total
             progress(0, status.total)
             await store.drop()

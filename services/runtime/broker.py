@@ -24,6 +24,7 @@ def make_broker(settings: PlatformSettings, service: str) -> KafkaBroker:
     """An idempotent producer (acks=all) and FastStream's consumers, logging through ours."""
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=settings.kafka.broker_security(),
         client_id=f"huiyin-{service}",
         enable_idempotence=True,
         acks="all",
@@ -53,7 +54,7 @@ async def ensure_topics(settings: PlatformSettings, service: str | None = None) 
     names = [settings.issues_topic, settings.dead_letter_topic]
     names += [settings.retry_topic(name) for name in services]
     config = topic_config(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka.client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -1,6 +1,6 @@
 """Settings every service shares (prefix HUIYIN_), and the base for a service's own."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.contracts.topics import (
@@ -9,6 +9,7 @@ from services.contracts.topics import (
     issues_topic,
     retry_topic,
 )
+from services.runtime.kafka_access import KafkaAccess, SaslMechanism, SecurityProtocol
 
 
 class PlatformSettings(BaseSettings):
@@ -17,6 +18,13 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUIYIN_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="SASL_PLAINTEXT or SASL_SSL where the broker signs in"
+    )
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str = Field(default="", description="this service's Kafka principal")
+    kafka_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: str = Field(default="", description="CA of the brokers' TLS certificates")
     mongo_url: str = "mongodb://127.0.0.1:27018/"
     topic_prefix: str = Field(default="", description="namespace for the topics (tests, demos)")
     database_prefix: str = Field(default="huiyin_", description="prefix of each service's database")
@@ -31,6 +39,18 @@ class PlatformSettings(BaseSettings):
     log_json: bool = True
     handler_attempts: int = Field(default=3, ge=1, description="tries before dead-lettering")
     retry_pause: float = Field(default=0.2, gt=0, description="seconds before the first retry")
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """Where the brokers are and who this service is to them."""
+        return KafkaAccess(
+            self.kafka_bootstrap,
+            self.kafka_security_protocol,
+            self.kafka_sasl_mechanism,
+            self.kafka_username,
+            self.kafka_password.get_secret_value(),
+            self.kafka_ssl_cafile,
+        )
 
     @property
     def issues_topic(self) -> str:

@@ -10,12 +10,14 @@ from typing import TypeAlias
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.runtime.kafka_access import KafkaAccess, as_access
+
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-async def topic_partitions(bootstrap: str, topic: str) -> list[int]:
+async def topic_partitions(kafka: str | KafkaAccess, topic: str) -> list[int]:
     """The topic's partitions, as the broker describes them (none when it does not exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**as_access(kafka).client_options())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -29,15 +31,15 @@ async def topic_partitions(bootstrap: str, topic: str) -> list[int]:
 class TopicSnapshot:
     """The records of `topic` from its beginning up to the high watermarks seen on entry.
 
-    `async with TopicSnapshot(bootstrap, topic) as snapshot:` then `snapshot.total` (records
+    `async with TopicSnapshot(kafka, topic) as snapshot:` then `snapshot.total` (records
     to read) and `snapshot.end_offsets`, and `async for batch in snapshot.batches():`.
     """
 
-    def __init__(self, bootstrap: str, topic: str, max_records: int = 1000) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: str | KafkaAccess, topic: str, max_records: int = 1000) -> None:
+        self.kafka = as_access(kafka)
         self.topic = topic
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **self.kafka.client_options(),
             enable_auto_commit=False,
             group_id=None,
             auto_offset_reset="earliest",
@@ -49,7 +51,7 @@ class TopicSnapshot:
     async def __aenter__(self) -> "TopicSnapshot":
         await self._consumer.start()
         try:
-            parts = await topic_partitions(self.bootstrap, self.topic)
+            parts = await topic_partitions(self.kafka, self.topic)
             tps = [TopicPartition(self.topic, p) for p in parts]
             if tps:
                 # seek before anything awaits: a position reset already under way would
@@ -98,16 +100,16 @@ class TopicSnapshot:
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, until: int | None = None, timeout: float = 10.0
+    kafka: str | KafkaAccess, topic: str, *, until: int | None = None, timeout: float = 10.0
 ) -> list[Record]:
     """Every record now in `topic`; with `until`, wait up to `timeout` s for that many."""
     if until is None:
-        async with TopicSnapshot(bootstrap, topic) as snapshot:
+        async with TopicSnapshot(kafka, topic) as snapshot:
             return [record async for batch in snapshot.batches() for record in batch]
     deadline = time.monotonic() + timeout
     records: list[Record] = []
     while time.monotonic() < deadline:
-        records = await read_topic(bootstrap, topic)
+        records = await read_topic(kafka, topic)
         if len(records) >= until:
             break
         await asyncio.sleep(0.1)
