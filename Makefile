@@ -90,6 +90,7 @@ test: setup lint check-prometheus check-compose infra
 run: setup infra
 	$(RUN) python -m devkit.run
 
+# BENCH_ISSUES reports (default 1000) posted by BENCH_CLIENTS clients (16) as an operator
 bench: setup infra
 	$(RUN) python -m bench.skeleton
 

@@ -91,7 +91,9 @@ def test_the_last_line_is_the_reading_the_tables_right_column_shows() -> None:
 
 def test_the_ranking_shows_the_apis_ranks_ties_included_and_the_spread() -> None:
     console, out = a_log()
-    console.print(ranking_table(a_summary().rankings))  # type: ignore[arg-type]
+    rankings = a_summary().rankings
+    assert not isinstance(rankings, str)
+    console.print(ranking_table(rankings))
     text = out.getvalue()
     ranked = [c for c in map(cells, text.splitlines()) if c and c[0].isdigit()]
     assert [(c[0], c[1]) for c in ranked] == [("1", "A 局"), ("1", "B 局"), ("3", "C 局")]
