@@ -73,8 +73,9 @@ def test_a_short_day_prints_the_rates_reporting_serves_for_that_day(
     # an office left an issue untouched all day: flagged by supervision, and reporting counts
     # that response as missed; extensions beyond the rule went to the supervisor
     plans: list[Plan] = []
+    city = City.load()  # once: the sample city's regions take a second or two to read
     for n in range(REPORTS):
-        plans.append(plan_report(SEED, n, City.load(), plans))
+        plans.append(plan_report(SEED, n, city, plans))
     dispatched = [p for p in plans if not p.direct]
     abandoned = [p for p in dispatched if p.abandoned]
     assert abandoned and any(p.extension > 3 for p in dispatched)  # what this seed plays
