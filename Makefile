@@ -97,6 +97,7 @@ chaos: setup
 	$(INFRA) build
 	$(RUN) python -m devkit.chaos $(CHAOS_ARGS)
 
+# BENCH_ISSUES reports (default 1000) posted by BENCH_CLIENTS clients (16) as an operator
 bench: setup infra
 	$(RUN) python -m bench.skeleton
 

@@ -1,8 +1,10 @@
 """Issues per second through the walking skeleton, next to raw Kafka on the same broker.
 
 1. The four services run as processes. N reports are POSTed to intake by C concurrent
-   clients; the clock stops when reporting counts all N as assigned (intake → routing →
-   supervision → reporting, every effect stored in the MongoDB-wire server).
+   clients, as an operator (a principal the bench adds with the admin token, as `make run`
+   does: intake takes reports from principals only); the clock stops when reporting counts
+   all N as assigned (intake → routing → supervision → reporting, every effect stored in the
+   MongoDB-wire server).
 2. The same number of records the skeleton put on its topic, of the same mean size, are
    produced with aiokafka to a fresh topic and consumed back by one consumer.
 
@@ -34,6 +36,7 @@ PARTITIONS = 12
 async def drive_skeleton(platform: Platform) -> tuple[float, float, list[float]]:
     """Seconds to POST all reports, seconds until all are counted, per-request latencies."""
     intake, reporting = platform["intake"].url, platform["reporting"].url
+    operator = {"Authorization": f"Bearer {platform.token('operator')}"}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(ISSUES):
         queue.put_nowait(n)
@@ -44,7 +47,7 @@ async def drive_skeleton(platform: Platform) -> tuple[float, float, list[float]]
             n = queue.get_nowait()
             started = time.perf_counter()
             body = {"channel": "hotline", "kind": "complaint", "text": f"第{n}号路灯不亮"}
-            response = await http.post(f"{intake}/issues", json=body)
+            response = await http.post(f"{intake}/issues", json=body, headers=operator)
             response.raise_for_status()
             latencies.append(time.perf_counter() - started)
 

@@ -118,6 +118,7 @@ class Office:
     span: float  # real seconds of a compressed working day
     clock: Callable[[], float]
     poll: float = 2.0
+    diligence: float = 1.0  # how well its results hold (mixes.DILIGENCE)
     referred: Callable[[str, Plan], None] | None = None  # an extension the rule may refer
     work: dict[str, Work] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from devkit.simulator.actors import Office, Refused, Speaker, Tally
-from devkit.simulator.mixes import City, Plan, plan_report
+from devkit.simulator.mixes import City, Plan, answer, diligence, plan_report
 
 HOURS = [1, 1, 1, 1, 1, 2, 4, 8, 12, 13, 12, 10, 7, 8, 11, 12, 11, 9, 7, 6, 5, 4, 2, 1]
 """Calls per hour of a hotline's day: quiet at night, peaks mid-morning and mid-afternoon."""
@@ -86,6 +86,7 @@ class Day:
                 speaker = await self.principal("office", office_id=office_id)
                 self.offices[office_id] = Office(
                     office_id, speaker, self.tally, self.settings.span, self.clock,
+                    diligence=diligence(self.settings.seed, office_id),
                     referred=self._decide_later,
                 )  # fmt: skip
         return self.offices[office_id]
@@ -159,17 +160,17 @@ class Day:
                 path = f"/issues/{issue_id}/verify"
                 await self.supervisor.call("POST", path, body, key=f"{key}-verify")
                 self.tally.verified += 1
-            if await self._visit_and_close(issue_id, plan, reporter):
+            if await self._visit_and_close(issue_id, plan, reporter, care=office.diligence):
                 return
 
     async def _visit_and_close(
-        self, issue_id: str, plan: Plan, reporter: Speaker, last: bool = False
+        self, issue_id: str, plan: Plan, reporter: Speaker, last: bool = False, care: float = 1.0
     ) -> bool:
-        """The reporter answers the return visit; False when it reopened the issue."""
+        """The reporter answers the return visit (on a result of an office of diligence
+        `care`); False when it reopened the issue."""
         await asyncio.sleep(plan.think * self.settings.span if plan.think else 2.0)
         count = self._turns.get(issue_id, 0)  # visits so far
-        turn = len(plan.satisfaction) - 1 if last else min(count, len(plan.satisfaction) - 1)
-        satisfaction, solved = plan.satisfaction[turn], plan.solved[turn]
+        satisfaction, solved = answer(self.settings.seed, plan, count, care, last)
         body = {"satisfaction": satisfaction, "solved": solved}
         key = f"sim-{self.settings.run_id}-{plan.n}-visit-{count}"
         await self._visit(issue_id, reporter, body, key)

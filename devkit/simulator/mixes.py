@@ -1,6 +1,7 @@
 """What a simulated day is made of: the mixes of domain.md (channels, kinds, about half
-answered directly, most reporters satisfied), the sample city's catalogue and regions, and
-each report's seeded plan (what its office and its reporter will do). Pure: no I/O beyond
+answered directly, most reporters satisfied), the sample city's catalogue and regions,
+each report's seeded plan (what its office and its reporter will do), and each office's
+diligence (offices differ, so their rates and their ranking do). Pure: no I/O beyond
 reading the city's configuration once.
 """
 
@@ -29,6 +30,10 @@ DIRECT = {  # the share answered at intake by kind, on answerable channels (seed
 }  # fmt: skip
 SATISFACTION = {"satisfied": 86, "basically_satisfied": 10, "dissatisfied": 4}  # seed 003: 96.4%
 SOLVED = {"satisfied": 0.97, "basically_satisfied": 0.8, "dissatisfied": 0.15}
+DILIGENCE = (0.55, 1.0)
+"""An office's diligence, drawn once per office and seed: the share of its results that
+leave the reporter as planned. The rest leave the problem unsolved; at the first visit, a
+third of those leave the reporter dissatisfied (the issue is reopened and redone)."""
 
 ASKS = {
     "consultation": "想咨询一下{topic}的办理流程和需要的材料",
@@ -188,3 +193,26 @@ def _reporter_type(channel: str) -> str:
     return {"grid": "grid_worker", "enterprise_visit": "enterprise", "inspection": "cadre"}.get(
         channel, "citizen"
     )
+
+
+def diligence(seed: int, office_id: str) -> float:
+    """How well `office_id` works on the days of `seed` (see DILIGENCE)."""
+    return round(random.Random(f"{seed}:office:{office_id}").uniform(*DILIGENCE), 2)
+
+
+def answer(
+    seed: int, plan: Plan, turn: int, care: float = 1.0, last: bool = False
+) -> tuple[str, bool]:
+    """The reporter's answer (satisfaction, solved) at visit `turn` (0: the first) of an
+    issue whose result came from an office of diligence `care` (1.0: as planned; an answer
+    at intake or of a merged report is as planned). The last visit (`last`: the plan's last
+    answer) is never dissatisfied, and care never makes a later visit dissatisfied: a
+    reopened issue is redone once, not forever."""
+    at = len(plan.satisfaction) - 1 if last else min(turn, len(plan.satisfaction) - 1)
+    satisfaction, solved = plan.satisfaction[at], plan.solved[at]
+    draw = random.Random(f"{seed}:{plan.n}:visit:{turn}").random()
+    if draw >= 1 - care:
+        return satisfaction, solved
+    if turn == 0 and not last and draw < (1 - care) / 3:
+        return "dissatisfied", False
+    return ("basically_satisfied" if satisfaction == "satisfied" else satisfaction), False

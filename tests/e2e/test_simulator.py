@@ -15,7 +15,7 @@ from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
 from devkit.simulator.clock import supervision_offset
 from devkit.simulator.mixes import City, Plan, plan_report
-from devkit.simulator.play import COUNTS, RATES
+from devkit.simulator.play import COUNTS, EVERY, FINAL, RATES, parse_progress_line
 
 REPORTS, SECONDS, LEAD, SEED = 40, 60, 12.0, 13
 
@@ -73,8 +73,9 @@ def test_a_short_day_prints_the_rates_reporting_serves_for_that_day(
     # an office left an issue untouched all day: flagged by supervision, and reporting counts
     # that response as missed; extensions beyond the rule went to the supervisor
     plans: list[Plan] = []
+    city = City.load()  # once: the sample city's regions take a second or two to read
     for n in range(REPORTS):
-        plans.append(plan_report(SEED, n, City.load(), plans))
+        plans.append(plan_report(SEED, n, city, plans))
     dispatched = [p for p in plans if not p.direct]
     abandoned = [p for p in dispatched if p.abandoned]
     assert abandoned and any(p.extension > 3 for p in dispatched)  # what this seed plays
@@ -82,3 +83,22 @@ def test_a_short_day_prints_the_rates_reporting_serves_for_that_day(
     assert api["response_rate"] < 1 and api["completion_rate"] < 1
     assert tally["decided"] >= 1
     assert "bulletins/weekly" in played.stdout and "Grafana" in played.stdout
+
+    # in a log (stdout is no terminal here): a plain progress line every few seconds, and
+    # the last one is the reading the table's right column shows
+    progress = [parse_progress_line(line) for line in lines if " | received " in line]
+    during = [figures for label, figures in progress if label != FINAL]
+    assert len(during) >= SECONDS / EVERY - 2, played.stdout
+    assert [f["received"] for f in during] == sorted(f["received"] for f in during)
+    label, last = progress[-1]
+    assert label == FINAL
+    assert {name: last[name] for name in summary["own"]} == summary["own"]
+    final = next(i for i, line in enumerate(lines) if line.startswith(FINAL))
+    for name in COUNTS:
+        at = next(i for i, line in enumerate(lines) if line.strip("│ ").startswith(f"{name} "))
+        assert at > final and lines[at].split("│")[3].strip() == str(last[name]), lines[at]
+
+    # offices of different diligence: the ranking has a spread, ranks as the API gives them
+    scores = [row["score"] for row in summary["rankings"] if row["score"] is not None]
+    assert len(set(scores)) > 1, summary["rankings"]
+    assert f"{len(summary['rankings'])} offices ranked" in played.stdout

@@ -1,12 +1,22 @@
 """The demo day's mixes (domain.md): reproducible, about half answered directly, most
-reporters satisfied, every channel and kind, the city's own catalogue and regions."""
+reporters satisfied, every channel and kind, the city's own catalogue and regions; offices
+of different diligence."""
 
 from collections import Counter
 
 import pytest
 
 from devkit.simulator.day import DaySettings, arrivals
-from devkit.simulator.mixes import CHANNELS, KINDS, City, Plan, plan_report
+from devkit.simulator.mixes import (
+    CHANNELS,
+    DILIGENCE,
+    KINDS,
+    City,
+    Plan,
+    answer,
+    diligence,
+    plan_report,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +74,35 @@ def test_reports_arrive_within_the_compressed_day_busier_by_day_than_by_night() 
     night = sum(1 for t in times if t < 6 * hour)
     morning = sum(1 for t in times if 8 * hour <= t < 14 * hour)
     assert morning > 5 * night
+
+
+def test_offices_differ_in_diligence_the_same_on_every_day_of_a_seed() -> None:
+    offices = [f"office-{n}" for n in range(40)]
+    cares = [diligence(12345, office) for office in offices]
+    assert cares == [diligence(12345, office) for office in offices]
+    assert all(DILIGENCE[0] <= care <= DILIGENCE[1] for care in cares)
+    assert max(cares) - min(cares) > 0.25  # a spread, so the ranking has one too
+    assert cares != [diligence(7, office) for office in offices]
+
+
+def test_a_careless_office_leaves_more_problems_unsolved_never_dissatisfied_at_the_end(
+    city: City,
+) -> None:
+    plans = [p for p in day_of(city, 12345) if not p.direct]
+    planned = [answer(12345, p, 0) for p in plans]
+    assert planned == [(p.satisfaction[0], p.solved[0]) for p in plans]  # care 1.0: as planned
+    careful = [answer(12345, p, 0, care=0.95) for p in plans]
+    careless = [answer(12345, p, 0, care=0.6) for p in plans]
+
+    def solved(answers: list[tuple[str, bool]]) -> float:
+        return sum(s for _, s in answers) / len(answers)
+
+    assert solved(careless) < solved(careful) - 0.2
+    unhappy = sum(a == "dissatisfied" for a, _ in careless) - sum(
+        a == "dissatisfied" for a, _ in planned
+    )
+    assert 0.05 < unhappy / len(plans) < 0.25  # reopened by a careless result, redone once
+    for care in (0.6, 0.95):
+        assert all(answer(12345, p, 1, care)[0] != "dissatisfied" for p in plans if
+                   len(p.satisfaction) == 1)  # fmt: skip
+        assert all(answer(12345, p, 0, care, last=True)[0] != "dissatisfied" for p in plans)

@@ -1,0 +1,79 @@
+"""Every bench target runs, at a tiny size, and prints its figures: a benchmark that no longer
+runs (a 401 since intake requires principals, an import that moved) fails here, not on the
+day someone wants the numbers. Nothing here judges the figures or how long a bench takes."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from devkit.infra import REPO, Endpoints
+
+pytestmark = pytest.mark.e2e
+
+HANG = 270.0  # seconds: a guard against a hung bench (below pytest's timeout), not a limit
+
+
+def run_bench(module: str, servers: Endpoints, **sizes: str) -> str:
+    """`python -m <module>` as `make bench…` runs it, on the test servers; its stdout. The
+    bench runs in a session of its own, so a hung one is stopped with every service it
+    started."""
+    env = {**os.environ, **servers.env(), **sizes}
+    bench = subprocess.Popen(
+        [sys.executable, "-m", module],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = bench.communicate(timeout=HANG)
+    except subprocess.TimeoutExpired:
+        os.killpg(bench.pid, signal.SIGKILL)
+        out, err = bench.communicate()
+        pytest.fail(f"{module} still running after {HANG} s:\n{out}\n{err[-3000:]}")
+    assert bench.returncode == 0, f"{module} failed:\n{out}\n{err[-3000:]}"
+    return out
+
+
+def printed_json(out: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    return found
+
+
+def test_the_skeleton_bench_posts_as_an_operator_and_prints_its_figures(
+    servers: Endpoints,
+) -> None:
+    figures = printed_json(
+        run_bench("bench.skeleton", servers, BENCH_ISSUES="6", BENCH_CLIENTS="2")
+    )
+    assert figures["issues"] == 6 and figures["clients"] == 2
+    assert figures["events_on_log"] >= 6 * 3  # reported, triaged, assigned at least
+    for name in ("skeleton_issues_per_s", "intake_posts_per_s", "raw_kafka_events_per_s",
+                 "intake_post_p50_ms", "intake_post_p99_ms", "raw_over_skeleton"):  # fmt: skip
+        assert isinstance(figures[name], float | int) and figures[name] > 0, name
+
+
+def test_the_reporting_rebuild_bench_rebuilds_and_reads_back(servers: Endpoints) -> None:
+    out = run_bench("bench.reporting_rebuild", servers, BENCH_ISSUES="5")
+    rebuilt = re.search(r"rebuild: (\d+) events of 5 issues in [\d.]+ s = \d+ events/s", out)
+    assert rebuilt and int(rebuilt[1]) >= 5 * 8, out
+    assert re.search(r"read back 5 facts, rates and task list in \d+ ms", out), out
+    assert "received 5, 5 tasks" in out
+
+
+def test_the_clocks_bench_arms_restarts_and_fires(servers: Endpoints) -> None:
+    out = run_bench(
+        "bench.clocks", servers,
+        BENCH_CLOCKS="20", BENCH_BACKLOG="2", BENCH_RATE="2", BENCH_WINDOW="2",
+    )  # fmt: skip
+    figures = printed_json(out)
+    assert figures["clocks"] == 20 and figures["armed_by_service"] == 20
+    assert (figures["backlog_steps"], figures["window_steps"]) == (2, 4)
+    printed = ("arming_clocks_per_s", "rss_mb_armed", "restart_to_healthy_s", "rss_mb_end",
+               "restart_to_loaded_s", "steps_missing", "duplicate_copies")  # fmt: skip
+    for name in printed:
+        assert isinstance(figures[name], float | int), name
