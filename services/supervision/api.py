@@ -6,6 +6,7 @@ referred to them enters through intake, the front door that knows the principals
 as `ExtensionDecided` on the log, like every other change (`extension_requests`).
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -21,9 +22,9 @@ __all__ = ["build_router"]
 MAX_ROWS = 5000
 
 
-def build_router(store: ClockStore, rules: Rules, now: Now) -> APIRouter:
+def build_router(store: ClockStore, rules: Callable[[], Rules], now: Now) -> APIRouter:
+    """`rules` gives the rules in force (a calendar reload replaces them)."""
     router = APIRouter(tags=["clocks"])
-    calendar = rules.calendar
 
     @router.get("/issues/{issue_id}/clocks")
     async def clocks(issue_id: str) -> list[dict[str, Any]]:
@@ -31,7 +32,7 @@ def build_router(store: ClockStore, rules: Rules, now: Now) -> APIRouter:
         loaded = await store.load(issue_id)
         if loaded is None:
             return []
-        record, at = loaded[0], now()
+        record, at, calendar = loaded[0], now(), rules().calendar
         return [clock_view(record, clock, calendar, at) for clock in record.clocks.clocks]
 
     @router.get("/issues/{issue_id}/clock-history")
@@ -40,7 +41,7 @@ def build_router(store: ClockStore, rules: Rules, now: Now) -> APIRouter:
         loaded = await store.load(issue_id)
         if loaded is None:
             raise HTTPException(404, f"supervision knows no issue {issue_id}")
-        return history_view(loaded[0], calendar, now())
+        return history_view(loaded[0], rules().calendar, now())
 
     @router.get("/clocks/open")
     async def open_list(
@@ -55,7 +56,7 @@ def build_router(store: ClockStore, rules: Rules, now: Now) -> APIRouter:
         match = _match(office_id, region_code, level)
         records = [r async for r in store.records(match, limit=limit)]
         at = now()
-        rows = open_clocks(records, calendar, at, kind=clock)
+        rows = open_clocks(records, rules().calendar, at, kind=clock)
         return {"as_of": at, "count": len(rows), "clocks": rows[:limit]}
 
     @router.get("/clocks/overdue")
@@ -68,7 +69,8 @@ def build_router(store: ClockStore, rules: Rules, now: Now) -> APIRouter:
         """Open clocks past their deadline (longest overdue first), counted by office and flag."""
         at = now()
         match = _match(office_id, region_code, level) | {"deadline": {"$lte": at}}
-        return overdue_list([r async for r in store.records(match, limit=limit)], calendar, at)
+        found = [r async for r in store.records(match, limit=limit)]
+        return overdue_list(found, rules().calendar, at)
 
     return router
 

@@ -3,12 +3,20 @@ store, the tracker, the scheduler and its partition listener, the consumer and t
 
 `now` is injectable: in-process tests pass a controllable callable; otherwise the system
 clock, shifted by `HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS`.
+
+The calendar supplement is read at start and again on SIGHUP (`Supervision.reload_calendar`):
+either way, the open clocks computed on a year declared since are recomputed and re-armed, with
+`ClockRescheduled` (the start does it in the background once the broker is up).
 """
 
-from dataclasses import dataclass
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from services.runtime.logging import get_logger
 from services.runtime.service import Runtime, build_runtime, create_app
 from services.supervision.api import build_router
 from services.supervision.calendar_supplement import load_supplement
@@ -22,6 +30,8 @@ from services.supervision.store import ClockStore
 from services.supervision.timesource import Now, system_clock
 from services.supervision.tracker import ClockTracker
 
+log = get_logger(__name__)
+
 
 @dataclass
 class Supervision:
@@ -34,11 +44,65 @@ class Supervision:
     tracker: ClockTracker
     now: Now
     app: FastAPI
+    settings: SupervisionSettings
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def reload_calendar(self) -> int:
+        """Read the policy and the calendar supplement again and recompute the open clocks on
+        a year declared since; the number of issues looked at. An invalid file changes nothing
+        (the error is logged and raised)."""
+        rules = load_rules(self.settings)
+        self.rules = rules
+        return await self.tracker.use_rules(rules)
+
+    def _in_background(self, work: Callable[[], Awaitable[object]], what: str) -> None:
+        async def run() -> None:
+            pause = 0.5
+            while True:
+                try:
+                    await work()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # retried: an invalid file, a broker not up yet
+                    log.warning(f"{what}.failed", error=repr(error))
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+
+        task = asyncio.create_task(run(), name=what)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _start(self) -> None:
+        self._in_background(self._reschedule_when_up, "calendar.reschedule")
+        try:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+
+    async def _reschedule_when_up(self) -> None:
+        while not self.runtime.broker.running:  # noqa: ASYNC110 - the broker has no event for it
+            await asyncio.sleep(0.1)
+        await self.tracker.reschedule_all()
+
+    def _on_sighup(self) -> None:
+        log.info("calendar.reload", path=str(self.settings.calendar))
+        self._in_background(self.reload_calendar, "calendar.reload")
+
+    async def _stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def load_rules(settings: SupervisionSettings) -> Rules:
+    return Rules.of(load_policy(settings.policy), load_supplement(settings.calendar))
 
 
 def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> Supervision:
     now = now or system_clock(settings.time_offset)
-    rules = Rules.of(load_policy(settings.policy), load_supplement(settings.calendar))
+    rules = load_rules(settings)
     runtime = build_runtime("supervision", settings.platform)
     metrics = SupervisionMetrics(runtime.metrics.registry)
     store = ClockStore(runtime.db, settings.platform.partitions)
@@ -59,13 +123,15 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
         metrics=metrics,
     )
     scheduler.fire_with(tracker.fire)
-    runtime.on_startup += [store.ensure_indexes, scheduler.start]
-    runtime.on_shutdown.append(scheduler.stop)
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
     runtime.consume(SupervisionHandlers(tracker).handle, listener=listener)
-    router = build_router(store, rules, now)
+    router = build_router(store, lambda: tracker.rules, now)
     app = create_app(runtime, [router])
-    return Supervision(runtime, rules, store, scheduler, tracker, now, app)
+    service = Supervision(runtime, rules, store, scheduler, tracker, now, app, settings)
+    runtime.on_startup += [store.ensure_indexes, scheduler.start, service._start]
+    runtime.on_shutdown += [service._stop, scheduler.stop]
+    runtime.before_metrics.append(tracker.count_provisional)
+    return service
 
 
 def build_app(settings: SupervisionSettings, *, now: Now | None = None) -> FastAPI:

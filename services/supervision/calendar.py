@@ -12,11 +12,12 @@ calendar supplement (`calendar_supplement`, `deploy/config/calendar.yaml`, setti
 `HUIYIN_SUPERVISION_CALENDAR`): its public holidays and its swapped working days, as
 the State Council publishes them. A year is known if the library knows it or the
 supplement declares it (the supplement wins, and may only agree with the library on a
-year both know). A date in a year neither knows raises `CalendarOutOfRange` (a
-`ValueError` naming the date, the known years and what to do): no working day is ever
-guessed. Without a supplement for 2027, any deadline or step that falls in 2027 raises:
-for a 10-working-day clock whose red flag sits at 150%, that is every clock started
-from early December 2026 on.
+year both know). A year neither knows is *provisional*: its working days follow the rule of
+`provisional` (weekends and China's statutory holidays by rule, no swapped working day), so
+supervision never stops for want of a calendar; `provisional_years` says which years of a
+span were computed that way, so clocks using them are marked and recomputed once the year is
+declared. Only a year the rule cannot compute either (before 1950, after 2100) raises
+`CalendarOutOfRange` (a `ValueError` naming the date, the known years and what to do).
 
 The time model
 --------------
@@ -51,6 +52,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from services.supervision.provisional import provisional_working_day
+
 __all__ = [
     "SHANGHAI",
     "WORKING_DAY",
@@ -67,8 +70,8 @@ WORKING_DAY = timedelta(days=1)
 
 
 class CalendarOutOfRange(ValueError):
-    """Neither the calendar library nor the supplement knows the year of `day`: no working
-    day is guessed."""
+    """Neither the calendar library nor the supplement knows the year of `day` (and, from
+    `WorkingCalendar`, the provisional rule cannot compute it either)."""
 
     def __init__(
         self, day: date, first_year: int, last_year: int, declared: tuple[int, ...] = ()
@@ -81,7 +84,8 @@ class CalendarOutOfRange(ValueError):
         super().__init__(
             f"{day.isoformat()} is outside the Chinese working-day calendar: the installed "
             f"chinesecalendar knows the years {first_year}-{last_year} only and the calendar "
-            f"supplement declares {supplement}; no working day is guessed. Add {day.year}'s "
+            f"supplement declares {supplement}, and the provisional rule covers 1950-2100 only; "
+            f"no working day is guessed. Add {day.year}'s "
             "public holidays and swapped working days (调休) to the calendar supplement "
             "(HUIYIN_SUPERVISION_CALENDAR, deploy/config/calendar.yaml), or install a "
             "chinesecalendar release that has this year's holiday schedule"
@@ -134,13 +138,40 @@ class WorkingCalendar:
     """Working-time arithmetic in one time zone (see the module's time model), on the
     library's years and those `supplement` declares."""
 
-    __slots__ = ("_supplement", "_timezone")
+    __slots__ = ("_assumed", "_declared", "_supplement", "_timezone")
 
     def __init__(
-        self, timezone: ZoneInfo | str = SHANGHAI, supplement: Supplement | None = None
+        self,
+        timezone: ZoneInfo | str = SHANGHAI,
+        supplement: Supplement | None = None,
+        *,
+        assume_provisional: frozenset[int] = frozenset(),
     ) -> None:
         self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self._supplement = supplement
+        self._assumed = frozenset(assume_provisional)
+        self._declared = frozenset(supplement.years) if supplement is not None else frozenset()
+
+    def assuming_provisional(self, years: frozenset[int]) -> WorkingCalendar:
+        """This calendar as it was before `years` were declared: those years provisional
+        (to recompute the schedule a clock ran on before a declaration)."""
+        return WorkingCalendar(self._timezone, self._supplement, assume_provisional=years)
+
+    def is_provisional_year(self, year: int) -> bool:
+        """Whether `year`'s working days come from the provisional rule (neither the library
+        nor the supplement knows it)."""
+        if year in self._assumed:
+            return True
+        if year in self._declared:
+            return False
+        first, last = known_years()
+        return not first <= year <= last
+
+    def provisional_years(self, start: datetime, end: datetime) -> tuple[int, ...]:
+        """The provisional years among those of the local dates from `start` to `end`."""
+        first, last = self._local(start).year, self._local(end).year
+        lo, hi = min(first, last), max(first, last)
+        return tuple(year for year in range(lo, hi + 1) if self.is_provisional_year(year))
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -158,26 +189,29 @@ class WorkingCalendar:
             isinstance(other, WorkingCalendar)
             and other._timezone == self._timezone
             and other._supplement == self._supplement
+            and other._assumed == self._assumed
         )
 
     def __hash__(self) -> int:
-        return hash((self._timezone, self._supplement))
+        return hash((self._timezone, self._supplement, self._assumed))
 
     def is_working_day(self, day: date) -> bool:
         """Whether people work on `day`: the supplement's word for a year it declares, else
-        the library's; `CalendarOutOfRange` when neither knows the year."""
+        the library's, else the provisional rule's; `CalendarOutOfRange` when none can tell."""
         if isinstance(day, datetime):
             day = day.date()
-        if self._supplement is None:
-            return is_working_day(day)
-        declared = self._supplement.working_day(day)
-        if declared is not None:
-            return declared
-        try:
-            return is_working_day(day)
-        except CalendarOutOfRange as unknown:
+        if self.is_provisional_year(day.year):
+            provisional = provisional_working_day(day)
+            if provisional is not None:
+                return provisional
             first, last = known_years()
-            raise CalendarOutOfRange(day, first, last, self._supplement.years) from unknown
+            declared = self._supplement.years if self._supplement is not None else ()
+            raise CalendarOutOfRange(day, first, last, declared)
+        if self._supplement is not None:
+            found = self._supplement.working_day(day)
+            if found is not None:
+                return found
+        return is_working_day(day)
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after `day`."""

@@ -19,7 +19,9 @@ deterministic id of the `ClockStarted` event), so a replay rebuilds the same ids
 An extension lengthens the clock: with e working days granted the clock is n + e
 working days long from the same start; its deadline moves by exactly e working days
 and every unfired step is placed again at its percentage of the new length (all move
-later). Fired steps stay fired. No step is placed on the top rung's escalation: a
+later). Fired steps stay fired. A clock whose steps reach a year no calendar knows yet runs on
+the provisional rule (`provisional_years`), and is recomputed when the year is declared.
+No step is placed on the top rung's escalation: a
 clock already at the principal leaders (`Rung.PRINCIPAL`) flags red and stops there.
 """
 
@@ -173,6 +175,16 @@ class Clock(BaseModel):
     def deadline(self, calendar: WorkingCalendar) -> datetime:
         """The end of the clock's length (100%): when the issue is overdue."""
         return self.due_at(100, calendar)
+
+    def last_due(self, calendar: WorkingCalendar) -> datetime:
+        """When the clock's last step falls due (red, or escalate with it)."""
+        t = self.thresholds
+        return self.due_at(max((*t.reminders, t.yellow, self.red_percent)), calendar)
+
+    def provisional_years(self, calendar: WorkingCalendar) -> tuple[int, ...]:
+        """The years its steps are computed in that no calendar knows yet (see
+        `calendar.provisional`): non-empty means the clock's schedule is provisional."""
+        return calendar.provisional_years(self.started_at, self.last_due(calendar))
 
     def progress(self, at: datetime, calendar: WorkingCalendar) -> Fraction:
         """Working time elapsed at `at` as a fraction of the length (1 = deadline)."""

@@ -31,6 +31,12 @@ class SupervisionMetrics:
             "Firings that raised and were scheduled again",
             registry=registry,
         )
+        self.provisional = Gauge(
+            "huiyin_supervision_provisional_clocks",
+            "Open clocks whose steps reach a year no calendar knows yet (computed on the "
+            "provisional rule): declare the year in the calendar supplement",
+            registry=registry,
+        )
         self._timers = Gauge(
             "huiyin_supervision_timers",
             "Issues with a timer in this instance's in-memory schedule",

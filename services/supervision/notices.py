@@ -7,6 +7,7 @@ A replay after a crash rebuilds the same ids, so every consumer drops the copies
 | `ClockStarted`     | `derived_event_id(cause, "clock:<kind>")` = clock id | the cause        |
 | a fired step       | `derived_event_id(clock id, step id)`                | the clock        |
 | `ExtensionDecided` | `derived_event_id(request, "extension-decided")`     | the request      |
+| `ClockRescheduled` | `derived_event_id(clock id, "rescheduled:<years>")`  | the clock        |
 
 A fired step becomes `ReminderSent` (催办), `IssueFlagged` yellow or red (黄旗/红旗), or
 `SupervisionOrdered` (督办, routing escalates it one rung up the ladder).
@@ -18,6 +19,8 @@ import uuid
 from datetime import datetime
 
 from services.contracts.events import (
+    ClockRescheduled,
+    ClockRescheduledPayload,
     ClockStarted,
     ClockStartedPayload,
     Envelope,
@@ -36,8 +39,10 @@ from services.supervision.calendar import WorkingCalendar
 from services.supervision.clocks import Clock, Step, StepAction
 
 __all__ = [
+    "CALENDAR_DECLARED",
     "PRODUCER",
     "clock_id_for",
+    "clock_rescheduled",
     "clock_started",
     "decision_id_for",
     "extension_decided",
@@ -46,6 +51,7 @@ __all__ = [
 ]
 
 PRODUCER = "supervision"
+CALENDAR_DECLARED = "calendar_declared"
 
 
 def clock_id_for(cause: uuid.UUID, kind: ClockKind) -> str:
@@ -82,6 +88,46 @@ def clock_started(
             working_days=clock.length,
             started_at=clock.started_at,
             due_at=clock.deadline(calendar),
+            provisional=bool(clock.provisional_years(calendar)),
+        ),
+    )
+
+
+def clock_rescheduled(
+    clock: Clock,
+    *,
+    years: tuple[int, ...],
+    before: WorkingCalendar,
+    after: WorkingCalendar,
+    at: datetime,
+    correlation_id: str | None,
+) -> ClockRescheduled | None:
+    """The event saying that `years` were declared and the clock's due times moved (None
+    when nothing it still has to do moved). Its id depends on the clock and the years only,
+    so a second reload or a replay yields the same event."""
+    old = {step.name: step.due_at for step in clock.pending(before)}
+    new = {step.name: step.due_at for step in clock.pending(after)}
+    old_due, new_due = clock.deadline(before), clock.deadline(after)
+    if old == new and old_due == new_due:
+        return None
+    label = ",".join(map(str, years))
+    return ClockRescheduled(
+        event_id=derived_event_id(uuid.UUID(clock.clock_id), f"rescheduled:{label}"),
+        issue_id=clock.issue_id,
+        occurred_at=at,
+        producer=PRODUCER,
+        causation_id=uuid.UUID(clock.clock_id),
+        correlation_id=_uuid(correlation_id),
+        payload=ClockRescheduledPayload(
+            clock_id=clock.clock_id,
+            clock=clock.kind,
+            office_id=clock.office_id,
+            reason=CALENDAR_DECLARED,
+            years=years,
+            old_due_at=old_due,
+            new_due_at=new_due,
+            steps={name: (old[name], new[name]) for name in new if name in old},
+            provisional=bool(clock.provisional_years(after)),
         ),
     )
 

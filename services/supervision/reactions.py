@@ -24,6 +24,10 @@
 | `IssueClosed` / merged | stops everything; no clock starts afterwards                        |
 
 Every clock starts and stops at its event's `occurred_at`, so a replay yields the same state.
+
+`recalendar` runs before both: when a year an open clock was computed on provisionally has
+since been declared, the clock's steps move to the declared calendar and `ClockRescheduled`
+says so (reason "calendar_declared", one deterministic id per clock and declared years).
 """
 
 from __future__ import annotations
@@ -51,11 +55,17 @@ from services.contracts.events import (
 from services.contracts.vocabulary import ClockKind
 from services.supervision.extension_requests import extension_decided_by, extension_requested
 from services.supervision.issue_clocks import FireOutcome, IssueClocks, IssueClosedError
-from services.supervision.notices import clock_id_for, clock_started, step_notice
+from services.supervision.notices import (
+    CALENDAR_DECLARED,
+    clock_id_for,
+    clock_rescheduled,
+    clock_started,
+    step_notice,
+)
 from services.supervision.record import Entry, IssueRecord
 from services.supervision.rules import Reaction, Rules
 
-__all__ = ["CLOCK_EVENTS", "context_of", "fire_due", "react"]
+__all__ = ["CLOCK_EVENTS", "context_of", "declared_since", "fire_due", "react", "recalendar"]
 
 ACCEPT, RESOLVE, VISIT = ClockKind.ACCEPT, ClockKind.RESOLVE, ClockKind.RETURN_VISIT
 
@@ -144,6 +154,43 @@ def fire_due(record: IssueRecord, now: datetime, rules: Rules) -> Reaction:
     if not notices:
         return Reaction(record)
     return Reaction(record.changed(clocks=state).noted(*entries), tuple(notices))
+
+
+def declared_since(record: IssueRecord, rules: Rules) -> tuple[int, ...]:
+    """The years its open clocks were computed on provisionally that are declared now."""
+    if not record.provisional_years:
+        return ()
+    calendar = rules.calendar
+    return tuple(y for y in record.provisional_years if not calendar.is_provisional_year(y))
+
+
+def recalendar(record: IssueRecord, at: datetime, rules: Rules) -> Reaction:
+    """Move the open clocks computed on a year declared since to the declared calendar: the
+    record (no longer provisional for those years) and a `ClockRescheduled` per clock whose
+    pending due times moved. Nothing when no such year was declared."""
+    years = declared_since(record, rules)
+    if not years:
+        return Reaction(record)
+    before = rules.calendar.assuming_provisional(frozenset(record.provisional_years))
+    published, entries = [], []
+    for clock in record.clocks.open_clocks():
+        moved = clock_rescheduled(
+            clock,
+            years=years,
+            before=before,
+            after=rules.calendar,
+            at=at,
+            correlation_id=record.correlation_id,
+        )
+        if moved is None:
+            continue
+        published.append(moved)
+        p = moved.payload
+        declared = ",".join(map(str, years))
+        detail = f"{CALENDAR_DECLARED} {declared}: due {p.old_due_at} -> {p.new_due_at}"
+        entries.append(Entry(at=at, what="rescheduled", clock_id=clock.clock_id, detail=detail))
+    current = record.provisional_in(rules.calendar)
+    return Reaction(record.changed(provisional_years=current).noted(*entries), tuple(published))
 
 
 def _assigned(record: IssueRecord, event: IssueAssigned, rules: Rules) -> Reaction:

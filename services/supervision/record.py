@@ -82,6 +82,8 @@ class IssueRecord(BaseModel):
     clocks: IssueClocks
     requests: tuple[ExtensionRequest, ...] = ()
     history: tuple[Entry, ...] = ()
+    provisional_years: tuple[int, ...] = ()
+    """The undeclared years its open clocks were last computed on (as stored; see `store`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -107,6 +109,15 @@ class IssueRecord(BaseModel):
         """When the earliest step still to fire falls due (None: nothing to fire)."""
         pending = self.clocks.pending(calendar)
         return pending[0].due_at if pending else None
+
+    def provisional_in(self, calendar: WorkingCalendar) -> tuple[int, ...]:
+        """The years no calendar knows that its open clocks' steps reach, on `calendar`."""
+        years = {y for c in self.clocks.open_clocks() for y in c.provisional_years(calendar)}
+        return tuple(sorted(years))
+
+    def provisional_clocks(self, calendar: WorkingCalendar) -> int:
+        """How many of its open clocks run on a provisional calendar."""
+        return sum(1 for c in self.clocks.open_clocks() if c.provisional_years(calendar))
 
     def earliest_deadline(self, calendar: WorkingCalendar) -> datetime | None:
         deadlines = [c.deadline(calendar) for c in self.clocks.open_clocks()]

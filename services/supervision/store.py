@@ -2,7 +2,9 @@
 
 `issues` (`_id` = issue id): the `IssueRecord` (context, every clock, extension requests,
 history), the ids of the events it absorbed (`_applied`), and two summary fields for the
-views: `open` (a clock runs) and `deadline` (the earliest deadline of an open clock).
+views: `open` (a clock runs) and `deadline` (the earliest deadline of an open clock), and
+`provisional` / `provisional_years` / `provisional_clocks` (open clocks computed on a year no
+calendar knows yet: to find them when the year is declared, and for the metric).
 
 `timers_p<n>`, one collection per partition of the issues topic (`_id` = issue id):
 `{due: instant}`, when the issue's earliest pending step falls due, or no document when
@@ -70,6 +72,9 @@ class ClockStore:
         fields = record.model_dump(mode="json")
         fields["open"] = record.is_open
         fields["deadline"] = record.earliest_deadline(calendar)
+        fields["provisional_years"] = list(record.provisional_in(calendar))
+        fields["provisional_clocks"] = record.provisional_clocks(calendar)
+        fields["provisional"] = fields["provisional_clocks"] > 0
         return fields
 
     async def save(
@@ -111,6 +116,21 @@ class ClockStore:
         """Every timer of `partition` (one scan of its collection), as `(issue_id, due)`."""
         async for doc in self._timers(partition).find({}, batch_size=batch_size):
             yield str(doc["_id"]), doc["due"]
+
+    async def provisional_clocks(self) -> int:
+        """Open clocks computed on a provisional calendar, over every issue (for the metric)."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"open": True, "provisional": True}},
+            {"$group": {"_id": None, "clocks": {"$sum": "$provisional_clocks"}}},
+        ]
+        async for row in await self._issues.aggregate(pipeline):
+            return int(row["clocks"])
+        return 0
+
+    async def provisional_issues(self) -> AsyncIterator[str]:
+        """The ids of the issues with an open provisional clock (to recompute them)."""
+        async for doc in self._issues.find({"open": True, "provisional": True}, {"_id": 1}):
+            yield str(doc["_id"])
 
     async def records(
         self, match: Mapping[str, Any], *, limit: int = 0

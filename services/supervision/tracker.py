@@ -27,7 +27,13 @@ from services.contracts.events import Event
 from services.runtime.broker import EventPublisher
 from services.runtime.logging import get_logger
 from services.supervision.metrics import SupervisionMetrics
-from services.supervision.reactions import CLOCK_EVENTS, context_of, fire_due, react
+from services.supervision.reactions import (
+    CLOCK_EVENTS,
+    context_of,
+    fire_due,
+    react,
+    recalendar,
+)
 from services.supervision.record import IssueRecord
 from services.supervision.rules import Rules
 from services.supervision.store import ClockStore
@@ -103,14 +109,17 @@ class ClockTracker:
                 if record.partition is not None:  # the topic was repartitioned: move the timer
                     await self._store.set_timer(issue_id, record.partition, None)
                 record = record.changed(partition=partition)
-            before = record.next_due(self._rules.calendar)
-            reaction = react(record, event, self._rules)
-            if reaction.record == record and not reaction.publish:
+            rules = self._rules
+            before = record.next_due(rules.calendar)
+            moved = recalendar(record, self._now(), rules)
+            reaction = react(moved.record, event, rules)
+            publish = (*moved.publish, *reaction.publish)
+            if reaction.record == record and not publish:
                 return  # nothing to supervise (an acceptance of an issue without clocks…)
-            if reaction.publish:
-                await self._publisher.publish_all(reaction.publish)
-            await self._store.save(reaction.record, self._rules.calendar, str(event.event_id))
-            await self._arm(reaction.record, partition, force=False, before=before)
+            if publish:
+                await self._publisher.publish_all(publish)
+            await self._store.save(reaction.record, rules.calendar, str(event.event_id))
+            await self._arm(reaction.record, partition, force=bool(moved.publish), before=before)
 
     async def fire(self, issue_id: str, partition: int) -> None:
         """Fire whatever of the issue is due now; publishes each step once."""
@@ -122,13 +131,56 @@ class ClockTracker:
                 return
             record = loaded[0]
             now = self._now()
-            reaction = fire_due(record, now, self._rules)
-            if reaction.publish:
-                await self._publisher.publish_all(reaction.publish)
+            moved = recalendar(record, now, self._rules)
+            reaction = fire_due(moved.record, now, self._rules)
+            publish = (*moved.publish, *reaction.publish)
+            if publish or reaction.record != record:
+                if publish:
+                    await self._publisher.publish_all(publish)
                 await self._store.save(reaction.record, self._rules.calendar)
                 self._observe(reaction.record, record, now)
             owner = partition if record.partition is None else record.partition
             await self._arm(reaction.record, owner, force=True)
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    async def use_rules(self, rules: Rules) -> int:
+        """Take new rules (a calendar year declared, at a reload) and recompute every open
+        provisional clock on them: re-armed, with `ClockRescheduled` where due times moved.
+        Returns the number of issues looked at. Idempotent: a second call finds nothing."""
+        self._rules = rules
+        return await self.reschedule_all()
+
+    async def reschedule_all(self) -> int:
+        """Recompute the open clocks computed on a year declared since (see `recalendar`)."""
+        issues = [issue_id async for issue_id in self._store.provisional_issues()]
+        for issue_id in issues:
+            await self.reschedule(issue_id)
+        await self.count_provisional()
+        if issues:
+            log.info("calendar.rescheduled", issues=len(issues))
+        return len(issues)
+
+    async def reschedule(self, issue_id: str) -> None:
+        async with self._locks.hold(issue_id):
+            loaded = await self._store.load(issue_id)
+            if loaded is None:
+                return
+            record = loaded[0]
+            moved = recalendar(record, self._now(), self._rules)
+            if moved.record == record:
+                return
+            if moved.publish:
+                await self._publisher.publish_all(moved.publish)
+            await self._store.save(moved.record, self._rules.calendar)
+            if record.partition is not None:
+                await self._arm(moved.record, record.partition, force=True)
+
+    async def count_provisional(self) -> None:
+        """Set the gauge of open provisional clocks from the store (all instances agree)."""
+        self._metrics.provisional.set(await self._store.provisional_clocks())
 
     async def record(self, issue_id: str) -> IssueRecord | None:
         loaded = await self._store.load(issue_id)

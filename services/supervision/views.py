@@ -1,5 +1,8 @@
 """What supervision shows: an issue's clock history, open clocks, overdue lists. Pure.
 
+A clock is `provisional` when its steps reach a year no calendar knows yet (`provisional_years`):
+its due times follow the provisional rule and move when the year is declared.
+
 A clock's `flag` is the worst flag it has raised (red over yellow); `overdue` says its
 deadline has passed at the instant asked about (it may not have fired yet).
 """
@@ -25,6 +28,7 @@ def clock_view(
     """One clock as the views show it (`clock` and `office_id` as in `ClockStarted`)."""
     fired_at = record.fired_at()
     deadline = clock.deadline(calendar)
+    provisional = clock.provisional_years(calendar)
     steps = [
         {
             "step": step.name,
@@ -52,6 +56,8 @@ def clock_view(
         "stop_reason": clock.stop_reason,
         "overdue": clock.is_open and now >= deadline,
         "flag": flag,
+        "provisional": bool(provisional),
+        "provisional_years": list(provisional),
         "steps": steps,
     }
 

@@ -185,10 +185,18 @@ def test_a_year_the_library_does_not_know_is_an_explicit_error(day: date) -> Non
     assert isinstance(raised.value, ValueError)
 
 
-def test_a_deadline_crossing_into_an_unknown_year_is_an_explicit_error() -> None:
-    with pytest.raises(CalendarOutOfRange, match="2027-01-01"):
-        CAL.add_working_days(at(2026, 12, 31), 1)
-    with pytest.raises(CalendarOutOfRange, match="2027-01-01"):
-        CAL.working_time_between(at(2026, 12, 30), at(2027, 1, 1))
+def test_a_deadline_crossing_into_an_unknown_year_runs_on_the_provisional_rule() -> None:
+    # 2027 is known to no calendar: weekends and statutory holidays by rule (1 January off).
+    assert CAL.is_provisional_year(2027) and not CAL.is_provisional_year(2026)
+    assert CAL.add_working_days(at(2026, 12, 31), 1) == at(2027, 1, 4)
+    assert CAL.working_time_between(at(2026, 12, 30), at(2027, 1, 1)) == timedelta(hours=38)
+    assert CAL.provisional_years(at(2026, 12, 30), at(2027, 1, 4)) == (2027,)
+    assert CAL.provisional_years(at(2026, 12, 1), at(2026, 12, 31)) == ()
+    # The Spring Festival by rule (6-10 February 2027) is off; no swapped working day.
+    assert not any(CAL.is_working_day(date(2027, 2, d)) for d in range(5, 11))
+    assert not CAL.is_working_day(date(2027, 2, 20))  # a Saturday stays off
     # The last working day the library knows is still reachable.
     assert CAL.add_working_days(at(2026, 12, 30), 1) == at(2026, 12, 31)
+    # Only a year the rule cannot compute either raises.
+    with pytest.raises(CalendarOutOfRange, match="2101-01-01"):
+        CAL.add_working_days(at(2100, 12, 31), 1)

@@ -3,6 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from services.supervision.calendar import (
     is_working_day,
     next_working_day,
 )
+from services.supervision.provisional import provisional_holidays
 from tests.fixtures.calendars import fixture_supplement
 
 CAL = WorkingCalendar()
@@ -95,12 +97,32 @@ def test_swapped_weekend_working_days_count(day: date, clock_time: time) -> None
 
 @given(
     st.one_of(
-        st.dates(min_value=date(1900, 1, 1), max_value=date(2003, 12, 31)),
-        st.dates(min_value=date(2027, 1, 1), max_value=date(2200, 12, 31)),
+        st.dates(min_value=date(1950, 1, 1), max_value=date(2003, 12, 31)),
+        st.dates(min_value=date(2027, 1, 1), max_value=date(2100, 12, 20)),
     )
 )
 @settings(max_examples=50)
-def test_every_unknown_year_raises_the_explicit_error(day: date) -> None:
+def test_every_unknown_year_the_rule_computes_is_provisional_never_an_error(day: date) -> None:
+    start = datetime.combine(day, time(10), tzinfo=SHANGHAI)
+    assert CAL.is_provisional_year(day.year)
+    due = CAL.add_working_days(start, 1)
+    assert CAL.is_working_day(local(due).date()) and local(due).date().weekday() < 5
+    off = provisional_holidays(day.year)
+    assert CAL.is_working_day(day) == (day.weekday() < 5 and day not in off)
+    assert CAL.working_time_between(start, due) == timedelta(days=1) or not CAL.is_working_day(day)
+    assert day.year in CAL.provisional_years(start, due)
+    with pytest.raises(CalendarOutOfRange):
+        is_working_day(day)  # the library alone still knows nothing of it
+
+
+@given(
+    st.one_of(
+        st.dates(min_value=date(1900, 1, 1), max_value=date(1949, 12, 31)),
+        st.dates(min_value=date(2101, 1, 1), max_value=date(2200, 12, 31)),
+    )
+)
+@settings(max_examples=50)
+def test_every_year_beyond_the_rule_raises_the_explicit_error(day: date) -> None:
     start = datetime.combine(day, time(10), tzinfo=SHANGHAI)
     for compute in (
         lambda: is_working_day(day),

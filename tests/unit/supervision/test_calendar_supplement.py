@@ -56,8 +56,8 @@ def test_the_supplement_extends_the_known_years() -> None:
         assert SUPPLEMENTED.is_working_day(monday) and monday.weekday() == 0
         weekend = [monday - timedelta(days=n) for n in (1, 2)]
         assert not any(SUPPLEMENTED.is_working_day(day) for day in weekend)
-    with pytest.raises(CalendarOutOfRange):
-        PLAIN.is_working_day(date(2027, 1, 4))
+    # Without the supplement, 2027 is provisional (no longer an error).
+    assert PLAIN.is_provisional_year(2027) and not SUPPLEMENTED.is_provisional_year(2027)
     # The library's years are untouched by it.
     assert SUPPLEMENTED.is_working_day(date(2026, 10, 10))  # a swapped Saturday
     assert not SUPPLEMENTED.is_working_day(date(2026, 10, 7))  # National Day week
@@ -89,22 +89,26 @@ def test_arithmetic_across_the_new_year_works_with_the_supplement_and_raises_wit
     between = SUPPLEMENTED.working_time_between(at(2026, 12, 30), at(2027, 1, 5))
     assert between == timedelta(days=3)
     assert SUPPLEMENTED.add_working_days(at(2027, 12, 31), 1) == at(2028, 1, 3)
-    with pytest.raises(CalendarOutOfRange, match="2027-01-01"):
-        PLAIN.add_working_days(at(2026, 12, 31), 1)
-    with pytest.raises(CalendarOutOfRange, match="2027-01-05"):
-        PLAIN.working_time_between(at(2026, 12, 30), at(2027, 1, 5))
+    # Without it, 2027 is provisional: the same here (1 January off, then a weekend).
+    assert PLAIN.add_working_days(at(2026, 12, 31), 1) == at(2027, 1, 4)
+    assert PLAIN.working_time_between(at(2026, 12, 30), at(2027, 1, 5)) == timedelta(days=3)
 
 
-def test_a_year_neither_knows_still_raises_and_says_what_to_do() -> None:
+def test_a_year_neither_knows_is_provisional_and_only_beyond_the_rule_raises() -> None:
+    # 2029: neither the library nor the supplement knows it; New Year's Day by rule is off.
+    assert SUPPLEMENTED.is_provisional_year(2029)
+    assert SUPPLEMENTED.add_working_days(at(2028, 12, 29), 1) == at(2029, 1, 2)
+    assert SUPPLEMENTED.provisional_years(at(2028, 12, 29), at(2029, 1, 2)) == (2029,)
+    late = WorkingCalendar(supplement=fixture_supplement())
     with pytest.raises(CalendarOutOfRange) as raised:
-        SUPPLEMENTED.add_working_days(at(2028, 12, 29), 1)
+        late.add_working_days(at(2100, 12, 31), 1)
     error = raised.value
-    assert error.day == date(2029, 1, 1) and error.declared == (2027, 2028)
+    assert error.day == date(2101, 1, 1) and error.declared == (2027, 2028)
     message = str(error)
-    assert "2029-01-01" in message and "2004-2026" in message and "2027, 2028" in message
+    assert "2101-01-01" in message and "2004-2026" in message and "2027, 2028" in message
     assert "HUIYIN_SUPERVISION_CALENDAR" in message and "chinesecalendar release" in message
     with pytest.raises(CalendarOutOfRange, match="declares no year"):
-        PLAIN.is_working_day(date(2029, 1, 1))
+        PLAIN.is_working_day(date(2101, 1, 1))
 
 
 def test_calendars_with_different_supplements_differ() -> None:
