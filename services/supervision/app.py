@@ -1,5 +1,6 @@
 """Composition root of supervision: the policy and the calendar supplement, the clock, the
-store, the tracker, the scheduler and its partition listener, the consumer and the HTTP app.
+store, the use cases (`handlers`), the scheduler and its partition listener, the consumer and
+the HTTP app.
 
 `now` is injectable: in-process tests pass a controllable callable; otherwise the system
 clock, shifted by `HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS`.
@@ -18,17 +19,16 @@ from fastapi import FastAPI
 
 from services.runtime.logging import get_logger
 from services.runtime.service import Runtime, build_runtime, create_app
-from services.supervision.api import build_router
-from services.supervision.calendar_supplement import load_supplement
-from services.supervision.handlers import SupervisionHandlers
-from services.supervision.metrics import SupervisionMetrics
-from services.supervision.policy import load_policy
-from services.supervision.rules import Rules
-from services.supervision.scheduler import PartitionListener, Scheduler
+from services.supervision.adapters.files import load_policy, load_supplement
+from services.supervision.adapters.metrics import SupervisionMetrics
+from services.supervision.adapters.store import ClockStore
+from services.supervision.adapters.timesource import Now, system_clock
+from services.supervision.domain.rules import Rules
+from services.supervision.entrypoints.consumer import subscriber
+from services.supervision.entrypoints.http import build_router, register_errors
+from services.supervision.entrypoints.scheduler import PartitionListener, Scheduler
+from services.supervision.handlers import ClockTracker, ClockViews
 from services.supervision.settings import SupervisionSettings
-from services.supervision.store import ClockStore
-from services.supervision.timesource import Now, system_clock
-from services.supervision.tracker import ClockTracker
 
 log = get_logger(__name__)
 
@@ -124,9 +124,10 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
     )
     scheduler.fire_with(tracker.fire)
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
-    runtime.consume(SupervisionHandlers(tracker).handle, listener=listener)
-    router = build_router(store, lambda: tracker.rules, now)
+    runtime.consume(subscriber(tracker), listener=listener)
+    router = build_router(ClockViews(store, lambda: tracker.rules, now))
     app = create_app(runtime, [router])
+    register_errors(app)
     service = Supervision(runtime, rules, store, scheduler, tracker, now, app, settings)
     runtime.on_startup += [store.ensure_indexes, scheduler.start, service._start]
     runtime.on_shutdown += [service._stop, scheduler.stop]

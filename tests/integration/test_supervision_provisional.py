@@ -10,9 +10,9 @@ from pathlib import Path
 
 from services.contracts.vocabulary import Tier
 from services.runtime.settings import PlatformSettings
+from services.supervision.adapters.files import DEFAULT_CALENDAR_PATH
 from services.supervision.app import Supervision
-from services.supervision.calendar import SHANGHAI
-from services.supervision.calendar_supplement import DEFAULT_CALENDAR_PATH
+from services.supervision.domain.calendar import SHANGHAI
 from tests.fixtures.calendars import DECLARED_2027
 from tests.integration.test_supervision_harness import (
     FakeClock,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from services.supervision.calendar import (
+from services.supervision.domain.calendar import (
     SHANGHAI,
     CalendarOutOfRange,
     WorkingCalendar,

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.supervision.calendar import (
+from services.supervision.domain.calendar import (
     SHANGHAI,
     CalendarOutOfRange,
     WorkingCalendar,
     is_working_day,
     next_working_day,
 )
-from services.supervision.provisional import provisional_holidays
+from services.supervision.domain.provisional import provisional_holidays
 from tests.fixtures.calendars import fixture_supplement
 
 CAL = WorkingCalendar()

@@ -7,11 +7,10 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from services.supervision.calendar import SHANGHAI, CalendarOutOfRange, WorkingCalendar
-from services.supervision.calendar_supplement import (
-    DEFAULT_CALENDAR_PATH,
+from services.supervision.adapters.files import DEFAULT_CALENDAR_PATH, load_supplement
+from services.supervision.domain.calendar import SHANGHAI, CalendarOutOfRange, WorkingCalendar
+from services.supervision.domain.calendar_supplement import (
     CalendarSupplementError,
-    load_supplement,
     parse_supplement,
 )
 from services.supervision.settings import SupervisionSettings

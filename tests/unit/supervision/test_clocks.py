@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.contracts.vocabulary import ClockKind, Rung, Tier
-from services.supervision.calendar import SHANGHAI, WorkingCalendar
-from services.supervision.clocks import (
+from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
+from services.supervision.domain.clocks import (
     Clock,
     StepAction,
     escalation_target,
@@ -17,7 +17,7 @@ from services.supervision.clocks import (
     split_step_id,
     working_span,
 )
-from services.supervision.policy import ClockTerms, Policy, Thresholds
+from services.supervision.domain.policy import ClockTerms, Policy, Thresholds
 
 CAL = WorkingCalendar()
 POLICY = Policy()

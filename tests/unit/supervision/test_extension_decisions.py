@@ -6,9 +6,9 @@ import uuid
 from services.contracts.events import ExtensionDecided as Decided
 from services.contracts.events import ExtensionDecidedPayload, ExtensionRequested
 from services.contracts.vocabulary import ClockKind
-from services.supervision.reactions import react
-from services.supervision.record import IssueRecord
-from services.supervision.rules import Rules
+from services.supervision.domain.reactions import react
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Rules
 from tests.unit.supervision.test_reactions import RULES, assigned, at, common, record_after
 from tests.unit.supervision.test_reactions import request as requested
 

@@ -5,10 +5,10 @@ from datetime import datetime
 import pytest
 
 from services.contracts.vocabulary import ClockKind, Tier
-from services.supervision.calendar import SHANGHAI, WorkingCalendar
-from services.supervision.clocks import Clock
-from services.supervision.extensions import ExtensionVerdict, decide_extension
-from services.supervision.policy import ClockTerms, ExtensionRule, Policy
+from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
+from services.supervision.domain.clocks import Clock
+from services.supervision.domain.extensions import ExtensionVerdict, decide_extension
+from services.supervision.domain.policy import ClockTerms, ExtensionRule, Policy
 
 CAL = WorkingCalendar()
 RULE = ExtensionRule()

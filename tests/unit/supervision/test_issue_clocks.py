@@ -6,15 +6,15 @@ from datetime import datetime
 import pytest
 
 from services.contracts.vocabulary import ClockKind, Rung, Tier
-from services.supervision.calendar import SHANGHAI, WorkingCalendar
-from services.supervision.clocks import StepAction
-from services.supervision.issue_clocks import (
+from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
+from services.supervision.domain.clocks import StepAction
+from services.supervision.domain.issue_clocks import (
     FireOutcome,
     IssueClocks,
     IssueClosedError,
     Timers,
 )
-from services.supervision.policy import Policy, Thresholds
+from services.supervision.domain.policy import Policy, Thresholds
 
 CAL = WorkingCalendar()
 POLICY = Policy()

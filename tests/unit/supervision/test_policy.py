@@ -5,14 +5,8 @@ from pathlib import Path
 import pytest
 
 from services.contracts.vocabulary import Channel, ClockKind, Tier
-from services.supervision.policy import (
-    DEFAULT_POLICY_PATH,
-    Policy,
-    PolicyError,
-    Thresholds,
-    load_policy,
-    parse_policy,
-)
+from services.supervision.adapters.files import DEFAULT_POLICY_PATH, load_policy
+from services.supervision.domain.policy import Policy, PolicyError, Thresholds, parse_policy
 
 
 def test_the_shipped_policy_is_the_13710_default() -> None:

@@ -9,13 +9,13 @@ from services.contracts.events import (
     IssueAssignedPayload,
 )
 from services.contracts.vocabulary import ClockKind, Level, Tier
-from services.supervision.calendar import SHANGHAI
-from services.supervision.calendar_supplement import load_supplement
-from services.supervision.policy import Policy
-from services.supervision.provisional import provisional_holidays, provisional_working_day
-from services.supervision.reactions import declared_since, react, recalendar
-from services.supervision.record import IssueRecord
-from services.supervision.rules import Rules
+from services.supervision.adapters.files import load_supplement
+from services.supervision.domain.calendar import SHANGHAI
+from services.supervision.domain.policy import Policy
+from services.supervision.domain.provisional import provisional_holidays, provisional_working_day
+from services.supervision.domain.reactions import declared_since, react, recalendar
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Rules
 from tests.fixtures.calendars import DECLARED_2027
 
 PROVISIONAL = Rules.of(Policy())

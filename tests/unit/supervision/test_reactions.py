@@ -34,12 +34,12 @@ from services.contracts.events import (
     derived_event_id,
 )
 from services.contracts.vocabulary import Channel, ClockKind, Kind, Level, Rung, Satisfaction, Tier
-from services.supervision.calendar import SHANGHAI
-from services.supervision.notices import clock_id_for, step_event_id
-from services.supervision.policy import Policy, parse_policy
-from services.supervision.reactions import context_of, fire_due, react
-from services.supervision.record import IssueRecord
-from services.supervision.rules import Reaction, Rules
+from services.supervision.domain.calendar import SHANGHAI
+from services.supervision.domain.notices import clock_id_for, step_event_id
+from services.supervision.domain.policy import Policy, parse_policy
+from services.supervision.domain.reactions import context_of, fire_due, react
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Reaction, Rules
 
 RULES = Rules.of(Policy())
 ACCEPT, RESOLVE, VISIT = ClockKind.ACCEPT, ClockKind.RESOLVE, ClockKind.RETURN_VISIT

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.supervision.timetable import PartitionTimers, Timetable, from_micros, micros
+from services.supervision.domain.timetable import PartitionTimers, Timetable, from_micros, micros
 
 T0 = datetime(2026, 11, 23, 2, tzinfo=UTC)
 

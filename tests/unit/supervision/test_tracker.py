@@ -1,8 +1,9 @@
 """The tracker's order of effects, with the store and the publisher in memory: publish, then
 store the record, then its timer; a replayed event re-arms; a firing publishes each step once."""
 
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -14,21 +15,20 @@ from services.contracts.events import (
     ProgressNotedPayload,
 )
 from services.contracts.vocabulary import Level
-from services.runtime.broker import EventPublisher
-from services.supervision.calendar import SHANGHAI, WorkingCalendar
-from services.supervision.metrics import SupervisionMetrics
-from services.supervision.policy import Policy
-from services.supervision.record import IssueRecord
-from services.supervision.rules import Rules
-from services.supervision.store import ClockStore
-from services.supervision.timetable import Timetable, micros
-from services.supervision.tracker import ClockTracker, KeyedLocks
+from services.runtime.locks import KeyedLocks
+from services.supervision.adapters.metrics import SupervisionMetrics
+from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
+from services.supervision.domain.policy import Policy
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Rules
+from services.supervision.domain.timetable import Timetable, micros
+from services.supervision.handlers import ClockRecords, ClockTracker, Publisher
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
 
 
 class MemoryStore:
-    """`ClockStore`'s operations, in memory, noting the order of calls."""
+    """The store's operations (`ClockRecords`), in memory, noting the order of calls."""
 
     def __init__(self, calls: list[str]) -> None:
         self.records: dict[str, tuple[IssueRecord, set[str]]] = {}
@@ -40,7 +40,7 @@ class MemoryStore:
         found = self.records.get(issue_id)
         return None if found is None else (found[0], frozenset(found[1]))
 
-    async def remember(self, issue_id: str, fields: dict[str, Any]) -> None:
+    async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
         self.calls.append("remember")
         record, applied = self.records.get(issue_id, (IssueRecord.new(issue_id), set()))
         self.records[issue_id] = (record.changed(**fields), applied)
@@ -59,13 +59,21 @@ class MemoryStore:
         else:
             self.timers[issue_id] = (partition, due)
 
+    async def provisional_issues(self) -> AsyncIterator[str]:
+        for issue_id, (record, _) in self.records.items():
+            if record.provisional_years:
+                yield issue_id
+
+    async def provisional_clocks(self) -> int:
+        return 0
+
 
 class MemoryPublisher:
     def __init__(self, calls: list[str]) -> None:
         self.published: list[Envelope] = []
         self.calls = calls
 
-    async def publish_all(self, events: Any) -> list[Any]:
+    async def publish_all(self, events: Iterable[Envelope]) -> list[Any]:
         self.calls.append("publish")
         self.published += list(events)
         return []
@@ -88,9 +96,10 @@ def tracker() -> tuple[ClockTracker, MemoryStore, MemoryPublisher, Timetable, Cl
         Clock(),
     )
     timetable.own([0])
+    ports: tuple[ClockRecords, Publisher] = (store, publisher)  # the fakes satisfy the ports
     built = ClockTracker(
-        store=cast(ClockStore, store),
-        publisher=cast(EventPublisher, publisher),
+        store=ports[0],
+        publisher=ports[1],
         rules=Rules.of(Policy()),
         now=clock,
         timetable=timetable,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from services.contracts.events import Envelope
 from services.contracts.vocabulary import ClockKind
-from services.supervision.calendar import Supplement, WorkingCalendar
-from services.supervision.policy import ClockTerms, Policy
-from services.supervision.record import IssueRecord
+from services.supervision.domain.calendar import Supplement, WorkingCalendar
+from services.supervision.domain.policy import ClockTerms, Policy
+from services.supervision.domain.record import IssueRecord
 
 __all__ = ["Reaction", "Rules"]
 

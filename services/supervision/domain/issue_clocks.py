@@ -30,9 +30,9 @@ from typing import NamedTuple
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from services.contracts.vocabulary import ClockKind, Rung
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.clocks import Clock, Step, StepAction, split_step_id
-from services.supervision.policy import ClockTerms
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.clocks import Clock, Step, StepAction, split_step_id
+from services.supervision.domain.policy import ClockTerms
 
 __all__ = ["Change", "FireOutcome", "Firing", "IssueClocks", "IssueClosedError", "Timers"]
 

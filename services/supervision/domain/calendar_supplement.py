@@ -27,33 +27,16 @@ from __future__ import annotations
 import calendar as gregorian
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from services.supervision.calendar import CalendarOutOfRange, is_working_day, known_years
+from services.supervision.domain.calendar import CalendarOutOfRange, is_working_day, known_years
 
 __all__ = [
-    "DEFAULT_CALENDAR_PATH",
     "CalendarSupplement",
     "CalendarSupplementError",
     "DeclaredYear",
-    "load_supplement",
     "parse_supplement",
 ]
-
-DEFAULT_CALENDAR_PATH = Path(__file__).resolve().parents[2] / "deploy" / "config" / "calendar.yaml"
-
-
-class _DatesAsText(yaml.SafeLoader):
-    """YAML without timestamp resolution: dates stay text, checked here with clear errors."""
-
-
-_DatesAsText.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 YEAR_KEYS = frozenset({"holidays", "workdays", "note"})
 SHOWN_DISAGREEMENTS = 5
@@ -100,18 +83,6 @@ class CalendarSupplementError(ValueError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  {where}: {reason}" for where, reason in self.problems)
         super().__init__(f"invalid calendar supplement {source}:\n{lines}")
-
-
-def load_supplement(path: Path | str = DEFAULT_CALENDAR_PATH) -> CalendarSupplement:
-    """Read and check a supplement file; any error names the file, the year and the date."""
-    path = Path(path)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)
-    except OSError as unreadable:
-        raise CalendarSupplementError(str(path), [("(file)", str(unreadable))]) from unreadable
-    except yaml.YAMLError as malformed:
-        raise CalendarSupplementError(str(path), [("(yaml)", str(malformed))]) from malformed
-    return parse_supplement(data, str(path))
 
 
 def parse_supplement(data: object, source: str = "<supplement>") -> CalendarSupplement:

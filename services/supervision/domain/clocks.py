@@ -34,8 +34,8 @@ from fractions import Fraction
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 from services.contracts.vocabulary import ClockKind, Rung
-from services.supervision.calendar import WORKING_DAY, WorkingCalendar
-from services.supervision.policy import ClockTerms, Thresholds
+from services.supervision.domain.calendar import WORKING_DAY, WorkingCalendar
+from services.supervision.domain.policy import ClockTerms, Thresholds
 
 __all__ = [
     "Clock",

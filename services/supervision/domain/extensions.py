@@ -22,9 +22,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt
 
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.clocks import Clock
-from services.supervision.policy import ExtensionRule
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.clocks import Clock
+from services.supervision.domain.policy import ExtensionRule
 
 __all__ = ["RULE", "ExtensionDecision", "ExtensionVerdict", "decide_extension"]
 

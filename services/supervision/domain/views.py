@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from services.contracts.vocabulary import ClockKind
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.clocks import Clock
-from services.supervision.record import IssueRecord
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.clocks import Clock
+from services.supervision.domain.record import IssueRecord
 
 __all__ = ["clock_view", "history_view", "open_clocks", "overdue_list"]
 

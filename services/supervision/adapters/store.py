@@ -20,7 +20,7 @@ server (FerretDB v1 on SQLite) answers from an index. The `due` index serves Mon
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +30,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.runtime.mongo import APPLIED, Document
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.record import CONTEXT_FIELDS, IssueRecord
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.record import CONTEXT_FIELDS, IssueRecord
 
 __all__ = ["ClockStore", "Loaded"]
 
@@ -85,19 +85,6 @@ class ClockStore:
         if applied is not None:
             update["$addToSet"] = {APPLIED: applied}
         await _upsert(self._issues, record.issue_id, update)
-
-    async def import_new(
-        self, documents: Sequence[Document], timers: Sequence[tuple[str, int, datetime]]
-    ) -> None:
-        """Bulk-insert issues never seen before (a migration, a benchmark): `documents` as
-        `document()` makes them, with `_id` set, and their timers. Not for live issues."""
-        if documents:
-            await self._issues.insert_many(documents, ordered=False)
-        by_partition: dict[int, list[Document]] = {}
-        for issue_id, partition, due in timers:
-            by_partition.setdefault(partition, []).append({"_id": issue_id, "due": due})
-        for partition, rows in by_partition.items():
-            await self._timers(partition).insert_many(rows, ordered=False)
 
     async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
         timers = self._timers(partition)

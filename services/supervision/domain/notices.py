@@ -35,8 +35,8 @@ from services.contracts.events import (
     derived_event_id,
 )
 from services.contracts.vocabulary import ClockKind, Flag
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.clocks import Clock, Step, StepAction
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.clocks import Clock, Step, StepAction
 
 __all__ = [
     "CALENDAR_DECLARED",

@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, model_validator
 
 from services.contracts.vocabulary import Channel, ClockKind, Level, Rung, Tier
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.extensions import ExtensionVerdict
-from services.supervision.issue_clocks import IssueClocks
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.extensions import ExtensionVerdict
+from services.supervision.domain.issue_clocks import IssueClocks
 
 __all__ = ["CONTEXT_FIELDS", "Entry", "ExtensionRequest", "IssueRecord"]
 

@@ -22,11 +22,9 @@ Every override, and every channel x category pair of them, is validated at load 
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -41,7 +39,6 @@ from pydantic import (
 from services.contracts.vocabulary import Channel, ClockKind, Tier
 
 __all__ = [
-    "DEFAULT_POLICY_PATH",
     "ClockDays",
     "ClockTerms",
     "Escalation",
@@ -52,11 +49,8 @@ __all__ = [
     "PolicyError",
     "ResolveDays",
     "Thresholds",
-    "load_policy",
     "parse_policy",
 ]
-
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "deploy" / "config" / "policy.yaml"
 
 Percent = Annotated[int, Field(gt=0, le=1000)]
 
@@ -273,18 +267,6 @@ def parse_policy(data: object, source: str = "<policy>") -> Policy:
         return Policy.model_validate(data)
     except ValidationError as invalid:
         raise PolicyError(source, _problems(invalid)) from None
-
-
-def load_policy(path: Path | str = DEFAULT_POLICY_PATH) -> Policy:
-    """Read and validate a policy YAML file; any error names the file and the field."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as unreadable:
-        raise PolicyError(str(path), [("(file)", str(unreadable))]) from unreadable
-    except yaml.YAMLError as malformed:
-        raise PolicyError(str(path), [("(yaml)", str(malformed))]) from malformed
-    return parse_policy(data if data is not None else {}, str(path))
 
 
 class _Problem(ValueError):

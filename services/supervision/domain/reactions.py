@@ -53,17 +53,17 @@ from services.contracts.events import (
     IssueVisited,
 )
 from services.contracts.vocabulary import ClockKind
-from services.supervision.extension_requests import extension_decided_by, extension_requested
-from services.supervision.issue_clocks import FireOutcome, IssueClocks, IssueClosedError
-from services.supervision.notices import (
+from services.supervision.domain.extension_requests import extension_decided_by, extension_requested
+from services.supervision.domain.issue_clocks import FireOutcome, IssueClocks, IssueClosedError
+from services.supervision.domain.notices import (
     CALENDAR_DECLARED,
     clock_id_for,
     clock_rescheduled,
     clock_started,
     step_notice,
 )
-from services.supervision.record import Entry, IssueRecord
-from services.supervision.rules import Reaction, Rules
+from services.supervision.domain.record import Entry, IssueRecord
+from services.supervision.domain.rules import Reaction, Rules
 
 __all__ = ["CLOCK_EVENTS", "context_of", "declared_since", "fire_due", "react", "recalendar"]
 

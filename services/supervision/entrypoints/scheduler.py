@@ -28,10 +28,10 @@ from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from services.runtime.logging import get_logger
-from services.supervision.metrics import SupervisionMetrics
-from services.supervision.store import ClockStore
-from services.supervision.timesource import Now
-from services.supervision.timetable import Timetable, micros
+from services.supervision.adapters.metrics import SupervisionMetrics
+from services.supervision.adapters.store import ClockStore
+from services.supervision.adapters.timesource import Now
+from services.supervision.domain.timetable import Timetable, micros
 
 __all__ = ["PartitionListener", "Scheduler"]
 

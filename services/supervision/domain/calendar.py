@@ -52,7 +52,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from services.supervision.provisional import provisional_working_day
+from services.supervision.domain.provisional import provisional_working_day
 
 __all__ = [
     "SHANGHAI",

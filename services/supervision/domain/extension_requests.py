@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from services.contracts.events import ExtensionDecided, ExtensionRequested
 from services.contracts.vocabulary import ClockKind
-from services.supervision.extensions import RULE, decide_extension
-from services.supervision.notices import extension_decided
-from services.supervision.record import Entry, ExtensionRequest, IssueRecord
-from services.supervision.rules import Reaction, Rules
+from services.supervision.domain.extensions import RULE, decide_extension
+from services.supervision.domain.notices import extension_decided
+from services.supervision.domain.record import Entry, ExtensionRequest, IssueRecord
+from services.supervision.domain.rules import Reaction, Rules
 
 __all__ = ["extension_decided_by", "extension_requested"]
 
