@@ -27,7 +27,7 @@ from services.supervision.domain.issue_clocks import IssueClocks
 __all__ = ["CONTEXT_FIELDS", "Entry", "ExtensionRequest", "IssueRecord"]
 
 CONTEXT_FIELDS = frozenset({"channel", "category", "tier", "region_code", "partition"})
-"""Fields an event may set on its own, without reading the record (see `store.remember`)."""
+"""Fields an event may set on its own, without reading the record (`ClockStore.remember`)."""
 
 
 class _Model(BaseModel):

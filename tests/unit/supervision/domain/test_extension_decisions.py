@@ -9,8 +9,8 @@ from services.contracts.vocabulary import ClockKind
 from services.supervision.domain.reactions import react
 from services.supervision.domain.record import IssueRecord
 from services.supervision.domain.rules import Rules
-from tests.unit.supervision.test_reactions import RULES, assigned, at, common, record_after
-from tests.unit.supervision.test_reactions import request as requested
+from tests.unit.supervision.domain.test_reactions import RULES, assigned, at, common, record_after
+from tests.unit.supervision.domain.test_reactions import request as requested
 
 RESOLVE = ClockKind.RESOLVE
 
