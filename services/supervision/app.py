@@ -46,6 +46,7 @@ class Supervision:
     app: FastAPI
     settings: SupervisionSettings
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    listens_for_sighup: bool = False
 
     async def reload_calendar(self) -> int:
         """Read the policy and the calendar supplement again and recompute the open clocks on
@@ -76,10 +77,10 @@ class Supervision:
     async def _start(self) -> None:
         self._in_background(self._reschedule_when_up, "calendar.reschedule")
         try:
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
-            pass
+            return
+        self.listens_for_sighup = True
 
     async def _reschedule_when_up(self) -> None:
         while not self.runtime.broker.running:  # noqa: ASYNC110 - the broker has no event for it
@@ -91,6 +92,9 @@ class Supervision:
         self._in_background(self.reload_calendar, "calendar.reload")
 
     async def _stop(self) -> None:
+        if self.listens_for_sighup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            self.listens_for_sighup = False
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -4,7 +4,9 @@ marked provisional; once the year is declared (a reload, or a restart) their ste
 the declared calendar, `ClockRescheduled` says so once, and each step fires once."""
 
 import asyncio
+import os
 import shutil
+import signal
 from datetime import datetime
 from pathlib import Path
 
@@ -126,3 +128,17 @@ async def test_a_year_declared_while_supervision_was_down_is_taken_at_restart(
             )
             assert not resolve["provisional"]
             assert resolve["due_at"] == on(2027, 1, 5).isoformat()
+
+
+async def test_sighup_reads_the_declared_year(settings: PlatformSettings, tmp_path: Path) -> None:
+    calendar = no_year_declared(tmp_path)
+    clock, issue = FakeClock(START), Issue(Tier.STRUCTURAL)
+    async with Log(settings) as log, running(settings, clock, calendar) as sup:
+        await owning(sup, partitions=settings.partitions)
+        await started_structural(log, sup, issue)
+        assert sup.listens_for_sighup
+        shutil.copy(DECLARED_2027, calendar)
+        os.kill(os.getpid(), signal.SIGHUP)  # as an operator would, after editing the file
+        moved = await log.count(issue, 1, "ClockRescheduled")
+        assert moved[0].payload.steps["red"] == (PROVISIONAL_RED, DECLARED_RED)
+    assert not sup.listens_for_sighup
