@@ -7,7 +7,8 @@ clock, shifted by `HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS`.
 
 The calendar supplement is read at start and again on SIGHUP (`Supervision.reload_calendar`):
 either way, the open clocks computed on a year declared since are recomputed and re-armed, with
-`ClockRescheduled` (the start does it in the background once the broker is up).
+`ClockRescheduled`, by the instance that owns their partition (at start, once a partition's
+timers are loaded; on SIGHUP, for the partitions it owns: send it to every instance).
 """
 
 import asyncio
@@ -75,17 +76,11 @@ class Supervision:
         task.add_done_callback(self.tasks.discard)
 
     async def _start(self) -> None:
-        self._in_background(self._reschedule_when_up, "calendar.reschedule")
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
             return
         self.listens_for_sighup = True
-
-    async def _reschedule_when_up(self) -> None:
-        while not self.runtime.broker.running:  # noqa: ASYNC110 - the broker has no event for it
-            await asyncio.sleep(0.1)
-        await self.tracker.reschedule_all()
 
     def _on_sighup(self) -> None:
         log.info("calendar.reload", path=str(self.settings.calendar))
@@ -127,6 +122,7 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
         metrics=metrics,
     )
     scheduler.fire_with(tracker.fire)
+    scheduler.when_loaded(lambda partition: tracker.reschedule([partition]))
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
     runtime.consume(subscriber(tracker), listener=listener)
     router = build_router(ClockViews(store, lambda: tracker.rules, now))

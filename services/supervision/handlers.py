@@ -66,7 +66,7 @@ class ClockRecords(Protocol):
 
     async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None: ...
 
-    def provisional_issues(self) -> AsyncIterator[str]: ...
+    def provisional_issues(self, partition: int) -> AsyncIterator[str]: ...
 
     async def provisional_clocks(self) -> int: ...
 
@@ -154,23 +154,30 @@ class ClockTracker:
         return self._rules
 
     async def use_rules(self, rules: Rules) -> int:
-        """Take new rules (a calendar year declared, at a reload) and recompute every open
-        provisional clock on them: re-armed, with `ClockRescheduled` where due times moved.
-        Returns the number of issues looked at. Idempotent: a second call finds nothing."""
+        """Take new rules (a calendar year declared, at a reload) and recompute the open
+        provisional clocks of the partitions this instance owns: re-armed, with
+        `ClockRescheduled` where due times moved (every instance reloads its own partitions;
+        a partition assigned later is recomputed when its timers are loaded). Returns the
+        number of issues looked at. Idempotent: a second call finds nothing to move."""
         self._rules = rules
-        return await self.reschedule_all()
+        return await self.reschedule(self._timetable.owned)
 
-    async def reschedule_all(self) -> int:
-        """Recompute the open clocks computed on a year declared since (see `recalendar`)."""
-        issues = [issue_id async for issue_id in self._store.provisional_issues()]
+    async def reschedule(self, partitions: Iterable[int]) -> int:
+        """Recompute the open clocks of `partitions` computed on a year declared since (see
+        `reactions.recalendar`); the number of provisional issues looked at."""
+        issues = [
+            issue_id
+            for partition in sorted(partitions)
+            async for issue_id in self._store.provisional_issues(partition)
+        ]
         for issue_id in issues:
-            await self.reschedule(issue_id)
+            await self.reschedule_issue(issue_id)
         await self.count_provisional()
         if issues:
             log.info("calendar.rescheduled", issues=len(issues))
         return len(issues)
 
-    async def reschedule(self, issue_id: str) -> None:
+    async def reschedule_issue(self, issue_id: str) -> None:
         async with self._locks.hold(issue_id):
             loaded = await self._store.load(issue_id)
             if loaded is None:

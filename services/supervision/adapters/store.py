@@ -114,9 +114,10 @@ class ClockStore:
             return int(row["clocks"])
         return 0
 
-    async def provisional_issues(self) -> AsyncIterator[str]:
-        """The ids of the issues with an open provisional clock (to recompute them)."""
-        async for doc in self._issues.find({"open": True, "provisional": True}, {"_id": 1}):
+    async def provisional_issues(self, partition: int) -> AsyncIterator[str]:
+        """The issues of `partition` with an open provisional clock (to recompute them)."""
+        match = {"open": True, "provisional": True, "partition": partition}
+        async for doc in self._issues.find(match, {"_id": 1}):
             yield str(doc["_id"])
 
     async def records(

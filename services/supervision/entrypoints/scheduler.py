@@ -6,11 +6,12 @@ this instance, their timers are loaded from the store into the in-memory `Timeta
 scan of each partition's timer collection, the partitions side by side, streamed (firing
 starts with the first batch; overdue timers fire at once). When Kafka revokes them, they
 are dropped and the firings under way for them are awaited, so the next owner starts from
-stored state. An issue's events are all in one partition, so two instances never hold the
-same issue's timer. (Kafka's eager rebalancing revokes from every member before it
-assigns to any.) A rebalance reloads the partitions it moves: with 500,000 timers on the
-local FerretDB a full reload takes about 20 s, and firing goes on meanwhile from what is
-loaded.
+stored state; once loaded, a partition's clocks computed on a year declared since
+are recomputed (`when_loaded`). An issue's events are all in one partition, so two
+instances never hold the same issue's timer. (Kafka's eager rebalancing revokes from
+every member before it assigns to any.) A rebalance reloads the partitions it moves:
+with 500,000 timers on the local FerretDB a full reload takes about 20 s, and firing goes
+on meanwhile from what is loaded.
 
 The loop sleeps until the earliest owned timer falls due (at most `tick` seconds, so a
 clock that jumps, as a test's does, is noticed) or until the timetable changes, then
@@ -36,6 +37,7 @@ from services.supervision.domain.timetable import Timetable, micros
 __all__ = ["PartitionListener", "Scheduler"]
 
 Fire = Callable[[str, int], Awaitable[None]]
+Loaded = Callable[[int], Awaitable[object]]
 
 log = get_logger(__name__)
 
@@ -61,6 +63,7 @@ class Scheduler:
         self._load_batch = load_batch
         self._retry_after = retry_after
         self._fire: Fire | None = None
+        self._loaded: Loaded | None = None
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -74,6 +77,11 @@ class Scheduler:
 
     def fire_with(self, fire: Fire) -> None:
         self._fire = fire
+
+    def when_loaded(self, loaded: Loaded) -> None:
+        """Run `loaded(partition)` once a newly owned partition's timers are loaded (the
+        tracker recomputes its clocks on a year declared since)."""
+        self._loaded = loaded
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -150,9 +158,23 @@ class Scheduler:
                 continue
             break
         self._metrics.loaded.inc(loaded)
-        self._loaders.pop(partition, None)
         self.wake()
         log.info("timers.loaded", partition=partition, timers=loaded)
+        await self._after_load(partition)
+        self._loaders.pop(partition, None)
+
+    async def _after_load(self, partition: int) -> None:
+        pause = 0.5
+        while self._loaded is not None and self.timetable.owns(partition) and not self._stopping:
+            try:
+                await self._loaded(partition)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("timers.after_load_failed", partition=partition, error=repr(error))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
 
     async def _run(self) -> None:
         while not self._stopping:

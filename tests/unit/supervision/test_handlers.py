@@ -59,9 +59,9 @@ class MemoryStore:
         else:
             self.timers[issue_id] = (partition, due)
 
-    async def provisional_issues(self) -> AsyncIterator[str]:
+    async def provisional_issues(self, partition: int) -> AsyncIterator[str]:
         for issue_id, (record, _) in self.records.items():
-            if record.provisional_years:
+            if record.provisional_years and record.partition == partition:
                 yield issue_id
 
     async def provisional_clocks(self) -> int:
