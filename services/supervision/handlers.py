@@ -141,7 +141,7 @@ class ClockTracker:
             moved = recalendar(record, now, self._rules)
             reaction = fire_due(moved.record, now, self._rules)
             publish = (*moved.publish, *reaction.publish)
-            if publish or reaction.record != record:
+            if publish or reaction.record is not record:
                 if publish:
                     await self._publisher.publish_all(publish)
                 await self._store.save(reaction.record, self._rules.calendar)
@@ -184,7 +184,7 @@ class ClockTracker:
                 return
             record = loaded[0]
             moved = recalendar(record, self._now(), self._rules)
-            if moved.record == record:
+            if moved.record is record:
                 return
             if moved.publish:
                 await self._publisher.publish_all(moved.publish)
