@@ -4,7 +4,7 @@
    of them are armed by the service itself: issues triaged and assigned on a fresh topic,
    consumed by `python -m services.supervision` (the real consumer, tracker, MongoDB store
    and timetable); the arming rate is clocks per second until every timer is scheduled.
-   The rest, when BENCH_ARMED < BENCH_CLOCKS, are seeded first with `ClockStore.import_new`
+   The rest, when BENCH_ARMED < BENCH_CLOCKS, are seeded first with `import_new` (below)
    (documents made by the store from a record built by the domain) to reach the size on a
    machine where arming them all through the service would take too long.
 2. Restart: SIGKILL, then start with the service's clock shifted
@@ -26,7 +26,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from devkit.infra import REPO, Endpoints, endpoints
 from devkit.processes import ServiceProcess, free_port
@@ -50,13 +51,13 @@ from services.contracts.events import (
 from services.contracts.vocabulary import ClockKind, Level, Tier
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
-from services.supervision.calendar import SHANGHAI
-from services.supervision.notices import clock_id_for, step_event_id
-from services.supervision.policy import load_policy
-from services.supervision.reactions import react
-from services.supervision.record import IssueRecord
-from services.supervision.rules import Rules
-from services.supervision.store import ClockStore
+from services.supervision.adapters.files import load_policy
+from services.supervision.adapters.store import ClockStore
+from services.supervision.domain.calendar import SHANGHAI
+from services.supervision.domain.notices import clock_id_for, step_event_id
+from services.supervision.domain.reactions import react
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Rules
 
 CLOCKS = int(os.environ.get("BENCH_CLOCKS", "1000000"))
 ARMED = min(int(os.environ.get("BENCH_ARMED", str(CLOCKS))), CLOCKS)
@@ -122,12 +123,34 @@ def assignment(issue_id: str, at: datetime) -> tuple[IssueTriaged, IssueAssigned
     return IssueTriaged(payload=tier, **common), IssueAssigned(payload=office, **common)
 
 
-async def seed(settings: PlatformSettings, store: ClockStore, count: int, due: datetime) -> None:
+async def import_new(
+    db: AsyncDatabase[dict[str, Any]],
+    documents: Sequence[dict[str, Any]],
+    timers: Sequence[tuple[str, int, datetime]],
+) -> None:
+    """Bulk-insert issues never seen before, straight into supervision's collections (the
+    layout `services.supervision.adapters.store` documents): `documents` as
+    `ClockStore.document()` makes them, with `_id` set, and their timers. Not for live issues."""
+    if documents:
+        await db["issues"].insert_many(documents, ordered=False)
+    by_partition: dict[int, list[dict[str, Any]]] = {}
+    for issue_id, partition, due in timers:
+        by_partition.setdefault(partition, []).append({"_id": issue_id, "due": due})
+    for partition, rows in by_partition.items():
+        await db[f"timers_p{partition}"].insert_many(rows, ordered=False)
+
+
+async def seed(
+    settings: PlatformSettings,
+    db: AsyncDatabase[dict[str, Any]],
+    count: int,
+    due: datetime,
+) -> None:
     """`count` issues whose first step falls due at `due`, stored the way the service would."""
     rules = Rules.of(load_policy())
     _, assigned = assignment("seed-template", due - HALF_DAY)
     template = react(IssueRecord.new("seed-template"), assigned, rules).record
-    document = store.document(template.changed(history=()), rules.calendar)
+    document = ClockStore.document(template.changed(history=()), rules.calendar)
     clock_ids = [c.clock_id for c in template.clocks.clocks]
     choose, partitions = DefaultPartitioner(), list(range(settings.partitions))
     for first in range(0, count, 10_000):
@@ -138,7 +161,7 @@ async def seed(settings: PlatformSettings, store: ClockStore, count: int, due: d
             partition = choose(issue_id.encode(), partitions, partitions)
             docs.append({**replaced(document, swap), "_id": issue_id, "partition": partition})
             timers.append((issue_id, partition, due))
-        await store.import_new(docs, timers)
+        await import_new(db, docs, timers)
 
 
 def replaced(value: Any, swap: dict[str, str]) -> Any:
@@ -198,7 +221,7 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
     )
     await ensure_topics(settings)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
-    store = ClockStore(client[settings.database("supervision")], settings.partitions)
+    db = client[settings.database("supervision")]
     env = {
         **servers.env(),
         "HUIYIN_TOPIC_PREFIX": settings.topic_prefix,
@@ -214,7 +237,7 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
     stop = asyncio.Event()
     try:
         began = time.perf_counter()
-        await seed(settings, store, ISSUES - ARMED_ISSUES, later + timedelta(hours=1))
+        await seed(settings, db, ISSUES - ARMED_ISSUES, later + timedelta(hours=1))
         result["seed_seconds"] = round(time.perf_counter() - began, 1)
         supervision.start()
         await asyncio.to_thread(supervision.wait_healthy, 120)

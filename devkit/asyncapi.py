@@ -23,7 +23,8 @@ PRODUCERS = {
     ],
     "routing": ["IssueTriaged", "IssueMerged", "IssueAssigned", "IssueEscalated"],
     "supervision": [
-        "ClockStarted", "ReminderSent", "IssueFlagged", "SupervisionOrdered", "ExtensionDecided",
+        "ClockStarted", "ClockRescheduled", "ReminderSent", "IssueFlagged", "SupervisionOrdered",
+        "ExtensionDecided",
     ],
 }  # fmt: skip
 

@@ -11,8 +11,8 @@ Reminders (50%, 80%) fire as soon as a clock starts: they lie before the shifted
 
 from datetime import UTC, datetime
 
-from services.supervision.calendar import WorkingCalendar
-from services.supervision.policy import load_policy
+from services.supervision.adapters.files import load_policy
+from services.supervision.domain.calendar import WorkingCalendar
 
 
 def supervision_offset(lead_seconds: float, now: datetime | None = None) -> float:

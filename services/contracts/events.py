@@ -157,6 +157,27 @@ class ClockStartedPayload(Payload):
     working_days: int = Field(ge=0)
     started_at: AwareDatetime
     due_at: AwareDatetime
+    provisional: bool = Field(
+        default=False,
+        description="its steps reach a year no calendar knows yet: computed on the provisional "
+        "rule (weekends and statutory holidays), recomputed when the year is declared",
+    )
+
+
+class ClockRescheduledPayload(Payload):
+    """A clock's due times moved because its calendar changed (a year was declared)."""
+
+    clock_id: str
+    clock: ClockKind
+    office_id: str | None = None
+    reason: str = Field(description='why: "calendar_declared"')
+    years: tuple[int, ...] = Field(default=(), description="the years newly declared")
+    old_due_at: AwareDatetime
+    new_due_at: AwareDatetime
+    steps: dict[str, tuple[AwareDatetime, AwareDatetime]] = Field(
+        default_factory=dict, description="each pending step's (old, new) due time"
+    )
+    provisional: bool = Field(default=False, description="still reaches an undeclared year")
 
 
 class ReminderSentPayload(Payload):
@@ -292,6 +313,11 @@ class ClockStarted(Envelope):
     payload: ClockStartedPayload
 
 
+class ClockRescheduled(Envelope):
+    type: Literal["ClockRescheduled"] = "ClockRescheduled"
+    payload: ClockRescheduledPayload
+
+
 class ReminderSent(Envelope):
     type: Literal["ReminderSent"] = "ReminderSent"
     payload: ReminderSentPayload
@@ -329,6 +355,7 @@ Event = Annotated[
     | IssueReopened
     | IssueClosed
     | ClockStarted
+    | ClockRescheduled
     | ReminderSent
     | IssueFlagged
     | SupervisionOrdered

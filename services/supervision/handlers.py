@@ -1,14 +1,292 @@
-"""Supervision's subscriber: every event of the log goes to the clock tracker, with the
-partition it was read from (the partition that owns the issue's timers)."""
+"""Supervision's use cases: an event of the log, a firing, a calendar reload, and the reads of
+the views, each from the request to the domain to the adapters.
 
-from services.contracts.events import Event
-from services.runtime.consumer import Delivery
-from services.supervision.tracker import ClockTracker
+`ClockTracker` is the only place that writes an issue's clocks. An event and a firing follow
+the same order, under a per-issue lock (so the consumer and the firing loop of one instance
+never interleave on an issue):
+
+1. load the record (one read by `_id`);
+2. let the pure rules decide (`reactions.recalendar` first, for a year declared since the
+   record was stored; then `reactions.react` for an event, `reactions.fire_due` for a firing
+   at `now`): the new record and the events to publish;
+3. publish those events and wait for Kafka's acknowledgement;
+4. store the record (one update by `_id`; an event's id is absorbed with it);
+5. store the issue's timer, and set it in the in-memory timetable.
+
+A crash between 3 and 4 publishes the same deterministic ids again after the restart
+(consumers drop the copies); an event already absorbed changes nothing but re-arms the
+timer, which repairs a crash between 4 and 5. Time comes from the injected `now`.
+
+`ClockViews` answers the HTTP reads (`domain.views` shapes them). The store and the publisher
+are ports (`ClockRecords`, `Publisher`): the unit tests' fakes satisfy them, type-checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.contracts.events import Envelope, Event
+from services.contracts.vocabulary import ClockKind, Level
+from services.runtime.locks import KeyedLocks
+from services.runtime.logging import get_logger
+from services.supervision.adapters.metrics import SupervisionMetrics
+from services.supervision.adapters.store import ClockStore
+from services.supervision.adapters.timesource import Now
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.errors import UnknownIssue
+from services.supervision.domain.reactions import (
+    CLOCK_EVENTS,
+    context_of,
+    fire_due,
+    react,
+    recalendar,
+)
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Rules
+from services.supervision.domain.timetable import Timetable
+from services.supervision.domain.views import clock_view, history_view, open_clocks, overdue_list
+
+__all__ = ["ClockRecords", "ClockTracker", "ClockViews", "Publisher"]
+
+log = get_logger(__name__)
 
 
-class SupervisionHandlers:
-    def __init__(self, tracker: ClockTracker) -> None:
-        self._tracker = tracker
+class ClockRecords(Protocol):
+    """What the tracker needs of the store (`adapters.store.ClockStore`)."""
 
-    async def handle(self, event: Event, delivery: Delivery) -> None:
-        await self._tracker.apply(event, delivery.partition)
+    async def load(self, issue_id: str) -> tuple[IssueRecord, frozenset[str]] | None: ...
+
+    async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None: ...
+
+    async def save(
+        self, record: IssueRecord, calendar: WorkingCalendar, applied: str | None = None
+    ) -> None: ...
+
+    async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None: ...
+
+    def provisional_issues(self, partition: int) -> AsyncIterator[str]: ...
+
+    async def provisional_clocks(self) -> int: ...
+
+
+class Publisher(Protocol):
+    """What the tracker needs of the publisher (`runtime.broker.EventPublisher`)."""
+
+    async def publish_all(self, events: Iterable[Envelope]) -> Any: ...
+
+
+class ClockTracker:
+    def __init__(
+        self,
+        *,
+        store: ClockRecords,
+        publisher: Publisher,
+        rules: Rules,
+        now: Now,
+        timetable: Timetable,
+        metrics: SupervisionMetrics,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._rules = rules
+        self._now = now
+        self._timetable = timetable
+        self._metrics = metrics
+        self._locks = KeyedLocks()
+
+    async def apply(self, event: Event, partition: int) -> None:
+        """Apply one event of the log, read from `partition`."""
+        issue_id = event.issue_id
+        context = context_of(event)
+        if context is not None:
+            async with self._locks.hold(issue_id):
+                await self._store.remember(issue_id, {**context, "partition": partition})
+            return
+        if event.type not in CLOCK_EVENTS:
+            return
+        async with self._locks.hold(issue_id):
+            loaded = await self._store.load(issue_id)
+            record, applied = loaded or (IssueRecord.new(issue_id), frozenset())
+            if str(event.event_id) in applied:
+                await self._arm(record, partition, force=True)
+                return
+            if record.partition != partition:
+                if record.partition is not None:  # the topic was repartitioned: move the timer
+                    await self._store.set_timer(issue_id, record.partition, None)
+                record = record.changed(partition=partition)
+            rules = self._rules
+            before = record.next_due(rules.calendar)
+            moved = recalendar(record, self._now(), rules)
+            reaction = react(moved.record, event, rules)
+            publish = (*moved.publish, *reaction.publish)
+            if reaction.record == record and not publish:
+                return  # nothing to supervise (an acceptance of an issue without clocks…)
+            if publish:
+                await self._publisher.publish_all(publish)
+            await self._store.save(reaction.record, rules.calendar, str(event.event_id))
+            await self._arm(reaction.record, partition, force=bool(moved.publish), before=before)
+
+    async def fire(self, issue_id: str, partition: int) -> None:
+        """Fire whatever of the issue is due now; publishes each step once."""
+        async with self._locks.hold(issue_id):
+            loaded = await self._store.load(issue_id)
+            if loaded is None:
+                await self._store.set_timer(issue_id, partition, None)
+                self._timetable.set(issue_id, partition, None)
+                return
+            record = loaded[0]
+            now = self._now()
+            moved = recalendar(record, now, self._rules)
+            reaction = fire_due(moved.record, now, self._rules)
+            publish = (*moved.publish, *reaction.publish)
+            if publish or reaction.record is not record:
+                if publish:
+                    await self._publisher.publish_all(publish)
+                await self._store.save(reaction.record, self._rules.calendar)
+                self._observe(reaction.record, record, now)
+            owner = partition if record.partition is None else record.partition
+            await self._arm(reaction.record, owner, force=True)
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    async def use_rules(self, rules: Rules) -> int:
+        """Take new rules (a calendar year declared, at a reload) and recompute the open
+        provisional clocks of the partitions this instance owns: re-armed, with
+        `ClockRescheduled` where due times moved (every instance reloads its own partitions;
+        a partition assigned later is recomputed when its timers are loaded). Returns the
+        number of issues looked at. Idempotent: a second call finds nothing to move."""
+        self._rules = rules
+        return await self.reschedule(self._timetable.owned)
+
+    async def reschedule(self, partitions: Iterable[int]) -> int:
+        """Recompute the open clocks of `partitions` computed on a year declared since (see
+        `reactions.recalendar`); the number of provisional issues looked at."""
+        issues = [
+            issue_id
+            for partition in sorted(partitions)
+            async for issue_id in self._store.provisional_issues(partition)
+        ]
+        for issue_id in issues:
+            await self.reschedule_issue(issue_id)
+        await self.count_provisional()
+        if issues:
+            log.info("calendar.rescheduled", issues=len(issues))
+        return len(issues)
+
+    async def reschedule_issue(self, issue_id: str) -> None:
+        async with self._locks.hold(issue_id):
+            loaded = await self._store.load(issue_id)
+            if loaded is None:
+                return
+            record = loaded[0]
+            moved = recalendar(record, self._now(), self._rules)
+            if moved.record is record:
+                return
+            if moved.publish:
+                await self._publisher.publish_all(moved.publish)
+            await self._store.save(moved.record, self._rules.calendar)
+            if record.partition is not None:
+                await self._arm(moved.record, record.partition, force=True)
+
+    async def count_provisional(self) -> None:
+        """Set the gauge of open provisional clocks from the store (all instances agree)."""
+        self._metrics.provisional.set(await self._store.provisional_clocks())
+
+    async def record(self, issue_id: str) -> IssueRecord | None:
+        loaded = await self._store.load(issue_id)
+        return None if loaded is None else loaded[0]
+
+    async def _arm(
+        self,
+        record: IssueRecord,
+        partition: int,
+        *,
+        force: bool,
+        before: datetime | None = None,
+    ) -> None:
+        due = record.next_due(self._rules.calendar)
+        if force or due != before:
+            await self._store.set_timer(record.issue_id, partition, due)
+        self._timetable.set(record.issue_id, partition, due)
+
+    def _observe(self, after: IssueRecord, before: IssueRecord, now: datetime) -> None:
+        fired_before = before.fired_at()
+        for step_id in after.fired_at().keys() - fired_before.keys():
+            clock_id, _, name = step_id.rpartition(":")
+            clock = after.clocks.clock(clock_id)
+            step = clock.step(name, self._rules.calendar) if clock else None
+            if step is None:
+                continue
+            self._metrics.fired.labels(step.action.value).inc()
+            self._metrics.lag.observe(max((now - step.due_at).total_seconds(), 0.0))
+            log.info("step.fired", issue_id=after.issue_id, step=step_id, due_at=str(step.due_at))
+
+
+MAX_ROWS = 5000
+
+
+class ClockViews:
+    """The reads of the views, on the rules in force (a calendar reload replaces them)."""
+
+    def __init__(self, store: ClockStore, rules: Callable[[], Rules], now: Now) -> None:
+        self._store = store
+        self._rules = rules
+        self._now = now
+
+    async def clocks(self, issue_id: str) -> list[dict[str, Any]]:
+        """Every clock the issue has had, oldest first (none for an issue never seen)."""
+        loaded = await self._store.load(issue_id)
+        if loaded is None:
+            return []
+        record, at, calendar = loaded[0], self._now(), self._rules().calendar
+        return [clock_view(record, clock, calendar, at) for clock in record.clocks.clocks]
+
+    async def history(self, issue_id: str) -> dict[str, Any]:
+        """The issue's clocks, requests and history; `UnknownIssue` for an issue never seen."""
+        loaded = await self._store.load(issue_id)
+        if loaded is None:
+            raise UnknownIssue(issue_id)
+        return history_view(loaded[0], self._rules().calendar, self._now())
+
+    async def open(
+        self,
+        *,
+        office_id: str | None,
+        region_code: str | None,
+        level: Level | None,
+        clock: ClockKind | None,
+        limit: int,
+    ) -> dict[str, Any]:
+        match = _match(office_id, region_code, level)
+        records = [r async for r in self._store.records(match, limit=limit)]
+        at = self._now()
+        rows = open_clocks(records, self._rules().calendar, at, kind=clock)
+        return {"as_of": at, "count": len(rows), "clocks": rows[:limit]}
+
+    async def overdue(
+        self,
+        *,
+        office_id: str | None,
+        region_code: str | None,
+        level: Level | None,
+        limit: int,
+    ) -> dict[str, Any]:
+        at = self._now()
+        match = _match(office_id, region_code, level) | {"deadline": {"$lte": at}}
+        found = [r async for r in self._store.records(match, limit=limit)]
+        return overdue_list(found, self._rules().calendar, at)
+
+
+def _match(office_id: str | None, region_code: str | None, level: Level | None) -> dict[str, Any]:
+    match: dict[str, Any] = {"open": True}
+    if office_id is not None:
+        match["office_id"] = office_id
+    if region_code is not None:
+        match["region_code"] = region_code
+    if level is not None:
+        match["level"] = level.value
+    return match

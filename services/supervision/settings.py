@@ -7,8 +7,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
-from services.supervision.calendar_supplement import DEFAULT_CALENDAR_PATH
-from services.supervision.policy import DEFAULT_POLICY_PATH
+from services.supervision.adapters.files import DEFAULT_CALENDAR_PATH, DEFAULT_POLICY_PATH
 
 
 class SupervisionSettings(ServiceSettings):

@@ -26,7 +26,7 @@ from services.contracts.vocabulary import ClockKind
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
-from services.supervision.notices import clock_id_for, step_event_id
+from services.supervision.domain.notices import clock_id_for, step_event_id
 from tests.fixtures.calendars import TEST_CALENDAR_ENV
 from tests.integration.test_supervision_harness import T0, Issue, at
 

@@ -17,8 +17,8 @@ from services.contracts.events import (
 )
 from services.runtime.settings import PlatformSettings
 from services.supervision.app import Supervision
-from services.supervision.calendar import SHANGHAI, WorkingCalendar
-from services.supervision.timetable import micros
+from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
+from services.supervision.domain.timetable import micros
 from tests.fixtures.calendars import TEST_CALENDAR
 from tests.integration.test_supervision_harness import (
     OFFICE,

@@ -36,9 +36,9 @@ from services.contracts.events import (
 from services.contracts.vocabulary import Level, Rung, Satisfaction, Tier
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
+from services.supervision.adapters.files import DEFAULT_CALENDAR_PATH
 from services.supervision.app import Supervision, build_service
-from services.supervision.calendar import SHANGHAI
-from services.supervision.calendar_supplement import DEFAULT_CALENDAR_PATH
+from services.supervision.domain.calendar import SHANGHAI
 from services.supervision.settings import SupervisionSettings
 
 T = TypeVar("T")

@@ -59,6 +59,7 @@ def test_every_lifecycle_event_of_the_domain_is_in_the_catalogue() -> None:
         "IssueReopened",
         "IssueClosed",
         "ClockStarted",
+        "ClockRescheduled",
         "ReminderSent",
         "IssueFlagged",
         "SupervisionOrdered",

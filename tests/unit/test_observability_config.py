@@ -16,7 +16,7 @@ import yaml
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.entrypoints.metrics import DomainMetrics
 from services.runtime.metrics import ServiceMetrics
-from services.supervision.metrics import SupervisionMetrics
+from services.supervision.adapters.metrics import SupervisionMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))

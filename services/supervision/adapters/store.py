@@ -1,0 +1,141 @@
+"""Supervision's own database: one document per issue, and one small timer per issue.
+
+`issues` (`_id` = issue id): the `IssueRecord` (context, every clock, extension requests,
+history), the ids of the events it absorbed (`_applied`), and two summary fields for the
+views: `open` (a clock runs) and `deadline` (the earliest deadline of an open clock), and
+`provisional` / `provisional_years` / `provisional_clocks` (open clocks computed on a year no
+calendar knows yet: to find them when the year is declared, and for the metric).
+
+`timers_p<n>`, one collection per partition of the issues topic (`_id` = issue id):
+`{due: instant}`, when the issue's earliest pending step falls due, or no document when
+nothing is left to fire. It is derived from the record and written after it, so after a
+crash it can only be earlier than the truth (a firing finds nothing due and writes the
+right one) or be rewritten by the replayed event; never later, never missing. An instance
+assigned a partition reads that partition's collection whole (`timers_in`): tiny
+documents, and only the partitions it owns, so instances never scan each other's timers.
+
+Every point read and write filters on `_id` alone: the one lookup the local MongoDB-wire
+server (FerretDB v1 on SQLite) answers from an index. The `due` index serves MongoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.runtime.mongo import APPLIED, Document
+from services.supervision.domain.calendar import WorkingCalendar
+from services.supervision.domain.record import CONTEXT_FIELDS, IssueRecord
+
+__all__ = ["ClockStore", "Loaded"]
+
+Loaded = tuple[IssueRecord, frozenset[str]]
+
+
+class ClockStore:
+    def __init__(self, db: AsyncDatabase[Document], partitions: int) -> None:
+        self._db = db
+        self._issues = db["issues"]
+        self._partitions = partitions
+
+    def _timers(self, partition: int) -> AsyncCollection[Document]:
+        return self._db[f"timers_p{partition}"]
+
+    async def ensure_indexes(self) -> None:
+        for partition in range(self._partitions):
+            await self._timers(partition).create_index([("due", ASCENDING)])
+
+    async def load(self, issue_id: str) -> Loaded | None:
+        """The issue's record and the ids of the events it absorbed (None: never seen)."""
+        doc = await self._issues.find_one({"_id": issue_id})
+        if doc is None:
+            return None
+        applied = frozenset(doc.pop(APPLIED, ()))
+        doc["issue_id"] = issue_id
+        return IssueRecord.model_validate(doc), applied
+
+    async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
+        """Set context fields without reading the record (idempotent, order-preserving)."""
+        if unknown := set(fields) - CONTEXT_FIELDS:
+            raise ValueError(f"not context fields: {sorted(unknown)}")
+        await _upsert(self._issues, issue_id, {"$set": {"issue_id": issue_id, **fields}})
+
+    @staticmethod
+    def document(record: IssueRecord, calendar: WorkingCalendar) -> Document:
+        """The fields an issue's document holds: the record and the views' summary."""
+        fields = record.model_dump(mode="json")
+        fields["open"] = record.is_open
+        fields["deadline"] = record.earliest_deadline(calendar)
+        fields["provisional_years"] = list(record.provisional_in(calendar))
+        fields["provisional_clocks"] = record.provisional_clocks(calendar)
+        fields["provisional"] = fields["provisional_clocks"] > 0
+        return fields
+
+    async def save(
+        self, record: IssueRecord, calendar: WorkingCalendar, applied: str | None = None
+    ) -> None:
+        """Write the whole record (and absorb the event `applied`) in one update."""
+        update: dict[str, Any] = {"$set": self.document(record, calendar)}
+        if applied is not None:
+            update["$addToSet"] = {APPLIED: applied}
+        await _upsert(self._issues, record.issue_id, update)
+
+    async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
+        timers = self._timers(partition)
+        if due is None:
+            await timers.delete_one({"_id": issue_id})
+        else:
+            await _upsert(timers, issue_id, {"$set": {"due": due}})
+
+    async def timer_of(self, issue_id: str, partition: int) -> datetime | None:
+        doc = await self._timers(partition).find_one({"_id": issue_id})
+        return None if doc is None else doc["due"]
+
+    async def timers_in(
+        self, partition: int, batch_size: int = 5000
+    ) -> AsyncIterator[tuple[str, datetime]]:
+        """Every timer of `partition` (one scan of its collection), as `(issue_id, due)`."""
+        async for doc in self._timers(partition).find({}, batch_size=batch_size):
+            yield str(doc["_id"]), doc["due"]
+
+    async def provisional_clocks(self) -> int:
+        """Open clocks computed on a provisional calendar, over every issue (for the metric)."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"open": True, "provisional": True}},
+            {"$group": {"_id": None, "clocks": {"$sum": "$provisional_clocks"}}},
+        ]
+        async for row in await self._issues.aggregate(pipeline):
+            return int(row["clocks"])
+        return 0
+
+    async def provisional_issues(self, partition: int) -> AsyncIterator[str]:
+        """The issues of `partition` with an open provisional clock (to recompute them)."""
+        match = {"open": True, "provisional": True, "partition": partition}
+        async for doc in self._issues.find(match, {"_id": 1}):
+            yield str(doc["_id"])
+
+    async def records(
+        self, match: Mapping[str, Any], *, limit: int = 0
+    ) -> AsyncIterator[IssueRecord]:
+        """Records matching `match` on their summary or context fields, earliest deadline
+        first, at most `limit` (0: all). A scan: for the views only, never a point lookup."""
+        cursor = self._issues.find(dict(match), {APPLIED: 0}, limit=limit).sort("deadline", 1)
+        async for doc in cursor:
+            doc["issue_id"] = doc.pop("_id")
+            yield IssueRecord.model_validate(doc)
+
+
+async def _upsert(collection: AsyncCollection[Document], doc_id: str, update: Any) -> None:
+    for _ in range(2):
+        try:
+            await collection.update_one({"_id": doc_id}, update, upsert=True)
+        except DuplicateKeyError:
+            continue  # a concurrent upsert created the document first: update it now
+        return
+    raise RuntimeError(f"{doc_id}: the document kept changing under an upsert")

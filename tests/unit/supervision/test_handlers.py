@@ -1,0 +1,162 @@
+"""The tracker's order of effects, with the store and the publisher in memory: publish, then
+store the record, then its timer; a replayed event re-arms; a firing publishes each step once."""
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from services.contracts.events import (
+    Envelope,
+    IssueAssigned,
+    IssueAssignedPayload,
+    ProgressNoted,
+    ProgressNotedPayload,
+)
+from services.contracts.vocabulary import Level
+from services.runtime.locks import KeyedLocks
+from services.supervision.adapters.metrics import SupervisionMetrics
+from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
+from services.supervision.domain.policy import Policy
+from services.supervision.domain.record import IssueRecord
+from services.supervision.domain.rules import Rules
+from services.supervision.domain.timetable import Timetable, micros
+from services.supervision.handlers import ClockRecords, ClockTracker, Publisher
+
+T0 = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
+
+
+class MemoryStore:
+    """The store's operations (`ClockRecords`), in memory, noting the order of calls."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.records: dict[str, tuple[IssueRecord, set[str]]] = {}
+        self.timers: dict[str, tuple[int, datetime]] = {}
+        self.calls = calls
+
+    async def load(self, issue_id: str) -> tuple[IssueRecord, frozenset[str]] | None:
+        self.calls.append("load")
+        found = self.records.get(issue_id)
+        return None if found is None else (found[0], frozenset(found[1]))
+
+    async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
+        self.calls.append("remember")
+        record, applied = self.records.get(issue_id, (IssueRecord.new(issue_id), set()))
+        self.records[issue_id] = (record.changed(**fields), applied)
+
+    async def save(
+        self, record: IssueRecord, calendar: WorkingCalendar, applied: str | None = None
+    ) -> None:
+        self.calls.append("save")
+        ids = self.records.get(record.issue_id, (record, set()))[1]
+        self.records[record.issue_id] = (record, ids | ({applied} if applied else set()))
+
+    async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
+        self.calls.append("timer")
+        if due is None:
+            self.timers.pop(issue_id, None)
+        else:
+            self.timers[issue_id] = (partition, due)
+
+    async def provisional_issues(self, partition: int) -> AsyncIterator[str]:
+        for issue_id, (record, _) in self.records.items():
+            if record.provisional_years and record.partition == partition:
+                yield issue_id
+
+    async def provisional_clocks(self) -> int:
+        return 0
+
+
+class MemoryPublisher:
+    def __init__(self, calls: list[str]) -> None:
+        self.published: list[Envelope] = []
+        self.calls = calls
+
+    async def publish_all(self, events: Iterable[Envelope]) -> list[Any]:
+        self.calls.append("publish")
+        self.published += list(events)
+        return []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def tracker() -> tuple[ClockTracker, MemoryStore, MemoryPublisher, Timetable, Clock, list[str]]:
+    calls: list[str] = []
+    store, publisher, timetable, clock = (
+        MemoryStore(calls),
+        MemoryPublisher(calls),
+        Timetable(),
+        Clock(),
+    )
+    timetable.own([0])
+    ports: tuple[ClockRecords, Publisher] = (store, publisher)  # the fakes satisfy the ports
+    built = ClockTracker(
+        store=ports[0],
+        publisher=ports[1],
+        rules=Rules.of(Policy()),
+        now=clock,
+        timetable=timetable,
+        metrics=SupervisionMetrics(CollectorRegistry()),
+    )
+    return built, store, publisher, timetable, clock, calls
+
+
+def assigned() -> IssueAssigned:
+    payload = IssueAssignedPayload(office_id="o1", level=Level.CITY, reason="r")
+    return IssueAssigned(issue_id="iss-1", producer="test", occurred_at=T0, payload=payload)
+
+
+async def test_an_event_is_published_then_stored_then_its_timer_armed() -> None:
+    track, store, publisher, timetable, _, calls = tracker()
+    event = assigned()
+    await track.apply(event, 0)
+    assert calls == ["load", "publish", "save", "timer"]
+    assert [e.type for e in publisher.published] == ["ClockStarted", "ClockStarted"]  # type: ignore[attr-defined]
+    due = datetime(2026, 11, 23, 22, tzinfo=SHANGHAI)  # the accept clock's 50% reminder
+    assert store.timers["iss-1"] == (0, due) and timetable.next_due() == micros(due)
+
+    calls.clear()
+    store.timers.clear()  # a crash came between storing the record and its timer
+    await track.apply(event, 0)  # the replay publishes nothing and repairs the timer
+    assert calls == ["load", "timer"] and store.timers["iss-1"] == (0, due)
+
+
+async def test_events_that_do_not_touch_clocks_cost_nothing() -> None:
+    track, _, _, _, _, calls = tracker()
+    noted = ProgressNoted(
+        issue_id="iss-1",
+        producer="test",
+        payload=ProgressNotedPayload(office_id="o1", note="on our way"),
+    )
+    await track.apply(noted, 0)
+    assert calls == []
+
+
+async def test_a_firing_publishes_each_due_step_once() -> None:
+    track, store, publisher, timetable, clock, calls = tracker()
+    await track.apply(assigned(), 0)
+    published = len(publisher.published)
+    clock.at = datetime(2026, 11, 24, 6, tzinfo=SHANGHAI)  # past the 50% and 80% reminders
+    await track.fire("iss-1", 0)
+    await track.fire("iss-1", 0)
+    reminders = publisher.published[published:]
+    assert [e.payload.threshold for e in reminders] == [0.5, 0.8]  # type: ignore[attr-defined]
+    yellow = datetime(2026, 11, 24, 10, tzinfo=SHANGHAI)
+    assert store.timers["iss-1"] == (0, yellow) and timetable.next_due() == micros(yellow)
+    calls.clear()
+    await track.fire("nobody", 0)
+    assert calls == ["load", "timer"] and "nobody" not in store.timers
+
+
+async def test_keyed_locks_are_forgotten_once_free() -> None:
+    locks = KeyedLocks()
+    async with locks.hold("a"), locks.hold("b"):
+        assert len(locks) == 2
+    assert len(locks) == 0
