@@ -88,18 +88,16 @@ class NotifyHandlers:
                 p = event.payload
                 fields = {"region_code": p.region_code, "region_path": list(p.region_path)}
             case IssueAssigned():
-                p = event.payload
-                fields = {"office_id": p.office_id, "office_name": p.office_name,
-                          "co_office_ids": list(p.co_office_ids)}  # fmt: skip
+                a = event.payload
+                fields = {"office_id": a.office_id, "office_name": a.office_name,
+                          "co_office_ids": list(a.co_office_ids)}  # fmt: skip
         if fields:
             await self._store.update_issue(event.issue_id, fields)
 
     def _new_record(self, event: Event, intent: Intent) -> Document:
         now = self._now()
         target = intent.address or f"{REPORTER}:{event.issue_id}"
-        due = release_at(
-            now, urgent=intent.urgent, quiet=self._config.quiet_hours, zone=self._zone
-        )
+        due = release_at(now, urgent=intent.urgent, quiet=self._config.quiet_hours, zone=self._zone)
         if due > now:
             self._metrics.held.labels(intent.channel.value, intent.kind).inc()
         return {
@@ -191,9 +189,10 @@ class NotifyHandlers:
         except TemplateError as error:
             raise SendError(str(error), final=True) from None
         body = text.email if record["channel"] == ChannelName.EMAIL else text.sms
+        shown = mask(address) if record["channel"] != ChannelName.WEBHOOK else address
         outgoing = Outgoing(record["_id"], address, text.subject, body, record["kind"],
                             record["issue_id"])  # fmt: skip
-        return outgoing, _shown(record["channel"], address)
+        return outgoing, shown
 
 
 def _shown(channel: str, address: str | None) -> str | None:

@@ -38,7 +38,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         self.messages.append(message_from_bytes(content))
         return "250 OK"
@@ -88,14 +88,14 @@ def _handler(state: Loopback) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802  (intake's contact endpoint)
+        def do_GET(self) -> None:
             if self.headers.get("Authorization") != f"Bearer {INTAKE_TOKEN}":
                 return self._answer(401)
             issue_id = self.path.rsplit("/", 1)[-1]
             contact = state.contacts.get(issue_id)
             return self._answer(404) if contact is None else self._answer(200, contact)
 
-        def do_POST(self) -> None:  # noqa: N802  (the SMS gateway and the webhook receiver)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with state.lock:
                 left = state.fail_first.get(self.path, 0)
@@ -140,7 +140,11 @@ def write_config(path: Path, http: Loopback, **overrides: Any) -> Path:
         "quiet_hours": None,
         "retry": {"attempts": 3, "first_pause_seconds": 0.05, "max_pause_seconds": 0.2},
         "offices": {
-            "lead": {"email": "lead@office.cn", "webhook": "lead-hook", "channels": ["email", "webhook"]},
+            "lead": {
+                "email": "lead@office.cn",
+                "webhook": "lead-hook",
+                "channels": ["email", "webhook"],
+            },
             "co": {"sms": "13700000001", "channels": ["sms"]},
         },
         "default_office": None,

@@ -149,7 +149,7 @@ async def test_a_failing_channel_retries_then_the_delivery_is_dead_with_the_reas
     settings: PlatformSettings, tmp_path: Path
 ) -> None:
     issue_id = str(uuid.uuid4())
-    async with loopback_servers() as (http, mailbox, smtp_port):
+    async with loopback_servers() as (http, _mailbox, smtp_port):
         http.contacts[issue_id] = {"phone": REPORTER_PHONE, "receipt_code": RECEIPT_CODE}
         http.fail_first = {"/sms": -1, "/hook": 2}  # SMS always fails; the webhook twice
         config = write_config(tmp_path / "notify.yaml", http)

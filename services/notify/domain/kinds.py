@@ -70,10 +70,11 @@ def triggers(event: Event) -> list[Trigger]:
                 Trigger("co_assigned", p.office_id, {"office_name": p.office_name}),
             ]
         case ReminderSent():
-            p = event.payload
-            percent = f"{round(p.threshold * 100)}%"
-            values = {"clock": CLOCK_ZH[p.clock], "clock_en": p.clock.value, "percent": percent}
-            return [Trigger("reminder", p.office_id, values)]
+            reminder = event.payload
+            percent = f"{round(reminder.threshold * 100)}%"
+            clock = reminder.clock
+            values = {"clock": CLOCK_ZH[clock], "clock_en": clock.value, "percent": percent}
+            return [Trigger("reminder", reminder.office_id, values)]
         case IssueFlagged():
             kind = "red_flag" if event.payload.flag is Flag.RED else "yellow_flag"
             clock = event.payload.clock
@@ -86,8 +87,8 @@ def triggers(event: Event) -> list[Trigger]:
         case IssueReopened():
             return [Trigger("reopened")]
         case ExtensionRequested():
-            p = event.payload
-            values = {"days": str(p.working_days)}
-            return [Trigger("extension_requested", p.office_id, values)]
+            request = event.payload
+            values = {"days": str(request.working_days)}
+            return [Trigger("extension_requested", request.office_id, values)]
         case _:
             return []

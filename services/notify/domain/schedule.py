@@ -13,9 +13,7 @@ def in_quiet_hours(at: datetime, quiet: QuietHours, zone: ZoneInfo) -> bool:
     return local >= quiet.start or local < quiet.end  # across midnight: 22:00-08:00
 
 
-def release_at(
-    at: datetime, *, urgent: bool, quiet: QuietHours | None, zone: ZoneInfo
-) -> datetime:
+def release_at(at: datetime, *, urgent: bool, quiet: QuietHours | None, zone: ZoneInfo) -> datetime:
     """When a message due at `at` may go: at once, or when the quiet hours end."""
     if urgent or quiet is None or not in_quiet_hours(at, quiet, zone):
         return at

@@ -117,7 +117,9 @@ def test_the_receipt_goes_to_a_known_reporter_only() -> None:
 
 def test_an_assignment_reaches_the_lead_and_each_co_office_on_their_channels() -> None:
     event = assigned("411900-urban_management", ("411901-housing", "411900-urban_management"))
-    view = IssueView(ISSUE, office_id=event.payload.office_id, co_office_ids=event.payload.co_office_ids)
+    view = IssueView(
+        ISSUE, office_id=event.payload.office_id, co_office_ids=event.payload.co_office_ids
+    )
     intents = plan(triggers(event), view, config(default_office={"email": "o@x.cn"}))
     got = [(i.kind, i.recipient, i.channel.value, i.address) for i in intents]
     assert got == [
@@ -177,7 +179,9 @@ def local(hour: int, minute: int = 0, day: int = 2) -> datetime:
 
 def test_quiet_hours_hold_what_is_not_urgent_until_the_morning() -> None:
     quiet = QuietHours()
-    assert in_quiet_hours(local(23), quiet, SHANGHAI) and in_quiet_hours(local(7, 59), quiet, SHANGHAI)
+    assert in_quiet_hours(local(23), quiet, SHANGHAI) and in_quiet_hours(
+        local(7, 59), quiet, SHANGHAI
+    )
     assert not in_quiet_hours(local(8), quiet, SHANGHAI)
     assert release_at(local(23), urgent=False, quiet=quiet, zone=SHANGHAI) == local(8, day=3)
     assert release_at(local(3), urgent=False, quiet=quiet, zone=SHANGHAI) == local(8)
