@@ -134,7 +134,9 @@ class NotifyHandlers:
 
     async def send(self, record: Document) -> None:
         attempts = int(record["attempts"])
-        if not await self._store.claim(record["_id"], attempts, self._now()):
+        if not await self._store.claim(
+            record["_id"], attempts, self._now(), self._config.retry.lease
+        ):
             return  # another sender took this try
         attempts += 1
         channel, kind = record["channel"], record["kind"]

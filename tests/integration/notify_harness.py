@@ -138,7 +138,12 @@ def write_config(path: Path, http: Loopback, **overrides: Any) -> Path:
     config = {
         **city,
         "quiet_hours": None,
-        "retry": {"attempts": 3, "first_pause_seconds": 0.05, "max_pause_seconds": 0.2},
+        "retry": {
+            "attempts": 3,
+            "first_pause_seconds": 0.05,
+            "max_pause_seconds": 0.2,
+            "lease_seconds": 3,
+        },
         "offices": {
             "lead": {
                 "email": "lead@office.cn",

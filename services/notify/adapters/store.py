@@ -5,14 +5,14 @@ event creates nothing). Each change after that is a conditional update on `_id` 
 number of tries, so of two senders only one claims a try.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.notify.domain.delivery import LEASE, State
+from services.notify.domain.delivery import State
 from services.notify.domain.plan import IssueView
 from services.runtime.mongo import Document
 
@@ -62,11 +62,11 @@ class DeliveryStore:
         cursor = self._deliveries.find({"due_at": {"$lte": now}, "state": {"$in": WAITING}})
         return await cursor.sort("due_at", ASCENDING).limit(limit).to_list()
 
-    async def claim(self, delivery_id: str, attempts: int, now: datetime) -> bool:
+    async def claim(self, delivery_id: str, attempts: int, now: datetime, lease: timedelta) -> bool:
         """Take try number `attempts + 1`; False when another sender took it first."""
         result = await self._deliveries.update_one(
             {"_id": delivery_id, "attempts": attempts, "state": {"$in": WAITING}},
-            {"$set": {"state": State.SENDING.value, "due_at": now + LEASE},
+            {"$set": {"state": State.SENDING.value, "due_at": now + lease},
              "$inc": {"attempts": 1}},
         )  # fmt: skip
         return result.modified_count == 1

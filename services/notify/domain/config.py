@@ -4,7 +4,7 @@ Pure data (pydantic, no I/O): the file is read by `adapters/config_file.py`. Sec
 SMTP password, the webhook key, the intake token) are settings, never in this file.
 """
 
-from datetime import time
+from datetime import time, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -84,6 +84,16 @@ class Retry(Frozen):
     attempts: int = Field(default=6, ge=1, description="tries before a delivery is dead")
     first_pause_seconds: float = Field(default=30.0, gt=0)
     max_pause_seconds: float = Field(default=1800.0, gt=0)
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="how long a try's claim holds: a sender that crashed mid-try is presumed "
+        "dead after it, and the message is tried again (longer than any channel's timeout)",
+    )
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
 
 class Reporters(Frozen):

@@ -6,7 +6,7 @@ the channel accepted it. Pure decisions; the store writes them.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from services.notify.domain.config import Retry
@@ -40,10 +40,6 @@ def after_failure(attempts: int, error: SendError, now: datetime, retry: Retry) 
     if error.final or attempts >= retry.attempts:
         return AfterFailure(State.DEAD, None)
     return AfterFailure(State.PENDING, now + backoff(attempts, retry))
-
-
-LEASE = timedelta(seconds=60)
-"""How long a claim holds: a sender that has not finished by then is presumed dead."""
 
 
 @dataclass(frozen=True)
