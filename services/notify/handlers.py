@@ -26,7 +26,13 @@ from services.notify.adapters.contacts import Contacts
 from services.notify.adapters.metrics import NotifyMetrics
 from services.notify.adapters.store import DeliveryStore
 from services.notify.domain.config import ChannelName, NotifyConfig
-from services.notify.domain.delivery import Outgoing, SendError, State, after_failure
+from services.notify.domain.delivery import (
+    NoRecipient,
+    Outgoing,
+    SendError,
+    State,
+    after_failure,
+)
 from services.notify.domain.kinds import triggers
 from services.notify.domain.plan import REPORTER, Intent, delivery_id, plan
 from services.notify.domain.privacy import mask
@@ -153,23 +159,26 @@ class NotifyHandlers:
 
     async def _failed(self, record: Document, attempts: int, error: SendError) -> None:
         channel, kind = record["channel"], record["kind"]
-        self._metrics.failed.labels(channel, kind).inc()
         then = after_failure(attempts, error, self._now(), self._config.retry)
         due = then.due_at
-        if due is not None:
+        if then.state is State.SKIPPED:
+            self._metrics.skipped.labels(channel, kind).inc()
+        elif due is not None:
+            self._metrics.failed.labels(channel, kind).inc()
             urgent = bool(record.get("urgent"))
             due = release_at(due, urgent=urgent, quiet=self._config.quiet_hours, zone=self._zone)
             self._metrics.retried.labels(channel, kind).inc()
         else:
+            self._metrics.failed.labels(channel, kind).inc()
             self._metrics.dead.labels(channel, kind).inc()
-        await self._store.mark_failed(record["_id"], attempts, then.state, due, error.reason)
+        await self._store.mark_unsent(record["_id"], attempts, then.state, due, error.reason)
         log.warning("delivery.failed", delivery=record["_id"], channel=channel, kind=kind,
                     attempt=attempts, state=then.state.value, reason=error.reason)  # fmt: skip
 
     def _channels_for(self, channel: str) -> Channel:
         found = self._channels.get(ChannelName(channel))
         if found is None:
-            raise SendError(f"the {channel} channel is not configured", final=True)
+            raise NoRecipient(f"the {channel} channel is not configured")
         return found
 
     async def _outgoing(self, record: Document) -> tuple[Outgoing, str]:
@@ -184,7 +193,7 @@ class NotifyHandlers:
             contact = await self._contacts.reporter(record["issue_id"])
             address = contact.phone if record["channel"] == ChannelName.SMS else contact.email
             if not address:
-                raise SendError(f"the reporter left no {record['channel']} address", final=True)
+                raise NoRecipient(f"the reporter left no {record['channel']} address")
             values["receipt_code"] = contact.receipt_code
         try:
             text = words(rule, values)

@@ -90,7 +90,7 @@ async def deliveries(service: Notify, **query: str) -> list[Document]:
 async def settled(service: Notify, count: int) -> list[Document]:
     async def done() -> list[Document] | None:
         found = await deliveries(service)
-        finished = [d for d in found if d["state"] in ("sent", "dead")]
+        finished = [d for d in found if d["state"] in ("sent", "dead", "skipped")]
         return found if len(found) == count and len(finished) == count else None
 
     result: list[Document] = await eventually(done, f"{count} deliveries finished")
@@ -154,8 +154,15 @@ async def test_a_failing_channel_retries_then_the_delivery_is_dead_with_the_reas
         http.fail_first = {"/sms": -1, "/hook": 2}  # SMS always fails; the webhook twice
         config = write_config(tmp_path / "notify.yaml", http)
         async with running(notify_settings(settings, config, http, smtp_port)) as service:
-            await service.runtime.publisher.publish(*flow(issue_id)[:3])
-            records = await settled(service, 4)  # receipt (sms), assigned (email, hook), co (sms)
+            anonymous = str(uuid.uuid4())  # intake has no contact for it: 404
+            await service.runtime.publisher.publish(*flow(issue_id)[:3], flow(anonymous)[0])
+            records = await settled(service, 5)  # receipt (sms), assigned (email, hook), co (sms)
+            [skipped] = [d for d in records if d["issue_id"] == anonymous]
+            assert (skipped["state"], skipped["last_error"]) == (
+                "skipped",
+                "the issue has no reporter's contact",
+            )
+            records = [d for d in records if d["issue_id"] == issue_id]
             by_channel = {(d["channel"], d["kind"]): d for d in records}
             receipt = by_channel[("sms", "receipt")]
             assert (receipt["state"], receipt["attempts"]) == ("dead", 3)
@@ -168,6 +175,7 @@ async def test_a_failing_channel_retries_then_the_delivery_is_dead_with_the_reas
             assert 'huiyin_notify_dead_total{channel="sms",kind="receipt"} 1.0' in text
             assert 'huiyin_notify_retried_total{channel="webhook",kind="assigned"} 2.0' in text
             assert 'huiyin_notify_failed_total{channel="sms",kind="receipt"} 3.0' in text
+            assert 'huiyin_notify_skipped_total{channel="sms",kind="receipt"} 1.0' in text
 
 
 async def test_a_restart_mid_delivery_and_a_replay_send_nothing_twice_and_lose_nothing(

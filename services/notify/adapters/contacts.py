@@ -10,7 +10,7 @@ from typing import Protocol
 
 import httpx
 
-from services.notify.domain.delivery import SendError
+from services.notify.domain.delivery import NoRecipient, SendError
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class IntakeContacts:
 
     async def reporter(self, issue_id: str) -> ReporterContact:
         if not self._base:
-            raise SendError("no intake URL configured for reporters' contacts", final=True)
+            raise NoRecipient("no intake URL configured for reporters' contacts")
         try:
             response = await self._client.get(
                 f"{self._base}/internal/contacts/{issue_id}",
@@ -44,7 +44,7 @@ class IntakeContacts:
         except httpx.HTTPError as error:
             raise SendError(f"intake contacts: {type(error).__name__}") from None
         if response.status_code == 404:
-            raise SendError("the issue has no reporter's contact", final=True)
+            raise NoRecipient("the issue has no reporter's contact")
         if not response.is_success:
             raise SendError(f"intake contacts answered {response.status_code}")
         body = response.json()

@@ -18,6 +18,12 @@ class NotifyMetrics:
         self.dead = Counter(
             "huiyin_notify_dead", "Messages given up after the last try", labels, registry=registry
         )
+        self.skipped = Counter(
+            "huiyin_notify_skipped",
+            "Messages with nobody to send to (no address, no contact, channel not set up)",
+            labels,
+            registry=registry,
+        )
         self.held = Counter(
             "huiyin_notify_held",
             "Messages held by the quiet hours",

@@ -78,7 +78,7 @@ class DeliveryStore:
              "$unset": {"due_at": ""}},
         )  # fmt: skip
 
-    async def mark_failed(
+    async def mark_unsent(
         self, delivery_id: str, attempts: int, state: State, due_at: datetime | None, reason: str
     ) -> None:
         update: Document = {"$set": {"state": state.value, "last_error": reason}}

@@ -18,6 +18,8 @@ class State(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
+    SKIPPED = "skipped"
+    """nobody to send it to: no address, no contact, the channel not set up (not a failure)"""
 
 
 class SendError(Exception):
@@ -29,6 +31,13 @@ class SendError(Exception):
         self.final = final
 
 
+class NoRecipient(SendError):
+    """Nothing to send to on this channel: the message is skipped, not failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, final=True)
+
+
 @dataclass(frozen=True)
 class AfterFailure:
     state: State
@@ -37,6 +46,8 @@ class AfterFailure:
 
 def after_failure(attempts: int, error: SendError, now: datetime, retry: Retry) -> AfterFailure:
     """A failed try `attempts` (1 for the first): retry later, or dead after the last."""
+    if isinstance(error, NoRecipient):
+        return AfterFailure(State.SKIPPED, None)
     if error.final or attempts >= retry.attempts:
         return AfterFailure(State.DEAD, None)
     return AfterFailure(State.PENDING, now + backoff(attempts, retry))

@@ -23,7 +23,7 @@ from services.contracts.events import (
 from services.contracts.vocabulary import Channel, ClockKind, Flag, Kind, Level
 from services.notify.adapters.config_file import DEFAULT_CONFIG_PATH, load_config
 from services.notify.domain.config import Audience, ChannelName, NotifyConfig, QuietHours, Retry
-from services.notify.domain.delivery import SendError, State, after_failure
+from services.notify.domain.delivery import NoRecipient, SendError, State, after_failure
 from services.notify.domain.kinds import KINDS, triggers
 from services.notify.domain.plan import IssueView, delivery_id, plan
 from services.notify.domain.privacy import mask
@@ -198,7 +198,8 @@ def test_retries_back_off_then_the_delivery_is_dead() -> None:
     assert after_failure(1, error, now, retry).state is State.PENDING
     assert after_failure(2, error, now, retry).due_at == now + timedelta(seconds=20)
     assert after_failure(3, error, now, retry).state is State.DEAD
-    assert after_failure(1, SendError("no address", final=True), now, retry).state is State.DEAD
+    assert after_failure(1, SendError("refused", final=True), now, retry).state is State.DEAD
+    assert after_failure(1, NoRecipient("no phone"), now, retry).state is State.SKIPPED
 
 
 # --- signing, masking -----------------------------------------------------------------------
