@@ -36,7 +36,7 @@ from services.notify.domain.delivery import (
 from services.notify.domain.kinds import triggers
 from services.notify.domain.plan import REPORTER, Intent, delivery_id, plan
 from services.notify.domain.privacy import mask
-from services.notify.domain.schedule import release_at
+from services.notify.domain.schedule import is_stale, release_at
 from services.notify.domain.words import TemplateError, words
 from services.runtime.consumer import Delivery
 from services.runtime.logging import get_logger
@@ -75,13 +75,19 @@ class NotifyHandlers:
 
     async def record(self, event: Event) -> int:
         """Remember what the event says of its issue, then create its messages' records.
-        Returns how many records were new."""
+        Returns how many records were new. An event older than `stale_after_hours` only
+        updates the view."""
         await self._remember(event)
+        if is_stale(event.occurred_at, self._now(), self._config.stale_after):
+            return 0
         issue = await self._store.issue(event.issue_id)
         created = 0
         for intent in plan(triggers(event), issue, self._config):
-            if await self._store.create(self._new_record(event, intent)):
+            record = self._new_record(event, intent)
+            if await self._store.create(record):
                 created += 1
+                if record["held"]:
+                    self._metrics.held.labels(intent.channel.value, intent.kind).inc()
         return created
 
     async def _remember(self, event: Event) -> None:
@@ -104,8 +110,6 @@ class NotifyHandlers:
         now = self._now()
         target = intent.address or f"{REPORTER}:{event.issue_id}"
         due = release_at(now, urgent=intent.urgent, quiet=self._config.quiet_hours, zone=self._zone)
-        if due > now:
-            self._metrics.held.labels(intent.channel.value, intent.kind).inc()
         return {
             "_id": delivery_id(event.event_id, target, intent.channel.value),
             "event_id": str(event.event_id),

@@ -106,6 +106,12 @@ class Reporters(Frozen):
 class NotifyConfig(Frozen):
     timezone: str = "Asia/Shanghai"
     quiet_hours: QuietHours | None = QuietHours()
+    stale_after_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description="events older than this cause no message (a first start on an old log, "
+        "a replay): nobody wants last month's reminder",
+    )
     retry: Retry = Retry()
     messages: dict[str, MessageRule] = {}
     reporters: Reporters = Reporters()
@@ -126,6 +132,10 @@ class NotifyConfig(Frozen):
         if unknown:
             raise ValueError(f"unknown message kinds {sorted(unknown)}; known: {sorted(KINDS)}")
         return messages
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(hours=self.stale_after_hours)
 
     def office(self, office_id: str) -> Contact | None:
         return self.offices.get(office_id, self.default_office)

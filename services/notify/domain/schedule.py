@@ -1,6 +1,6 @@
 """When to send: quiet hours hold what is not urgent until the morning; retries back off."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notify.domain.config import QuietHours, Retry
@@ -30,5 +30,6 @@ def backoff(attempt: int, retry: Retry) -> timedelta:
     return timedelta(seconds=min(seconds, retry.max_pause_seconds))
 
 
-def parse_clock(text: str) -> time:
-    return time.fromisoformat(text)
+def is_stale(occurred_at: datetime, now: datetime, stale_after: timedelta) -> bool:
+    """A fact too old to tell anyone about (notify started on an old log, a rebuild)."""
+    return now - occurred_at > stale_after

@@ -27,7 +27,7 @@ from services.notify.domain.delivery import NoRecipient, SendError, State, after
 from services.notify.domain.kinds import KINDS, triggers
 from services.notify.domain.plan import IssueView, delivery_id, plan
 from services.notify.domain.privacy import mask
-from services.notify.domain.schedule import backoff, in_quiet_hours, release_at
+from services.notify.domain.schedule import backoff, in_quiet_hours, is_stale, release_at
 from services.notify.domain.signing import sign, verify
 from services.notify.domain.words import SMS_LIMIT, TemplateError, check_sms_length, fill, words
 
@@ -220,3 +220,10 @@ def test_addresses_are_masked() -> None:
     assert mask("+86 138 0013 8000") == "861****8000"
     assert mask("zhang.san@example.cn") == "z***@example.cn"
     assert mask("12") == "****"
+
+
+def test_an_old_fact_is_stale_and_a_fresh_or_future_one_is_not() -> None:
+    now = local(12)
+    assert is_stale(now - timedelta(hours=49), now, CITY.stale_after)
+    assert not is_stale(now - timedelta(hours=47), now, CITY.stale_after)
+    assert not is_stale(now + timedelta(hours=5), now, CITY.stale_after)
