@@ -24,7 +24,7 @@ from services.contracts.events import (
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.contacts import Contacts
 from services.notify.adapters.metrics import NotifyMetrics
-from services.notify.adapters.store import DeliveryStore
+from services.notify.adapters.store import DeliveryStorePort
 from services.notify.domain.config import ChannelName, NotifyConfig
 from services.notify.domain.delivery import (
     NoRecipient,
@@ -52,7 +52,7 @@ class NotifyHandlers:
         self,
         *,
         config: NotifyConfig,
-        store: DeliveryStore,
+        store: DeliveryStorePort,
         channels: Mapping[ChannelName, Channel],
         contacts: Contacts,
         metrics: NotifyMetrics,

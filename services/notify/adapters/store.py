@@ -6,7 +6,7 @@ number of tries, so of two senders only one claims a try.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -17,6 +17,24 @@ from services.notify.domain.plan import IssueView
 from services.runtime.mongo import Document
 
 WAITING = [State.PENDING.value, State.SENDING.value]
+
+
+class DeliveryStorePort(Protocol):
+    """What the handlers need of the store (unit tests give them an in-memory fake)."""
+
+    async def issue(self, issue_id: str) -> IssueView: ...
+    async def update_issue(self, issue_id: str, fields: dict[str, Any]) -> None: ...
+    async def create(self, record: Document) -> bool: ...
+    async def due(self, now: datetime, limit: int) -> list[Document]: ...
+    async def claim(
+        self, delivery_id: str, attempts: int, now: datetime, lease: timedelta
+    ) -> bool: ...
+    async def mark_sent(
+        self, delivery_id: str, attempts: int, now: datetime, shown: str
+    ) -> None: ...
+    async def mark_unsent(
+        self, delivery_id: str, attempts: int, state: State, due_at: datetime | None, reason: str
+    ) -> None: ...
 
 
 class DeliveryStore:
