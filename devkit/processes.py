@@ -14,7 +14,7 @@ import httpx
 
 from devkit.infra import REPO, Endpoints
 
-SERVICES = ("intake", "routing", "supervision", "reporting")
+SERVICES = ("intake", "routing", "supervision", "reporting", "notify")
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
+from services.notify.adapters.metrics import NotifyMetrics
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.entrypoints.metrics import DomainMetrics
 from services.runtime.metrics import ServiceMetrics
@@ -44,6 +45,7 @@ def exposed_names() -> set[str]:
     """Every sample name a Huiyin service serves on /metrics."""
     service = ServiceMetrics("any")
     SupervisionMetrics(service.registry)
+    NotifyMetrics(service.registry)
     metrics = [*service.registry.collect(), *DomainMetrics(cast(ReportingStore, None)).collect()]
     return {m.name + suffix for m in metrics for suffix in SUFFIXES[m.type]}
 
