@@ -174,7 +174,7 @@ def test_each_service_writes_only_the_topics_it_owns(broker: SecureBroker, servi
         kafka_bootstrap=access.bootstrap,
         kafka_security_protocol="SASL_PLAINTEXT",
         kafka_username=service,
-        kafka_password=access.password,  # type: ignore[arg-type]
+        kafka_password=access.password,
         partitions=2,
     )
     asyncio.run(ensure_topics(settings, service))  # what it does at start: describe, no create

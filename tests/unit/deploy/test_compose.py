@@ -184,11 +184,15 @@ def test_services_start_after_their_topics_and_database_are_ready(compose: dict[
 
 
 def test_the_topics_are_created_with_the_configured_partitions(compose: dict[str, Any]) -> None:
+    """kafka-init runs deploy/kafka/init.sh (mounted), with the partitions of the env file;
+    tests/integration/test_kafka_security.py runs the same script on a real broker."""
     init = compose["services"]["kafka-init"]
-    script = "\n".join(init["command"])
-    for topic in (ISSUES_TOPIC, DEAD_LETTER_TOPIC):
-        assert f'"${{HUIYIN_TOPIC_PREFIX}}{topic}"' in script
-    assert '--partitions "$HUIYIN_PARTITIONS"' in script
+    assert init["command"] == ["/opt/huiyin/kafka/init.sh"]
+    assert "./kafka:/opt/huiyin/kafka:ro" in init["volumes"]
+    script = (compose_file.DEPLOY / "kafka/init.sh").read_text(encoding="utf-8")
+    assert 'facts="${prefix}' + ISSUES_TOPIC + '"' in script
+    assert 'dead_letters="${prefix}' + DEAD_LETTER_TOPIC + '"' in script
+    assert '--partitions "$partitions"' in script
     assert "--if-not-exists" in script
     assert (
         init["environment"]["HUIYIN_PARTITIONS"]

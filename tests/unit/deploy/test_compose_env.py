@@ -23,6 +23,10 @@ from tests.unit.deploy.compose_file import (
     variables_read,
 )
 
+# Scripts of ours that an infrastructure container runs, and so variables it reads besides the
+# image's own.
+OUR_SCRIPTS = {"kafka": ("kafka/healthcheck.sh",), "mongodb": ("mongo/users.js",)}
+
 # What the infrastructure images read, by image name: their own documented variables.
 IMAGE_VARIABLES = {
     "apache/kafka": re.compile(r"^(KAFKA_[A-Z0-9_]+|CLUSTER_ID)$"),
@@ -67,7 +71,26 @@ def test_every_variable_set_for_a_service_is_one_it_reads(compose: dict[str, Any
         given = set(compose["services"][name]["environment"])
         assert sorted(given - read[name]) == [], name
     init = set(compose["services"]["kafka-init"]["environment"])
-    assert init <= all_variables_read()
+    assert init <= all_variables_read() | script_variables("kafka/init.sh")
+
+
+def script_variables(*scripts: str) -> set[str]:
+    """The variables deploy/<script> reads: `${NAME…}`, `process.env.NAME` and the per-service
+    `PREFIX_<SERVICE>` pattern (`${!var}` with var="PREFIX_${service^^}")."""
+    found: set[str] = set()
+    for script in scripts:
+        text = (ENV_EXAMPLE.parent / script).read_text(encoding="utf-8")
+        found |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+        found |= set(re.findall(r"process\.env\.([A-Z][A-Z0-9_]*)", text))
+        per_service = re.findall(r"([A-Z][A-Z0-9_]*_)\$\{service\^\^\}", text)
+        per_service += re.findall(
+            r"`([A-Z][A-Z0-9_]*_)\$\{service\.toUpperCase\(\)\}(_[A-Z]+)?`", text
+        )
+        names = [*variables_read(), "console"]
+        for match in per_service:
+            prefix, suffix = (match, "") if isinstance(match, str) else match
+            found |= {f"{prefix}{name.upper()}{suffix}" for name in names}
+    return found
 
 
 def test_the_infrastructure_gets_only_variables_its_image_reads(compose: dict[str, Any]) -> None:
@@ -76,8 +99,11 @@ def test_the_infrastructure_gets_only_variables_its_image_reads(compose: dict[st
             continue
         image = svc["image"].rsplit(":", 1)[0]
         pattern = IMAGE_VARIABLES[image]
+        ours = script_variables(*OUR_SCRIPTS.get(name, ()))
         unknown = [
-            variable for variable in svc.get("environment", {}) if not pattern.match(variable)
+            variable
+            for variable in svc.get("environment", {})
+            if not pattern.match(variable) and variable not in ours
         ]
         assert unknown == [], name
 

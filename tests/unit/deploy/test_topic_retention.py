@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 
 from services.contracts.topics import (
-    DEAD_LETTER_TOPIC,
-    ISSUES_TOPIC,
     KEPT_FOREVER,
     RETRY_TOPIC,
     SERVICES,
@@ -24,16 +22,16 @@ def compose() -> dict[str, Any]:
 
 
 def test_kafka_init_creates_every_topic_kept_forever(compose: dict[str, Any]) -> None:
-    init = compose["services"]["kafka-init"]
-    script = "\n".join(init["command"])
-    topics = [ISSUES_TOPIC, DEAD_LETTER_TOPIC] + [RETRY_TOPIC.format(service=s) for s in SERVICES]
-    for topic in topics:
-        assert f'"${{HUIYIN_TOPIC_PREFIX}}{topic}"' in script
+    script = (Path(compose_file.DEPLOY) / "kafka/init.sh").read_text(encoding="utf-8")
+    consumers = script.split("consumers=(")[1].split(")")[0].split()
+    assert set(SERVICES) <= set(consumers)  # each has its retry topic
+    assert RETRY_TOPIC.format(service="$service") in script
     for key, value in KEPT_FOREVER.items():
-        assert f"--config {key}={value}" in script
-        assert f"{key}={value}" in script.split("--add-config")[0]
-    assert '--replication-factor "$HUIYIN_REPLICATION_FACTOR"' in script
+        assert f"--config {key}={value}" in script  # created so
+        assert f"{key}={value}" in script.split("kept=")[1].splitlines()[0]  # corrected so
+    assert '--replication-factor "$replicas"' in script
     assert "kafka-configs.sh" in script and "--alter" in script
+    assert compose["services"]["kafka-init"]["command"] == ["/opt/huiyin/kafka/init.sh"]
 
 
 def test_the_brokers_default_retention_is_forever(compose: dict[str, Any]) -> None:
