@@ -49,6 +49,7 @@ from services.contracts.events import (
     SupervisionOrderedPayload,
     derived_event_id,
 )
+from services.contracts.owners import OWNERS
 from services.contracts.vocabulary import (
     Channel,
     ClockKind,
@@ -103,8 +104,9 @@ class Story:
                 "event_id": derived_event_id(cause.event_id, effect),
                 "causation_id": cause.event_id,
             }
+        producer = min(OWNERS[model.model_fields["type"].default])
         event = model(
-            issue_id=self.id, producer="test", occurred_at=self.at, payload=payload, **ids
+            issue_id=self.id, producer=producer, occurred_at=self.at, payload=payload, **ids
         )
         self.events.append(event)
         return event

@@ -14,7 +14,9 @@ class DeadLetter(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     service: str
-    reason: str = Field(description="invalid_event | unsupported_version | handler_failed")
+    reason: str = Field(
+        description="invalid_event | unsupported_version | foreign_producer | handler_failed"
+    )
     error: str
     topic: str = Field(description="the facts topic the event was read from")
     partition: int = Field(description="its partition there (a replayed event: the original's)")

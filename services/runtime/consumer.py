@@ -11,6 +11,8 @@ make the replay harmless.
 
 - a record that is not a valid event goes to the dead-letter topic with the reason;
 - a record of a version this service cannot read goes there too (`unsupported_version`);
+- so does an event whose producer does not own its type (`foreign_producer`,
+  `services/contracts/owners.py`): only routing assigns, only supervision flags…;
 - a record of a type this service does not know (a newer producer) is skipped;
 - a handler that keeps raising is tried `handler_attempts` times, then dead-lettered,
   so one poisoned event never stalls its partition and never loops forever;
@@ -38,6 +40,7 @@ from pymongo.errors import ConnectionFailure
 
 from services.contracts.dead_letter import ORIGIN_OFFSET, ORIGIN_PARTITION, DeadLetter
 from services.contracts.events import Event, UnknownEventType, UnsupportedVersion, decode
+from services.contracts.owners import OWNERS, owns
 from services.runtime.logging import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.settings import PlatformSettings
@@ -140,6 +143,13 @@ class IssueLogConsumer:
         except (ValidationError, ValueError) as invalid:
             self._metrics.consumed.labels("invalid").inc()
             await self._dead_letter(record, "invalid_event", _summary(invalid))
+            return
+        if not owns(event.producer, event.type):
+            self._metrics.consumed.labels("foreign").inc()
+            reason = (
+                f"{event.type} is written by {sorted(OWNERS[event.type])}, not {event.producer!r}"
+            )
+            await self._dead_letter(record, "foreign_producer", reason)
             return
         self._metrics.consumed.labels(event.type).inc()
         started = time.perf_counter()

@@ -44,6 +44,7 @@ from services.contracts.events import (
     IssueVisitedPayload,
     Location,
 )
+from services.contracts.owners import OWNERS
 from services.contracts.vocabulary import (
     Channel,
     ClockKind,
@@ -93,7 +94,8 @@ class Script:
         self.events: list[Envelope] = []
 
     def _add(self, kind: type[Envelope], when: datetime, payload: Any) -> "Script":
-        event = kind(issue_id=self.id, occurred_at=when, producer="test", payload=payload)
+        producer = min(OWNERS[kind.model_fields["type"].default])
+        event = kind(issue_id=self.id, occurred_at=when, producer=producer, payload=payload)
         self.events.append(event)
         return self
 

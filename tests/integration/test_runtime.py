@@ -22,7 +22,7 @@ from services.runtime.topic_reader import read_topic
 def report(issue_id: str, text: str = "路灯不亮") -> IssueReported:
     return IssueReported(
         issue_id=issue_id,
-        producer="test",
+        producer="intake",
         payload=IssueReportedPayload(channel=Channel.WEB, kind=Kind.COMPLAINT, text=text),
     )
 

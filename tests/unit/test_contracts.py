@@ -154,3 +154,19 @@ def test_the_schema_names_every_event_type() -> None:
     schema = json.dumps(event_schema())
     for name in EVENT_TYPES:
         assert name in schema
+
+
+def test_every_event_type_has_an_owner_and_only_owners_may_write_the_facts_topic() -> None:
+    """The owner table covers the catalogue, and compose's ACLs (deploy/kafka/init.sh) let
+    exactly the owners write the facts topic."""
+    from pathlib import Path
+
+    from services.contracts.events import EVENT_TYPES
+    from services.contracts.owners import OWNERS, PRODUCERS, owns
+
+    assert set(OWNERS) == set(EVENT_TYPES)
+    init = (Path(__file__).parents[2] / "deploy/kafka/init.sh").read_text(encoding="utf-8")
+    writers = init.split("\nproducers=(")[1].split(")")[0].split()
+    assert set(writers) == PRODUCERS == {"intake", "routing", "supervision"}
+    assert owns("routing", "IssueAssigned") and not owns("intake", "IssueAssigned")
+    assert not owns("anyone", "NoSuchType")

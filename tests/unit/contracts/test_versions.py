@@ -96,3 +96,12 @@ def test_an_older_version_is_upcast_step_by_step_to_the_current_one() -> None:
     without_a_step = Decoder({**VERSIONS, "IssueClosed": 3}, {("IssueClosed", 2): v2_to_v3})
     with pytest.raises(UnsupportedVersion):
         without_a_step.decode(closed_at(1))
+
+
+def test_every_sample_is_written_by_the_owner_of_its_type() -> None:
+    """The samples are what the log holds: a consumer would dead-letter any other producer."""
+    from services.contracts.owners import owns
+
+    for path in sorted(SAMPLES.glob("*.json")):
+        event = decode(path.read_bytes())
+        assert owns(event.producer, event.type), path.name
