@@ -58,11 +58,13 @@ def test_open311_errors_are_the_specs_list_in_both_formats(
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.open311_checks",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # fmt: skip
     try:
+        token = platform.token("supervisor", region_code="411905")
         run = subprocess.run(
             [
                 sys.executable, "-m", "schemathesis.cli", "run",
                 f"{platform['intake'].url}/openapi.json", "--include-path-regex", "^/open311/",
                 "--checks", f"{CHECKS},open311_error_format",
+                "--header", f"Authorization: Bearer {token}",
                 "--max-examples", "25", "--seed", "12345", "--no-color",
                 "--report", "junit", "--report-dir", str(logs),
             ],

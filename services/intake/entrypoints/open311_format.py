@@ -2,6 +2,7 @@
 status view reads as a service request."""
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -85,10 +86,14 @@ def _fill(parent: Element, fields: dict[str, Any]) -> None:
             child.text = _text(value)
 
 
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot carry (control characters, lone surrogates), even escaped."""
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 CLOSED = {IssueState.CLOSED.value, IssueState.MERGED.value, IssueState.ANSWERED.value}

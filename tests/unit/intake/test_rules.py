@@ -105,3 +105,11 @@ def test_open311_xml_names_items_as_the_spec_does() -> None:
     assert root.tag == "service_requests"
     assert root.findtext("request/service_request_id") == "1"
     assert root.findtext("request/lat") == "34.7"
+
+
+def test_open311_xml_stays_well_formed_whatever_the_text_holds() -> None:
+    response = render(
+        "xml", "errors", [{"code": 404, "description": "service_code \x00\x1f\ud800 not found"}]
+    )
+    root = ElementTree.fromstring(bytes(response.body))
+    assert root.findtext("error/description") == "service_code \ufffd\ufffd\ufffd not found"
