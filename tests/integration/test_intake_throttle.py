@@ -25,6 +25,7 @@ async def test_two_instances_share_one_limit_and_lose_no_hit(
             *(throttle.hit("receipts", "10.0.0.1") for throttle in [first, second] * 40)
         )
         assert sorted(waits) == [0] * 60 + [50] * 20
+        assert await first.peek("receipts", "10.0.0.1") == 50  # peeking counts nothing
         assert await second.hit("receipts", "10.0.0.2") == 0  # another client: its own count
         later = MongoThrottle(mongo[f"{namespace}_intake"], limit, clock=lambda: NOW + 60)
         assert await later.hit("receipts", "10.0.0.1") == 0  # the next window starts afresh

@@ -33,6 +33,14 @@ class MongoThrottle:
             await self._counters.delete_many({"window": {"$lt": window - 1}})
         return self._limit.wait(count, now)
 
+    async def peek(self, name: str, client: str) -> int:
+        """The seconds the client must wait now (0: within the limit), counting nothing."""
+        now = self._clock()
+        doc = await self._counters.find_one(
+            {"_id": counter_id(name, client, self._limit.window(now))}
+        )
+        return self._limit.wait(int(doc["count"]) if doc else 0, now)
+
     async def _bump(self, key: str, window: int) -> int:
         def bump() -> Any:
             return self._counters.find_one_and_update(

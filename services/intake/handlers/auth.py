@@ -1,8 +1,10 @@
 """Who is calling: a bearer token (staff and API clients) or a receipt code (a reporter).
 
 A receipt code is a secret of ten characters: every place that checks one (the look-up, the
-`X-Receipt-Code` header on reads and actions) counts against one limit per client, shared by
-every intake instance, so guessing codes is slowed down wherever it is tried."""
+`X-Receipt-Code` header on reads and actions) answers to one limit per client, shared by every
+intake instance. Each wrong code counts; once over the limit, every check is a `RateLimited`
+(429 with Retry-After) until the window ends, so guessing is slowed down wherever it is tried,
+while a reporter using their own code never spends the limit."""
 
 from services.intake.domain.errors import RateLimited, Unauthenticated
 from services.intake.domain.rules import Principal, Role
@@ -21,12 +23,14 @@ class Authenticator:
         return await self._store.principal(token)
 
     async def receipt(self, code: str, client: str) -> Principal | None:
-        """The reporter of the issue a receipt code belongs to; `RateLimited` past the limit."""
-        wait = await self._throttle.hit(RECEIPTS, client)
-        if wait:
-            raise RateLimited("too many receipt codes tried from here: slow down", wait)
+        """The reporter of the issue a receipt code belongs to (None: no such code, and one more
+        failure counted); `RateLimited` once this client's failures are over the limit."""
+        if wait := await self._throttle.peek(RECEIPTS, client):
+            raise RateLimited("too many wrong receipt codes from here: wait", wait)
         issue_id = await self._store.issue_of_receipt(code.strip().upper())
         if issue_id is None:
+            if wait := await self._throttle.hit(RECEIPTS, client):
+                raise RateLimited("too many wrong receipt codes from here: wait", wait)
             return None
         return Principal(id=f"reporter:{issue_id}", role=Role.REPORTER, issue_id=issue_id)
 

@@ -40,6 +40,8 @@ class Publisher(Protocol):
 
 class Throttle(Protocol):
     """A rate limit shared by every intake instance: `hit` counts one attempt of `client` and
-    answers how many seconds it must wait (0: go ahead)."""
+    answers how many seconds it must wait (0: go ahead); `peek` answers the same, counting
+    nothing."""
 
     async def hit(self, name: str, client: str) -> int: ...
+    async def peek(self, name: str, client: str) -> int: ...

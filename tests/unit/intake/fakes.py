@@ -26,6 +26,10 @@ class CountingThrottle:
         self.counts[key] += 1
         return self.limit.wait(self.counts[key], self.now)
 
+    async def peek(self, name: str, client: str) -> int:
+        key = counter_id(name, client, self.limit.window(self.now))
+        return self.limit.wait(self.counts[key], self.now)
+
 
 _: type[Throttle] = CountingThrottle
 

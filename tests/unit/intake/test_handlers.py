@@ -55,6 +55,25 @@ def test_receipt_checks_share_one_limit_whether_looked_up_or_sent_as_a_header() 
     asyncio.run(run())
 
 
+def test_a_reporters_own_code_never_spends_the_limit_and_fails_once_over_it() -> None:
+    handlers = intake("2/minute")
+
+    async def run() -> None:
+        _, created = await handlers.create_report(report(), OPERATOR, None)
+        code = created["receipt_code"]
+        for _ in range(10):
+            assert await handlers.authenticate.principal(None, code, "10.0.0.1")
+        for _ in range(2):
+            with pytest.raises(Unauthenticated):
+                await handlers.authenticate.principal(None, "WRONG", "10.0.0.1")
+        with pytest.raises(RateLimited):
+            await handlers.authenticate.principal(None, "WRONG", "10.0.0.1")
+        with pytest.raises(RateLimited):  # over the limit: even the right code waits
+            await handlers.by_receipt(code, "10.0.0.1")
+
+    asyncio.run(run())
+
+
 def test_a_reporter_sees_their_issue_masked_and_staff_see_it_as_written() -> None:
     handlers = intake()
 
