@@ -1,24 +1,23 @@
-"""Composition root of intake."""
+"""Composition root of intake: the store, the throttle, the use cases, the routers."""
 
 from fastapi import FastAPI
 
-from services.intake.api import IntakeApi
-from services.intake.auth import RateLimits
-from services.intake.catalogue import Catalogue
-from services.intake.domain import Principal, Role
-from services.intake.handlers import IntakeHandlers
-from services.intake.open311 import build_router as open311_router
-from services.intake.privacy import Privacy
-from services.intake.routes import build_router
+from services.intake.adapters.catalogue import load_catalogue
+from services.intake.adapters.store import IntakeStore
+from services.intake.adapters.throttle import MongoThrottle
+from services.intake.domain.privacy import Privacy
+from services.intake.domain.rules import Principal, Role
+from services.intake.domain.throttling import Limit
+from services.intake.entrypoints import errors, http, open311
+from services.intake.entrypoints.consumer import subscribe
+from services.intake.handlers.issues import IntakeHandlers
 from services.intake.settings import IntakeSettings
-from services.intake.store import IntakeStore
 from services.runtime.service import build_runtime, create_app
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:
     runtime = build_runtime("intake", settings.platform)
     store = IntakeStore(runtime.db)
-    runtime.consume(IntakeHandlers(store).handle)
     if settings.admin_token:
         token = settings.admin_token
 
@@ -26,13 +25,14 @@ def build_app(settings: IntakeSettings) -> FastAPI:
             await store.add_principal(token, Principal(id="admin", role=Role.ADMIN))
 
         runtime.on_startup.append(bootstrap_admin)
-    api = IntakeApi(
-        store, runtime.publisher, Privacy(settings.secret), RateLimits(settings.public_rate_limit)
-    )
-    catalogue = Catalogue.load(settings.catalogue)
+    throttle = MongoThrottle(runtime.db, Limit.parse(settings.public_rate_limit))
+    intake = IntakeHandlers(store, runtime.publisher, Privacy(settings.secret), throttle)
+    subscribe(runtime, intake)
+    catalogue = load_catalogue(settings.catalogue)
     app = create_app(
         runtime,
-        [build_router(api), open311_router(api, catalogue)],
+        [http.build_router(intake), open311.build_router(intake, catalogue)],
         description="The front door of Huiyin: reports from every channel, every outside action.",
     )
+    errors.install(app)
     return app

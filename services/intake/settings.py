@@ -20,4 +20,7 @@ class IntakeSettings(ServiceSettings):
         default=None, description="a bootstrap admin token (stored hashed); admins add principals"
     )
     catalogue: Path = CONFIG / "city/categories.yaml"
-    public_rate_limit: str = Field(default="120/minute", description="per client, public endpoints")
+    public_rate_limit: str = Field(
+        default="120/minute",
+        description="per client, shared by every instance: receipt codes wherever checked, Open311",
+    )

@@ -152,3 +152,96 @@ def test_a_retried_post_with_its_idempotency_key_creates_one_request(
     assert first == again
     other = httpx.post(f"{base}/requests.json", data=form).json()
     assert other[0]["service_request_id"] != first[0]["service_request_id"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "pending"}, {"start_date": "yesterday"}, {"end_date": "2026-13-40"},
+     {"status": "open", "start_date": "not-a-date"}],
+)  # fmt: skip
+def test_bad_query_parameters_answer_the_specs_error_list_with_400(
+    base: str, fmt: str, params: dict[str, str]
+) -> None:
+    response = httpx.get(f"{base}/requests.{fmt}", params=params)
+    assert response.status_code == 400, response.text
+    if fmt == "json":
+        assert response.headers["content-type"].startswith("application/json")
+        [error] = response.json()
+        assert error["code"] == 400 and list(params)[-1] in error["description"]
+    else:
+        assert response.headers["content-type"].startswith("text/xml")
+        root = ElementTree.fromstring(response.content)
+        assert root.tag == "errors" and root.findtext("error/code") == "400"
+        assert list(params)[-1] in (root.findtext("error/description") or "")
+
+
+def test_an_unknown_format_or_a_malformed_token_answers_the_specs_list(base: str) -> None:
+    unknown = httpx.get(f"{base}/requests.yaml")
+    assert unknown.status_code == 404 and unknown.json()[0]["code"] == 404
+    malformed = httpx.get(f"{base}/requests.xml", headers={"Authorization": "Basic abc"})
+    assert malformed.status_code == 403
+    assert ElementTree.fromstring(malformed.content).findtext("error/code") == "403"
+
+
+def test_a_region_code_that_is_not_one_is_a_400(base: str, api_key: str) -> None:
+    for code in ("../../etc/passwd", "４１１９０５"):
+        form = {"api_key": api_key, "service_code": "noise", "address_id": code}
+        refused = httpx.post(f"{base}/requests.json", data=form)
+        assert refused.status_code == 400, refused.text
+        assert "region_code" in refused.json()[0]["description"]
+
+
+def test_a_replayed_post_says_so_like_the_native_api(base: str, api_key: str) -> None:
+    form = {"api_key": api_key, "service_code": "noise", "address_string": "文化路 9 号"}
+    key = {"Idempotency-Key": "open311-replayed-1"}
+    first = httpx.post(f"{base}/requests.xml", data=form, headers=key)
+    again = httpx.post(f"{base}/requests.xml", data=form, headers=key)
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true" and again.content == first.content
+
+
+SECRETS = ["13987654321", "0371-12345678", "41010219900101123X", "zhang.san@example.com"]
+
+
+def test_public_reads_mask_personal_numbers_and_skip_withheld_reports(
+    base: str, api_key: str, city: Platform
+) -> None:
+    operator = Client(city["intake"].url, api_key)
+    text = (
+        "来电人13987654321（座机0371-12345678，身份证41010219900101123X，"
+        "zhang.san@example.com）反映路灯不亮"
+    )
+    shown = operator.report(text, category="street_lighting")["issue_id"]
+    withheld = operator.report("家暴求助，请勿公开", category="street_lighting", public=False)
+    hidden = withheld["issue_id"]
+    operator.in_state(hidden, "assigned")
+    for fmt in ("json", "xml"):
+        public = httpx.get(f"{base}/requests/{shown}.{fmt}").text
+        assert "路灯不亮" in public and not any(s in public for s in SECRETS), public
+        listed = httpx.get(f"{base}/requests.{fmt}", params={"service_code": "street_lighting"})
+        assert shown in listed.text and hidden not in listed.text
+        assert not any(s in listed.text for s in SECRETS)
+        assert httpx.get(f"{base}/requests/{hidden}.{fmt}").status_code == 404
+        assert httpx.get(f"{base}/tokens/{hidden}.{fmt}").status_code == 404
+    staff = httpx.get(f"{base}/requests/{shown}.json", params={"api_key": api_key}).json()
+    assert staff[0]["description"] == text
+    staff_list = httpx.get(f"{base}/requests.json", params={"api_key": api_key}).text
+    assert hidden in staff_list
+    assert operator.issue(shown)["description"] == text  # type: ignore[index]
+
+
+def test_a_token_is_read_within_the_callers_scope_like_the_list(
+    base: str, api_key: str, city: Platform
+) -> None:
+    operator = Client(city["intake"].url, api_key)
+    there = operator.report("路灯不亮", category="street_lighting",
+                            location={"region_code": "411901001"})["issue_id"]  # fmt: skip
+    view = operator.in_state(there, "assigned")
+    assert "411905" not in view["region_path"]
+    supervisor = city.token("supervisor", region_code="411905")
+    scoped = {"api_key": supervisor}
+    assert httpx.get(f"{base}/tokens/{there}.json", params=scoped).status_code == 404
+    listed = httpx.get(f"{base}/requests.json", params={**scoped, "service_request_id": there})
+    assert listed.json() == []
+    assert httpx.get(f"{base}/tokens/{there}.json", params={"api_key": api_key}).is_success

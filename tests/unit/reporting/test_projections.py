@@ -9,8 +9,8 @@ from services.contracts.events import (
     IssueReportedPayload,
 )
 from services.contracts.vocabulary import Channel, Kind, Level
-from services.intake.privacy import Privacy
-from services.intake.view import history_in_order, view_update
+from services.intake.domain.privacy import Privacy
+from services.intake.domain.view import history_in_order, view_update
 from tests.unit.reporting.reporting_fold import view
 
 REPORTED = IssueReported(

@@ -6,8 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.contracts.vocabulary import IssueState
-from services.intake.domain import Action, Principal, Refused, Role, binding_problem, check, may_see
-from services.intake.scope import level_of, place_of, within
+from services.intake.domain.errors import Refused
+from services.intake.domain.rules import Action, Principal, Role, binding_problem, check, may_see
+from services.intake.domain.scope import level_of, place_of, within
+from services.intake.entrypoints.errors import status_of
 
 CITY = "411900"
 GRID = "411905003001002"  # a grid of village 411905003001, township 411905003, county 411905
@@ -110,7 +112,7 @@ def test_a_supervisor_acts_only_within_their_region(
     check(action, COUNTY_SUPERVISOR, state, "water", "i1", PATH)
     with pytest.raises(Refused) as refused:
         check(action, COUNTY_SUPERVISOR, state, "water", "i1", ELSEWHERE)
-    assert refused.value.status == 403
+    assert status_of(refused.value) == 403
     assert "outside your region 411905" in refused.value.reason
     city = Principal("c", Role.SUPERVISOR, region_code=CITY)
     check(action, city, state, "water", "i1", ELSEWHERE)
@@ -122,7 +124,7 @@ def test_a_grid_worker_verifies_only_within_their_grid_and_reports_anywhere() ->
     for place in (ELSEWHERE, PATH[:3], None):
         with pytest.raises(Refused) as refused:
             check(Action.VERIFY, GRID_WORKER, IssueState.RESOLVED, "water", "i1", place)
-        assert refused.value.status == 403 and GRID in refused.value.reason
+        assert status_of(refused.value) == 403 and GRID in refused.value.reason
     unbound = Principal("g0", Role.GRID_WORKER)
     with pytest.raises(Refused, match="bound to no region"):
         check(Action.VERIFY, unbound, IssueState.RESOLVED, "water", "i1", PATH)
@@ -132,7 +134,7 @@ def test_a_grid_worker_verifies_only_within_their_grid_and_reports_anywhere() ->
 def test_outside_the_region_is_refused_before_the_state_is_judged() -> None:
     with pytest.raises(Refused) as refused:
         check(Action.VERIFY, GRID_WORKER, IssueState.ASSIGNED, "water", "i1", ELSEWHERE)
-    assert refused.value.status == 403
+    assert status_of(refused.value) == 403
 
 
 def test_a_supervisor_sees_only_within_their_region_others_as_before() -> None:

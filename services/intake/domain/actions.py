@@ -29,7 +29,7 @@ from services.contracts.events import (
     derived_event_id,
 )
 from services.contracts.vocabulary import Satisfaction
-from services.intake.domain import Action, Principal
+from services.intake.domain.rules import Action, Principal
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 

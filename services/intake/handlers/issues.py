@@ -1,16 +1,15 @@
-"""Intake's REST API: report, look up, and every outside action on an issue. Thin: rules are in
-domain.py (who may do what), actions.py (what it says), view.py (what one may see)."""
+"""Intake's use cases: report, look up, every outside action on an issue, and keeping the status
+view from the log. Each checks with the rules (`domain`), then publishes and stores; the HTTP
+edge only reads the request and maps refusals to statuses."""
 
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
-
-from fastapi import Header, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from services.contracts.events import (
     Envelope,
+    Event,
     IssueAnswered,
     IssueAnsweredPayload,
     IssueReported,
@@ -18,99 +17,53 @@ from services.contracts.events import (
     Location,
     derived_event_id,
 )
-from services.contracts.vocabulary import Channel, IssueState, Kind, ReporterType
-from services.intake.actions import ActionIn, action_events
-from services.intake.auth import Authenticator, RateLimits
-from services.intake.domain import Action, Principal, Refused, Role, acting_state, check, may_see
-from services.intake.extension_decisions import (
+from services.contracts.vocabulary import IssueState
+from services.intake.domain.actions import ActionIn, action_events
+from services.intake.domain.errors import Forbidden, Invalid, NotFound
+from services.intake.domain.extension_decisions import (
     ExtensionDecisionIn,
     ExtensionDecisionOut,
     awaiting_decision,
     decision_event,
 )
-from services.intake.idempotency import Idempotency
-from services.intake.privacy import Privacy
-from services.intake.scope import place_of
-from services.intake.store import IntakeStore
-from services.intake.view import history_in_order
-from services.runtime.broker import EventPublisher
+from services.intake.domain.privacy import Privacy, new_token
+from services.intake.domain.reports import PrincipalIn, ReportIn
+from services.intake.domain.rules import (
+    Action,
+    Principal,
+    Role,
+    acting_state,
+    binding_problem,
+    check,
+    may_see,
+)
+from services.intake.domain.scope import place_of
+from services.intake.domain.view import answer_of, history_in_order, present, public_view
+from services.intake.handlers.auth import Authenticator
+from services.intake.handlers.idempotency import Idempotency
+from services.intake.handlers.ports import IntakeStore, Publisher, Throttle
+from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
+from services.runtime.consumer import Delivery
 
-Phone = Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9\- ]{4,30}$")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-
-
-class LocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    region_code: str | None = Field(default=None, max_length=64)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    address: str | None = Field(default=None, max_length=500)
-
-
-class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    channel: Channel
-    kind: Kind
-    text: str = Field(min_length=1, max_length=5000)
-    category: str | None = Field(default=None, max_length=64)
-    location: LocationIn = LocationIn()
-    media_urls: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
-    reporter_type: ReporterType = ReporterType.CITIZEN
-    reporter_phone: Phone | None = None
-    reporter_name: str | None = Field(default=None, max_length=100)
-    enterprise_id: str | None = Field(default=None, max_length=64)
-    direct_answer: str | None = Field(
-        default=None, min_length=1, max_length=5000,
-        description="直办: the operator's answer; the issue is answered at intake, not dispatched",
-    )  # fmt: skip
+Answer = tuple[int, Any]
 
 
-class ReportOut(BaseModel):
-    issue_id: str
-    receipt_code: str
-    state: IssueState
-
-
-class ActionOut(BaseModel):
-    issue_id: str
-    event_ids: list[str]
-    state: IssueState
-
-
-class PrincipalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Role
-    name: str = Field(min_length=1, max_length=100, description="who holds the token (not logged)")
-    office_id: str | None = Field(default=None, max_length=64)
-    region_code: str | None = Field(default=None, max_length=64)
-    level: str | None = Field(default=None, max_length=16)
-
-
-class PrincipalOut(BaseModel):
-    id: str
-    role: Role
-    token: str = Field(description="shown once; stored only as a hash")
-
-
-def refused(error: Refused) -> HTTPException:
-    return HTTPException(error.status, detail=error.reason)
-
-
-class IntakeApi:
-    """The routes and the steps they share."""
+class IntakeHandlers:
+    """The use cases and the steps they share."""
 
     def __init__(
-        self, store: IntakeStore, publisher: EventPublisher, privacy: Privacy, limits: RateLimits
+        self, store: IntakeStore, publisher: Publisher, privacy: Privacy, throttle: Throttle
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.privacy = privacy
-        self.limits = limits
-        self.authenticate = Authenticator(store)
+        self.throttle = throttle
+        self.authenticate = Authenticator(store, throttle)
         self.idempotency = Idempotency(store)
+
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        """The log consumer's handler: keep the status view."""
+        await self.store.apply(event, delivery.offset)
 
     async def publish(self, events: Sequence[Envelope]) -> None:
         """Publish, then apply to the view at once (the consumer's later copy is a no-op)."""
@@ -121,7 +74,7 @@ class IntakeApi:
     async def existing(self, issue_id: str) -> dict[str, Any]:
         view = await self.store.issue(issue_id)
         if view is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no issue {issue_id}")
+            raise NotFound(f"no issue {issue_id}")
         return view
 
     async def visible(self, who: Principal, issue_id: str) -> dict[str, Any]:
@@ -131,15 +84,65 @@ class IntakeApi:
             reason = "you may not see this issue"
             if who.role is Role.SUPERVISOR:
                 reason += f": it lies outside your region {who.region_code}"
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
+            raise Forbidden(reason)
         if problem_id := view.get("merged_into"):
             problem = await self.store.issue(problem_id)
             view["problem"] = problem and answer_of(problem)
         return view
 
-    async def create_report(
-        self, body: ReportIn, who: Principal, seed: uuid.UUID | None
-    ) -> tuple[int, Any]:
+    async def issue(self, who: Principal, issue_id: str) -> dict[str, Any]:
+        """An issue's status view: as it is for staff, masked for a reporter's code (a code may
+        be passed on, and a merged problem's answer is someone else's text)."""
+        view = present(await self.visible(who, issue_id))
+        return public_view(view) if who.role is Role.REPORTER else view
+
+    async def by_receipt(self, receipt_code: str, client: str) -> dict[str, Any]:
+        reporter = await self.authenticate.receipt(receipt_code, client)
+        if reporter is None or reporter.issue_id is None:
+            raise NotFound("unknown receipt code")
+        return await self.issue(reporter, reporter.issue_id)
+
+    async def inbox(self, who: Principal) -> list[dict[str, Any]]:
+        """Open issues an office holds, due soonest first."""
+        if who.role is not Role.OFFICE or who.office_id is None:
+            raise Forbidden("the inbox is an office's")
+        now = datetime.now(UTC)
+        items = []
+        for view in await self.store.inbox(who.office_id):
+            deadlines = view.get("deadlines") or {}
+            due = deadlines.get("resolve") or deadlines.get("accept")
+            items.append({**present(view), "due_at": due, "overdue": bool(due and due < now)})
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(items, key=lambda item: item["due_at"] or far)
+
+    def check_principal(self, body: PrincipalIn, who: Principal) -> None:
+        if who.role is not Role.ADMIN:
+            raise Forbidden("only an admin adds principals")
+        if body.role is Role.OFFICE and not body.office_id:
+            raise Invalid("an office principal is bound to one office", "office_id")
+        if (problem := binding_problem(body.role, body.region_code)) is not None:
+            raise Invalid(problem, "region_code")
+
+    async def add_principal(self, body: PrincipalIn, who: Principal, _: object) -> Answer:
+        """An admin adds a principal; its token is answered once and stored as a hash."""
+        self.check_principal(body, who)
+        token = new_token()
+        principal = Principal(
+            id=f"{body.role.value}:{uuid.uuid4().hex[:12]}",
+            role=body.role, office_id=body.office_id, region_code=body.region_code,
+            level=body.level,
+        )  # fmt: skip
+        await self.store.add_principal(token, principal)
+        return 201, PrincipalOut(id=principal.id, role=body.role, token=token).model_dump()
+
+    @staticmethod
+    def check_report(body: ReportIn, who: Principal) -> None:
+        check(Action.REPORT, who, None, None, "")
+        if body.direct_answer is not None:
+            check(Action.ANSWER, who, None, None, "")
+
+    async def create_report(self, body: ReportIn, who: Principal, seed: uuid.UUID | None) -> Answer:
+        self.check_report(body, who)
         issue_id = str(uuid.uuid5(seed, "issue") if seed else uuid.uuid4())
         reported_id = uuid.uuid5(seed, "reported") if seed else uuid.uuid4()
         reporter_id = self.privacy.pseudonym(body.reporter_phone) if body.reporter_phone else None
@@ -176,23 +179,22 @@ class IntakeApi:
         if body.reporter_phone or body.reporter_name:
             contact = {"phone": body.reporter_phone or "", "name": body.reporter_name or ""}
             await self.store.save_contact(issue_id, reporter_id or "", self.privacy.seal(contact))
+        if not body.public:
+            await self.store.withhold(issue_id)  # before it is published: never public, not once
         await self.publish(events)
         state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
         out = ReportOut(issue_id=issue_id, receipt_code=receipt, state=state)
-        return status.HTTP_201_CREATED, out.model_dump(mode="json")
+        return 201, out.model_dump(mode="json")
 
     async def act(
         self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID | None
-    ) -> tuple[int, Any]:
+    ) -> Answer:
         view = await self.existing(issue_id)
         problem_id = view.get("merged_into")
         problem = await self.store.issue(problem_id) if problem_id else None
         problem_state = IssueState(problem["state"]) if problem else None
         state = acting_state(IssueState(view["state"]), problem_state)
-        try:
-            check(action, who, state, view.get("office_id"), issue_id, place_of(view))
-        except Refused as error:
-            raise refused(error) from error
+        check(action, who, state, view.get("office_id"), issue_id, place_of(view))
         reporter_id = await self.store.reporter_of(issue_id) if action is Action.VISIT else None
         events = action_events(
             action, body, who, issue_id, view.get("office_id"), datetime.now(UTC),
@@ -205,20 +207,16 @@ class IntakeApi:
             event_ids=[str(e.event_id) for e in events],
             state=IssueState((after or view)["state"]),
         )
-        return status.HTTP_200_OK, out.model_dump(mode="json")
+        return 200, out.model_dump(mode="json")
 
     async def decide_extension(
         self, issue_id: str, body: ExtensionDecisionIn, who: Principal, seed: uuid.UUID | None
-    ) -> tuple[int, Any]:
+    ) -> Answer:
         """A supervisor decides the extension request that awaits a decision (延期审批)."""
         view = await self.existing(issue_id)
-        try:
-            check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id,
-                  place_of(view))  # fmt: skip
-            history = history_in_order(view.get("history", {}))
-            request = awaiting_decision(history, body.request_id)
-        except Refused as error:
-            raise refused(error) from error
+        check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id, place_of(view))
+        history = history_in_order(view.get("history", {}))
+        request = awaiting_decision(history, body.request_id)
         request_id = str(request["event_id"])
         event_id = uuid.uuid5(seed, f"extension-decision:{request_id}") if seed else uuid.uuid4()
         event = decision_event(request, body, who, issue_id, datetime.now(UTC), event_id)
@@ -228,22 +226,4 @@ class IntakeApi:
             granted=event.payload.granted, working_days=event.payload.working_days,
             decided_by=who.id,
         )  # fmt: skip
-        return status.HTTP_200_OK, out.model_dump(mode="json")
-
-
-def answer_of(problem: dict[str, Any]) -> dict[str, Any]:
-    """What a duplicate's reporter sees of the problem it was merged into."""
-    answers = [h for h in problem.get("history", {}).values()
-               if h["type"] in ("IssueResolved", "IssueAnswered")]  # fmt: skip
-    last = max(answers, key=lambda h: int(h["offset"])) if answers else {}
-    return {
-        "issue_id": problem["_id"], "state": problem["state"],
-        "office_id": problem.get("office_id"), "answer": last.get("result") or last.get("answer"),
-    }  # fmt: skip
-
-
-def present(view: dict[str, Any]) -> dict[str, Any]:
-    view = dict(view)
-    view["issue_id"] = view.pop("_id")
-    view["history"] = history_in_order(view.get("history", {}))
-    return view
+        return 200, out.model_dump(mode="json")

@@ -9,7 +9,7 @@ code of the region above it.
 from collections.abc import Mapping
 from typing import Any
 
-from services.contracts.regions import level_of, lies_under
+from services.contracts.regions import level_of, lies_in
 from services.contracts.vocabulary import Level
 
 __all__ = ["GRID_WORKER_LEVELS", "Place", "level_of", "place_of", "within"]
@@ -33,8 +33,8 @@ def within(place: Place, bound: str | None) -> bool:
     if not bound or level_of(bound) is Level.CITY:
         return True
     if isinstance(place, tuple):
-        return bound in place
-    return place is not None and lies_under(place, bound)
+        return lies_in(place, None, bound)
+    return lies_in((), place, bound)
 
 
 def place_of(view: Mapping[str, Any]) -> Place:

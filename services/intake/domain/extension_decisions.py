@@ -17,8 +17,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.contracts.events import ExtensionDecided, ExtensionDecidedPayload
-from services.intake.actions import Text
-from services.intake.domain import Principal, Refused
+from services.intake.domain.actions import Text
+from services.intake.domain.errors import Conflict
+from services.intake.domain.rules import Principal
 
 __all__ = ["ExtensionDecisionIn", "ExtensionDecisionOut", "awaiting_decision", "decision_event"]
 
@@ -52,7 +53,7 @@ class ExtensionDecisionOut(BaseModel):
 def awaiting_decision(history: Sequence[dict[str, Any]], request_id: str | None) -> dict[str, Any]:
     """The `ExtensionRequested` entry to decide: the one named, else the latest undecided one.
 
-    `history` is the issue's view history in log order; `Refused(409)` says why none waits."""
+    `history` is the issue's view history in log order; `Conflict` says why none waits."""
     decided: dict[str, dict[str, Any]] = {}
     for entry in history:
         if entry["type"] == "ExtensionDecided" and entry.get("request_id"):
@@ -61,17 +62,16 @@ def awaiting_decision(history: Sequence[dict[str, Any]], request_id: str | None)
     if request_id is not None:
         named = [entry for entry in requests if entry["event_id"] == request_id]
         if not named:
-            raise Refused(409, f"this issue has no extension request {request_id}")
+            raise Conflict(f"this issue has no extension request {request_id}")
         if (decision := decided.get(request_id)) is not None:
-            raise Refused(409, f"extension request {request_id} is {_decided(decision)}")
+            raise Conflict(f"extension request {request_id} is {_decided(decision)}")
         return named[0]
     if not requests:
-        raise Refused(409, "no extension request awaits a decision: the issue has none")
+        raise Conflict("no extension request awaits a decision: the issue has none")
     waiting = [entry for entry in requests if entry["event_id"] not in decided]
     if not waiting:
         latest = requests[-1]
-        raise Refused(
-            409,
+        raise Conflict(
             "no extension request awaits a decision: the latest, "
             f"{latest['event_id']}, is {_decided(decided[latest['event_id']])}",
         )

@@ -5,25 +5,18 @@ between publishing and answering republishes the same ids (which consumers drop)
 """
 
 import hashlib
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import HTTPException, status
-
-from services.intake.store import IntakeStore
+from services.intake.domain.errors import Conflict, Invalid
+from services.intake.handlers.ports import IntakeStore
 
 Work = Callable[[uuid.UUID | None], Awaitable[tuple[int, Any]]]
 
 STALE_CLAIM = timedelta(seconds=30)
 NAMESPACE = uuid.UUID("6f1c3a52-2d9e-4c53-9a57-1d6c2b0e5f11")
-
-
-def fingerprint(method: str, path: str, body: Any) -> str:
-    canonical = json.dumps([method, path, body], sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class Idempotency:
@@ -38,24 +31,21 @@ class Idempotency:
             code, body = await work(None)
             return code, body, False
         if not 1 <= len(key) <= 255:
-            raise HTTPException(422, detail="Idempotency-Key must be 1 to 255 characters")
+            raise Invalid("must be 1 to 255 characters", "Idempotency-Key")
         scoped = hashlib.sha256(f"{principal_id}\x00{key}".encode()).hexdigest()
         seed = uuid.uuid5(NAMESPACE, scoped)
         now = datetime.now(UTC)
         first = await self._store.claim(scoped, request_fingerprint, now)
         if first is not None:
             if first["fingerprint"] != request_fingerprint:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    detail="this Idempotency-Key was already used for a different request",
+                raise Invalid(
+                    "already used for a different request",
+                    "Idempotency-Key",
                 )
             if first["state"] == "done":
                 return int(first["status"]), first["body"], True
             if now - first["at"] < STALE_CLAIM:
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT,
-                    detail="a request with this Idempotency-Key is still in progress; retry",
-                )
+                raise Conflict("a request with this Idempotency-Key is still in progress; retry")
             # the first attempt died mid-way: redo it with the same seed, hence the same ids
         try:
             code, body = await work(seed)

@@ -15,13 +15,15 @@ from services.contracts.events import (
     ExtensionRequested,
     ExtensionRequestedPayload,
 )
-from services.intake.domain import Action, Principal, Refused, Role, check
-from services.intake.extension_decisions import (
+from services.intake.domain.errors import Refused
+from services.intake.domain.extension_decisions import (
     ExtensionDecisionIn,
     awaiting_decision,
     decision_event,
 )
-from services.intake.view import history_in_order, view_update
+from services.intake.domain.rules import Action, Principal, Role, check
+from services.intake.domain.view import history_in_order, view_update
+from services.intake.entrypoints.errors import status_of
 
 SUPERVISOR = Principal("supervisor:4f2a9c0d1e7b", Role.SUPERVISOR, region_code="411900")
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -59,7 +61,7 @@ def decision(**fields: Any) -> ExtensionDecisionIn:
 def refusal(events: list[Event], request_id: str | None = None) -> str:
     with pytest.raises(Refused) as refused:
         awaiting_decision(history(*events), request_id)
-    assert refused.value.status == 409
+    assert status_of(refused.value) == 409
     return refused.value.reason
 
 
@@ -127,4 +129,4 @@ def test_only_a_supervisor_or_an_admin_decides(role: Role) -> None:
         return
     with pytest.raises(Refused) as refused:
         check(Action.DECIDE_EXTENSION, who, None, "water", "i1")
-    assert refused.value.status == 403 and "allowed: admin, supervisor" in refused.value.reason
+    assert status_of(refused.value) == 403 and "allowed: admin, supervisor" in refused.value.reason

@@ -6,15 +6,18 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import pytest
-from fastapi import HTTPException
 from starlette.requests import Request
 
 from services.contracts.vocabulary import IssueState, Satisfaction
-from services.intake.actions import AcceptIn, VerifyIn, VisitIn, action_events
-from services.intake.auth import RateLimits
-from services.intake.domain import RULES, Action, Principal, Refused, Role, check, may_see
-from services.intake.open311_format import render
-from services.intake.privacy import Privacy, secret_hash
+from services.intake.domain.actions import AcceptIn, VerifyIn, VisitIn, action_events
+from services.intake.domain.errors import RateLimited, Refused
+from services.intake.domain.privacy import Privacy, secret_hash
+from services.intake.domain.rules import RULES, Action, Principal, Role, check, may_see
+from services.intake.domain.throttling import Limit
+from services.intake.entrypoints.auth import limited
+from services.intake.entrypoints.errors import status_of
+from services.intake.entrypoints.open311_format import render
+from tests.unit.intake.fakes import CountingThrottle
 
 OFFICE = Principal("o1", Role.OFFICE, office_id="water")
 OPERATOR = Principal("op", Role.OPERATOR)
@@ -26,10 +29,10 @@ def test_an_office_accepts_only_what_is_assigned_to_it_now() -> None:
     check(Action.ACCEPT, OFFICE, IssueState.ASSIGNED, "water", "issue-1")
     with pytest.raises(Refused) as wrong_office:
         check(Action.ACCEPT, OFFICE, IssueState.ASSIGNED, "roads", "issue-1")
-    assert wrong_office.value.status == 403
+    assert status_of(wrong_office.value) == 403
     with pytest.raises(Refused) as wrong_state:
         check(Action.ACCEPT, OFFICE, IssueState.RESOLVED, "water", "issue-1")
-    assert wrong_state.value.status == 409
+    assert status_of(wrong_state.value) == 409
     assert "resolved" in wrong_state.value.reason
 
 
@@ -45,7 +48,7 @@ def test_every_action_is_refused_to_a_role_it_does_not_name(action: Action) -> N
         else:
             with pytest.raises(Refused) as refused:
                 check(action, who, state, "water", "issue-1", place)
-            assert refused.value.status == 403
+            assert status_of(refused.value) == 403
 
 
 def test_a_reporter_acts_and_sees_only_their_own_issue() -> None:
@@ -85,13 +88,13 @@ def test_pseudonyms_are_stable_keyed_and_never_the_number() -> None:
 
 
 def test_the_rate_limit_answers_429_past_the_window() -> None:
-    check_limit = RateLimits("2/minute").dependency("receipts")
+    check_limit = limited(CountingThrottle(Limit.parse("2/minute")), "receipts")
     request = Request({"type": "http", "client": ("10.0.0.1", 5000), "headers": []})
     asyncio.run(check_limit(request))
     asyncio.run(check_limit(request))
-    with pytest.raises(HTTPException) as limited:
+    with pytest.raises(RateLimited) as refused:
         asyncio.run(check_limit(request))
-    assert limited.value.status_code == 429
+    assert status_of(refused.value) == 429 and 0 < refused.value.retry_after <= 60
     other = Request({"type": "http", "client": ("10.0.0.2", 5000), "headers": []})
     asyncio.run(check_limit(other))
 
@@ -102,3 +105,11 @@ def test_open311_xml_names_items_as_the_spec_does() -> None:
     assert root.tag == "service_requests"
     assert root.findtext("request/service_request_id") == "1"
     assert root.findtext("request/lat") == "34.7"
+
+
+def test_open311_xml_stays_well_formed_whatever_the_text_holds() -> None:
+    response = render(
+        "xml", "errors", [{"code": 404, "description": "service_code \x00\x1f\ud800 not found"}]
+    )
+    root = ElementTree.fromstring(bytes(response.body))
+    assert root.findtext("error/description") == "service_code \ufffd\ufffd\ufffd not found"

@@ -1,6 +1,8 @@
 """Intake's own MongoDB store: the status view of each issue, receipts, sealed contacts,
-principals and idempotency records. Credentials are kept as hashes only."""
+principals, idempotency records and the reports withheld from public reads. Credentials are
+kept as hashes only."""
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -11,9 +13,9 @@ from pymongo.errors import DuplicateKeyError
 from services.contracts.events import Event
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
-from services.intake.domain import Principal, Role
-from services.intake.privacy import secret_hash
-from services.intake.view import view_update
+from services.intake.domain.privacy import secret_hash
+from services.intake.domain.rules import Principal, Role
+from services.intake.domain.view import view_update
 from services.runtime.mongo import APPLIED, Document, apply_once
 
 OPEN_STATES = [s.value for s in IssueState if s not in FINAL_STATES]
@@ -26,6 +28,7 @@ class IntakeStore:
         self._contacts = db["contacts"]
         self._principals = db["principals"]
         self._idempotency = db["idempotency"]
+        self._withheld = db["withheld"]
 
     # the status view ------------------------------------------------------------------
 
@@ -64,6 +67,17 @@ class IntakeStore:
     async def reporter_of(self, issue_id: str) -> str | None:
         doc = await self._contacts.find_one({"_id": issue_id})
         return str(doc["reporter_id"]) if doc and doc.get("reporter_id") else None
+
+    async def withhold(self, issue_id: str) -> None:
+        """Keep a report out of public reads (an operator said it is not public). Kept beside
+        the status view, not in it, so a rebuilt view keeps it too."""
+        await self._withheld.update_one({"_id": issue_id}, {"$set": {"public": False}}, upsert=True)
+
+    async def withheld_among(self, issue_ids: Iterable[str]) -> set[str]:
+        ids = list(issue_ids)
+        if not ids:
+            return set()
+        return {str(doc["_id"]) async for doc in self._withheld.find({"_id": {"$in": ids}})}
 
     # principals -----------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
-"""Intake's rules: who may do which outside action on an issue in which state. Pure."""
+"""Who may do which outside action on an issue in which state. Pure."""
 
 from dataclasses import dataclass
 from enum import StrEnum
 
 from services.contracts.vocabulary import IssueState
-from services.intake.scope import GRID_WORKER_LEVELS, Place, level_of, within
+from services.intake.domain.errors import Conflict, Forbidden
+from services.intake.domain.scope import GRID_WORKER_LEVELS, Place, level_of, within
 
 S = IssueState
 
@@ -95,15 +96,6 @@ RULES: dict[Action, Rule] = {
 """Who may do what, from which state (admins may do everything anyone may)."""
 
 
-class Refused(Exception):
-    """An action that may not happen; `status` is the HTTP answer (403 or 409)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
 def check(
     action: Action,
     who: Principal,
@@ -112,29 +104,27 @@ def check(
     issue_id: str,
     place: Place = None,
 ) -> None:
-    """Raise `Refused` unless `who` may do `action` on an issue in `state`, held by `office_id`,
-    at `place` (see `scope.place_of`; None: no region known).
+    """Raise `Forbidden` (who) or `Conflict` (when) unless `who` may do `action` on an issue in
+    `state`, held by `office_id`, at `place` (see `scope.place_of`; None: no region known).
 
     `state` is None for actions that create an issue."""
     rule = RULES[action]
     if who.role not in rule.roles:
         allowed = ", ".join(sorted(r.value for r in rule.roles))
-        raise Refused(
-            403, f"a {who.role.value} may not {action.value} an issue (allowed: {allowed})"
-        )
+        raise Forbidden(f"a {who.role.value} may not {action.value} an issue (allowed: {allowed})")
     if who.role is Role.REPORTER and who.issue_id != issue_id:
-        raise Refused(403, "a reporter acts only on their own issue")
+        raise Forbidden("a reporter acts only on their own issue")
     if rule.assigned_office_only and who.role is Role.OFFICE and who.office_id != office_id:
-        raise Refused(403, "this issue is not assigned to your office")
+        raise Forbidden("this issue is not assigned to your office")
     if rule.regional and who.role in REGIONAL_ROLES:
         if who.role is Role.GRID_WORKER and not who.region_code:
-            raise Refused(403, "a grid worker bound to no region acts nowhere: ask an admin")
+            raise Forbidden("a grid worker bound to no region acts nowhere: ask an admin")
         if not within(place, who.region_code):
-            raise Refused(403, f"this issue lies outside your region {who.region_code}")
+            raise Forbidden(f"this issue lies outside your region {who.region_code}")
     if rule.states and state not in rule.states:
         allowed = ", ".join(sorted(s.value for s in rule.states))
         now = state.value if state else "not yet reported"
-        raise Refused(409, f"cannot {action.value} an issue that is {now} (only when {allowed})")
+        raise Conflict(f"cannot {action.value} an issue that is {now} (only when {allowed})")
 
 
 DONE = frozenset({S.RESOLVED, S.VERIFIED, S.VISITED, S.CLOSED})

@@ -1,10 +1,7 @@
 """The category catalogue as intake offers it (Open311's services). The catalogue is the
 city's configuration (`deploy/config/city/categories.yaml`), the same file routing judges
-with; intake reads only what it shows."""
+with; intake reads only what it shows (`adapters/catalogue.py` loads it). Pure."""
 
-from pathlib import Path
-
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 
@@ -30,10 +27,6 @@ class Catalogue(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     groups: tuple[Group, ...]
-
-    @classmethod
-    def load(cls, path: Path) -> "Catalogue":
-        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def item(self, code: str) -> tuple[Group, Item] | None:
         for group, item in self.items():

@@ -15,6 +15,7 @@ from services.contracts.events import (
     SupervisionOrdered,
 )
 from services.contracts.lifecycle import state_after
+from services.intake.domain.masking import mask, masked
 
 
 def view_update(event: Event, offset: int) -> dict[str, Any]:
@@ -79,3 +80,41 @@ def view_update(event: Event, offset: int) -> dict[str, Any]:
 def history_in_order(history: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The history map (keyed by event id, so a replay cannot double it) in log order."""
     return sorted(history.values(), key=lambda entry: int(entry["offset"]))
+
+
+def answer_of(problem: dict[str, Any]) -> dict[str, Any]:
+    """What a duplicate's reporter sees of the problem it was merged into."""
+    answers = [h for h in problem.get("history", {}).values()
+               if h["type"] in ("IssueResolved", "IssueAnswered")]  # fmt: skip
+    last = max(answers, key=lambda h: int(h["offset"])) if answers else {}
+    return {
+        "issue_id": problem["_id"], "state": problem["state"],
+        "office_id": problem.get("office_id"), "answer": last.get("result") or last.get("answer"),
+    }  # fmt: skip
+
+
+def present(view: dict[str, Any]) -> dict[str, Any]:
+    """A status view as the API shows it: its id as `issue_id`, its history in log order."""
+    view = dict(view)
+    view["issue_id"] = view.pop("_id")
+    view["history"] = history_in_order(view.get("history", {}))
+    return view
+
+
+FREE_TEXT = ("description", "note", "result", "answer", "reason")
+"""The fields where people type what they like (a report's text, an office's notes and answers)."""
+
+
+def public_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A presented view with personal numbers masked in every free text, for public outputs."""
+    view = {key: masked(value) if key in FREE_TEXT else value for key, value in view.items()}
+    if location := view.get("location"):
+        view["location"] = {**location, "address": masked(location.get("address"))}
+    view["history"] = [
+        {key: mask(value) if key in FREE_TEXT and isinstance(value, str) else value
+         for key, value in entry.items()}
+        for entry in view.get("history", [])
+    ]  # fmt: skip
+    if problem := view.get("problem"):
+        view["problem"] = {**problem, "answer": masked(problem.get("answer"))}
+    return view

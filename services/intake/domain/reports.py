@@ -1,0 +1,63 @@
+"""What a report and a new principal say, as the API takes them. Pure pydantic: field rules
+are checked here, so an error names its field wherever the model is used (native API, Open311)."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.contracts.vocabulary import Channel, Kind, ReporterType
+from services.intake.domain.rules import Role
+
+Phone = Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9\- ]{4,30}$")]
+RegionCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{6}(?:[0-9]{3}){0,3}$",
+        description="an administrative division code: 6 digits (a city ends in 00, else a "
+        "county), 9 (township), 12 (village) or 15 (grid); ASCII digits only",
+    ),
+]
+"""A region code as `contracts.regions.level_of` knows it: every code this pattern lets through
+has a level, and nothing else does (no path, no NUL, no full-width digits)."""
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: RegionCode | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    kind: Kind
+    text: str = Field(min_length=1, max_length=5000)
+    category: str | None = Field(default=None, max_length=64)
+    location: LocationIn = LocationIn()
+    media_urls: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
+    reporter_type: ReporterType = ReporterType.CITIZEN
+    reporter_phone: Phone | None = None
+    reporter_name: str | None = Field(default=None, max_length=100)
+    enterprise_id: str | None = Field(default=None, max_length=64)
+    direct_answer: str | None = Field(
+        default=None, min_length=1, max_length=5000,
+        description="直办: the operator's answer; the issue is answered at intake, not dispatched",
+    )  # fmt: skip
+    public: bool = Field(
+        default=True,
+        description="false: the report stays out of public reads (Open311, a stranger's look-up)",
+    )
+
+
+class PrincipalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    name: str = Field(min_length=1, max_length=100, description="who holds the token (not logged)")
+    office_id: str | None = Field(default=None, max_length=64)
+    region_code: RegionCode | None = None
+    level: str | None = Field(default=None, max_length=16)

@@ -1,0 +1,8 @@
+"""Intake keeps its status view by reading the whole log."""
+
+from services.intake.handlers.issues import IntakeHandlers
+from services.runtime.service import Runtime
+
+
+def subscribe(runtime: Runtime, intake: IntakeHandlers) -> None:
+    runtime.consume(intake.handle)
