@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.domain.throttling import Limit, counter_id
-from services.runtime.mongo import DOCUMENT_LOCKS, Document
+from services.runtime.mongo import Document
 
 
 class MongoThrottle:
@@ -27,8 +27,7 @@ class MongoThrottle:
         now = self._clock()
         window = self._limit.window(now)
         key = counter_id(name, client, window)
-        async with DOCUMENT_LOCKS.hold((self._counters.full_name, key)):
-            count = await self._bump(key, window)
+        count = await self._bump(key, window)  # one atomic update, on both engines
         if count == 1:  # the first attempt of a window: drop the windows that are over
             await self._counters.delete_many({"window": {"$lt": window - 1}})
         return self._limit.wait(count, now)
