@@ -6,12 +6,17 @@ Every decision is stored with the id of the event that caused it, and published 
 id derived from that cause: a replay finds the decision already stored and publishes the
 same events again, which every consumer drops.
 
-Partitions are handled side by side, so two reports of one problem can arrive at once:
-the duplicate check and the opening of a new problem run under one lock per category, so
-the second report always sees the first one's problem (within one routing instance).
+Partitions are handled side by side, and by several instances, so two reports of one
+problem can arrive at once. A new problem claims the cell of its place in the duplicate
+index with one insert under an id derived from (category, cell): of two reports in one
+cell, across instances too, one claims it and the other finds the claim and is merged
+into it. A report looks up the claims of the cells its radius reaches by id, so it also
+finds a problem that claimed a neighbouring cell. Two reports in neighbouring cells at
+the very same moment are not arbitrated by one claim; within one instance the per-category
+lock below still makes them take turns.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -27,7 +32,14 @@ from services.contracts.events import (
     derived_event_id,
 )
 from services.routing.domain.dispatch import assigned_payload, dispatch, fold
-from services.routing.domain.duplicates import NewReport, OpenIssue, find_duplicate
+from services.routing.domain.duplicates import (
+    NewReport,
+    OpenIssue,
+    cell_of,
+    cells_near,
+    find_duplicate,
+    outlived,
+)
 from services.routing.domain.judging import Judgement, judge
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
@@ -40,19 +52,41 @@ class Store(Protocol):
 
     async def state(self, issue_id: str) -> RoutingState | None: ...
 
-    async def save(self, issue_id: str, state: RoutingState, cause: str) -> bool: ...
+    async def save(
+        self, issue_id: str, state: RoutingState, cause: str, claim: str | None = None
+    ) -> bool:
+        """Stores the state (and the key of the cell the issue claimed, when given)."""
+        ...
 
     async def merge_of(self, issue_id: str) -> IssueMergedPayload | None: ...
 
     async def record_merge(
-        self, issue_id: str, merge: IssueMergedPayload, reported_at: datetime, cause: str
-    ) -> None: ...
+        self,
+        issue_id: str,
+        merge: IssueMergedPayload,
+        reported_at: datetime,
+        cause: str,
+        claim: str | None = None,
+    ) -> None:
+        """Stores the merge; the claim `claim` of the problem keeps its window open."""
+        ...
 
-    async def open_issue(self, issue: OpenIssue) -> None: ...
+    async def claims(self, keys: Sequence[str]) -> dict[str, OpenIssue]:
+        """The problems holding these cells, by cell key (lookups by id)."""
+        ...
 
-    async def close_issue(self, issue_id: str) -> None: ...
+    async def claim(self, key: str, problem: OpenIssue) -> OpenIssue | None:
+        """Claims the cell for `problem` with one insert: None when it did, else the
+        problem that holds it."""
+        ...
 
-    async def open_candidates(self, category: str) -> list[OpenIssue]: ...
+    async def release(self, key: str, issue_id: str) -> None:
+        """Frees the cell if `issue_id` still holds it."""
+        ...
+
+    async def claim_of(self, issue_id: str) -> str | None:
+        """The key of the cell the issue claimed when it was opened."""
+        ...
 
 
 class Publisher(Protocol):
@@ -69,6 +103,10 @@ class RoutingHandlers:
         self._grids = grids
         self._store = store
         self._publisher = publisher
+        # Not needed for correctness within a cell (the claim's insert decides). It makes
+        # one instance's reports of a category take turns, so that two reports in
+        # neighbouring cells arriving at once still see each other's claim (one instance
+        # gives exactly the answers of one sequential pass over its reports).
         self._merging = KeyedLocks()
 
     async def reported(self, reported: IssueReported) -> None:
@@ -90,34 +128,56 @@ class RoutingHandlers:
         """Merge the report into an open problem, or dispatch it as a new one (stored once)."""
         merge = await self._store.merge_of(reported.issue_id)
         state = await self._store.state(reported.issue_id)
-        if merge is None and state is None:  # not decided before (else: a replay)
-            where = reported.payload.location
-            report = NewReport(
-                category=judgement.category, tier=judgement.tier, kind=reported.payload.kind,
-                latitude=where.latitude, longitude=where.longitude,
-                reported_at=reported.occurred_at,
-            )  # fmt: skip
-            candidates = await self._store.open_candidates(judgement.category)
-            found = find_duplicate(report, candidates, self._city.policy.duplicates)
+        if merge is not None or state is not None:
+            return merge, state  # decided before: a replay
+        where = reported.payload.location
+        report = NewReport(
+            category=judgement.category, tier=judgement.tier, kind=reported.payload.kind,
+            latitude=where.latitude, longitude=where.longitude,
+            reported_at=reported.occurred_at,
+        )  # fmt: skip
+        into, claimed = await self._place(reported.issue_id, report)
+        if into is not None:
+            key, merge = into
+            await self._store.record_merge(
+                reported.issue_id, merge, reported.occurred_at, cause, claim=key
+            )
+            return merge, None
+        state = dispatch(judgement, self._city, cause=cause)
+        await self._store.save(reported.issue_id, state, cause, claim=claimed)
+        return None, state
+
+    async def _place(
+        self, issue_id: str, report: NewReport
+    ) -> tuple[tuple[str, IssueMergedPayload] | None, str | None]:
+        """The claimed problem this report duplicates (with its cell key), or else the key
+        of the cell the report claimed as a new problem (None: it claimed none, having no
+        place, or its cell being held by a problem it cannot be merged into)."""
+        policy = self._city.policy.duplicates
+        if report.latitude is None or report.longitude is None:
+            return None, None
+        lat, lon = report.latitude, report.longitude
+        cell = cell_of(report.category, lat, lon, policy).key
+        near = [c.key for c in cells_near(report.category, lat, lon, policy)]
+        problem = OpenIssue(issue_id, report.category, lat, lon, report.reported_at)
+        for _ in range(3):
+            held = await self._store.claims(near)
+            if any(holder.issue_id == issue_id for holder in held.values()):
+                return None, cell  # claimed before a crash: this replay opens it
+            found = find_duplicate(report, held.values(), policy)
             if found is not None:
-                merge = found.payload()
-                await self._store.record_merge(
-                    reported.issue_id, merge, reported.occurred_at, cause
-                )
-            else:
-                state = dispatch(judgement, self._city, cause=cause)
-                await self._store.save(reported.issue_id, state, cause)
-                if where.latitude is not None and where.longitude is not None:
-                    await self._store.open_issue(
-                        OpenIssue(
-                            issue_id=reported.issue_id,
-                            category=judgement.category,
-                            latitude=where.latitude,
-                            longitude=where.longitude,
-                            last_reported_at=reported.occurred_at,
-                        )
-                    )
-        return merge, state
+                key = next(k for k, h in held.items() if h.issue_id == found.into_issue_id)
+                return (key, found.payload()), None
+            holder = await self._store.claim(cell, problem)
+            if holder is None:
+                return None, cell
+            found = find_duplicate(report, [holder], policy)
+            if found is not None:  # claimed by another report since the look-up
+                return (cell, found.payload()), None
+            if not outlived(holder, report, policy):
+                return None, None  # held by a problem this report cannot join: none
+            await self._store.release(cell, holder.issue_id)  # its window closed: take over
+        return None, None
 
     async def refold(self, event: Event) -> None:
         """A return, a supervision order or a reopening: folded into the issue's routing."""
@@ -131,8 +191,10 @@ class RoutingHandlers:
         await self._publisher.publish_all(self._decided(event, state))
 
     async def closed(self, issue_id: str) -> None:
-        """Closed or merged: no later report can be its duplicate."""
-        await self._store.close_issue(issue_id)
+        """Closed or merged: no later report can be its duplicate (its claim is released)."""
+        key = await self._store.claim_of(issue_id)
+        if key is not None:
+            await self._store.release(key, issue_id)
 
     def _decided(self, cause: Event, state: RoutingState) -> list[Envelope]:
         """The events of the decisions `cause` led to (none: it changed nothing)."""
