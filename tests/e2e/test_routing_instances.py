@@ -19,7 +19,14 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from devkit.infra import Endpoints
 from devkit.processes import ServiceProcess, free_port
-from services.contracts.events import Event, IssueMerged, IssueReported, decode, encode
+from services.contracts.events import (
+    Event,
+    IssueAssigned,
+    IssueMerged,
+    IssueReported,
+    decode,
+    encode,
+)
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
 from tests.unit.routing.reports import report
@@ -90,14 +97,16 @@ class Log:
         ]
         await asyncio.gather(*sent)
 
-    async def answers(self, issue_ids: list[str], timeout: float = 60) -> dict[str, Event]:
+    async def answers(
+        self, issue_ids: list[str], timeout: float = 60
+    ) -> dict[str, IssueAssigned | IssueMerged]:
         """Each issue's IssueAssigned or IssueMerged (waits until every one has one)."""
         async with asyncio.timeout(timeout):
             while True:
                 found = {
                     e.issue_id: e
                     for e in self.events
-                    if e.issue_id in issue_ids and e.type in ("IssueAssigned", "IssueMerged")
+                    if e.issue_id in issue_ids and isinstance(e, IssueAssigned | IssueMerged)
                 }
                 if len(found) == len(issue_ids):
                     return found

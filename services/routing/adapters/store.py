@@ -9,7 +9,6 @@ makes it atomic across processes, on MongoDB and on the local engine alike.
 
 import asyncio
 from collections.abc import Sequence
-
 from datetime import datetime
 from typing import Any
 

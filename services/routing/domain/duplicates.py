@@ -2,16 +2,16 @@
 is the same problem; it is merged into that issue instead of being dispatched again.
 
 Pure: the caller passes the open issues it holds near the report (from its duplicate
-index). Distances are great-circle metres.
+index). Distances are great-circle metres. No geodesic library is installed (shapely
+measures in degrees, pyproj and geopy are not dependencies), so the haversine formula is
+written out below: one line of trigonometry on a mean-radius sphere, which is well
+within a metre at the radii that merging uses.
 
 The index is a grid of claims (`Cell`): an open problem claims the cell of its place, one
 problem per cell, and a report looks at the claims of the cells its radius reaches
 (`cells_near`). A cell's side is the radius divided by √2, so any two places in one cell
 are within the radius of each other: whoever holds a cell is near enough to be merged into
-(unless the time window or the kind of report rules it out). No geodesic library is installed (shapely
-measures in degrees, pyproj and geopy are not dependencies), so the haversine formula is
-written out below: one line of trigonometry on a mean-radius sphere, which is well
-within a metre at the radii that merging uses.
+(unless the time window or the kind of report rules it out).
 """
 
 from __future__ import annotations
