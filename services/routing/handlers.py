@@ -11,11 +11,17 @@ problem can arrive at once. A new problem claims the cell of its place in the du
 index with one insert under an id derived from (category, cell): of two reports in one
 cell, across instances too, one claims it and the other finds the claim and is merged
 into it. A report looks up the claims of the cells its radius reaches by id, so it also
-finds a problem that claimed a neighbouring cell. Two reports in neighbouring cells at
-the very same moment are not arbitrated by one claim; within one instance the per-category
-lock below still makes them take turns.
+finds a problem that claimed a neighbouring cell. Two reports of one problem in
+neighbouring cells at the same moment each claim their own cell; so a claimer looks
+around once more after claiming: a rival claim near it makes it give its cell up and
+decide again after a short random pause (of two that see each other, both give way and
+the pause separates them; of two where only one sees the other, the other keeps its claim).
+Its claim is confirmed when it found no rival, and reports wait for a claim to be
+confirmed before they merge into it, so nothing is merged into a problem that gives way.
 """
 
+import asyncio
+import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -33,6 +39,8 @@ from services.contracts.events import (
 )
 from services.routing.domain.dispatch import assigned_payload, dispatch, fold
 from services.routing.domain.duplicates import (
+    Claim,
+    Merge,
     NewReport,
     OpenIssue,
     cell_of,
@@ -43,6 +51,7 @@ from services.routing.domain.duplicates import (
 from services.routing.domain.judging import Judgement, judge
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
+from services.routing.domain.policy import DuplicatePolicy
 from services.routing.domain.state import Assignment, RoutingState
 from services.runtime.locks import KeyedLocks
 
@@ -71,13 +80,17 @@ class Store(Protocol):
         """Stores the merge; the claim `claim` of the problem keeps its window open."""
         ...
 
-    async def claims(self, keys: Sequence[str]) -> dict[str, OpenIssue]:
-        """The problems holding these cells, by cell key (lookups by id)."""
+    async def claims(self, keys: Sequence[str]) -> list[Claim]:
+        """The claims of these cells (lookups by id)."""
         ...
 
-    async def claim(self, key: str, problem: OpenIssue) -> OpenIssue | None:
-        """Claims the cell for `problem` with one insert: None when it did, else the
-        problem that holds it."""
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        """Claims the cell for `problem`, unconfirmed, with one insert: None when it did,
+        else the claim that holds the cell."""
+        ...
+
+    async def confirm(self, key: str, issue_id: str) -> None:
+        """Marks the cell's claim confirmed if `issue_id` holds it."""
         ...
 
     async def release(self, key: str, issue_id: str) -> None:
@@ -160,23 +173,33 @@ class RoutingHandlers:
         cell = cell_of(report.category, lat, lon, policy).key
         near = [c.key for c in cells_near(report.category, lat, lon, policy)]
         problem = OpenIssue(issue_id, report.category, lat, lon, report.reported_at)
-        for _ in range(3):
+        for attempt in range(CLAIM_ATTEMPTS):
+            last = attempt == CLAIM_ATTEMPTS - 1
             held = await self._store.claims(near)
-            if any(holder.issue_id == issue_id for holder in held.values()):
+            if any(c.problem.issue_id == issue_id for c in held):
+                await self._store.confirm(cell, issue_id)
                 return None, cell  # claimed before a crash: this replay opens it
-            found = find_duplicate(report, held.values(), policy)
-            if found is not None:
-                key = next(k for k, h in held.items() if h.issue_id == found.into_issue_id)
-                return (key, found.payload()), None
+            duplicated = _duplicated(report, held, policy)
+            if duplicated is not None:
+                into, merge = duplicated
+                if into.confirmed or last:
+                    return (into.key, merge.payload()), None
+                await asyncio.sleep(_pause(attempt))  # it may yet give way: ask again
+                continue
             holder = await self._store.claim(cell, problem)
-            if holder is None:
+            if holder is not None:
+                if _duplicated(report, [holder], policy) is not None:
+                    continue  # claimed by another report since the look-up: ask again
+                if not outlived(holder.problem, report, policy):
+                    return None, None  # held by a problem this report cannot join
+                await self._store.release(cell, holder.problem.issue_id)  # take it over
+                continue
+            rivals = [c for c in await self._store.claims(near) if c.key != cell]
+            if last or _duplicated(report, rivals, policy) is None:
+                await self._store.confirm(cell, issue_id)
                 return None, cell
-            found = find_duplicate(report, [holder], policy)
-            if found is not None:  # claimed by another report since the look-up
-                return (cell, found.payload()), None
-            if not outlived(holder, report, policy):
-                return None, None  # held by a problem this report cannot join: none
-            await self._store.release(cell, holder.issue_id)  # its window closed: take over
+            await self._store.release(cell, issue_id)  # a rival near: give way, decide again
+            await asyncio.sleep(_pause(attempt))
         return None, None
 
     async def refold(self, event: Event) -> None:
@@ -217,3 +240,22 @@ class RoutingHandlers:
             "causation_id": cause.event_id,
             "correlation_id": cause.correlation_id or cause.event_id,
         }
+
+
+CLAIM_ATTEMPTS = 8
+"""Rounds of look-up and claim before a report gives up waiting for rivals to settle."""
+
+
+def _pause(attempt: int) -> float:
+    """A random pause, longer each round, so two rivals that gave way do not meet again."""
+    return random.uniform(0.01, 0.05) * (attempt + 1)
+
+
+def _duplicated(
+    report: NewReport, claims: Sequence[Claim], policy: DuplicatePolicy
+) -> tuple[Claim, Merge] | None:
+    """The claim of the problem this report duplicates, and the merge into it."""
+    found = find_duplicate(report, (c.problem for c in claims), policy)
+    if found is None:
+        return None
+    return next(c for c in claims if c.problem.issue_id == found.into_issue_id), found

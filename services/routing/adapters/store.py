@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.contracts.events import IssueMergedPayload
-from services.routing.domain.duplicates import OpenIssue
+from services.routing.domain.duplicates import Claim, OpenIssue
 from services.routing.domain.state import RoutingState
 from services.runtime.mongo import APPLIED, Document, apply_once
 
@@ -67,11 +67,11 @@ class RoutingStore:
                 {"_id": claim, "issue_id": into}, {"$max": {"last_reported_at": reported_at}}
             )
 
-    async def claims(self, keys: Sequence[str]) -> dict[str, OpenIssue]:
+    async def claims(self, keys: Sequence[str]) -> list[Claim]:
         found = await asyncio.gather(*(self._claims.find_one({"_id": key}) for key in keys))
-        return {str(doc["_id"]): _holder(doc) for doc in found if doc is not None}
+        return [_claim(doc) for doc in found if doc is not None]
 
-    async def claim(self, key: str, problem: OpenIssue) -> OpenIssue | None:
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
         document = {
             "_id": key,
             "issue_id": problem.issue_id,
@@ -79,6 +79,7 @@ class RoutingStore:
             "latitude": problem.latitude,
             "longitude": problem.longitude,
             "last_reported_at": problem.last_reported_at,
+            "confirmed": False,
         }
         for _ in range(3):
             try:
@@ -87,9 +88,14 @@ class RoutingStore:
             except DuplicateKeyError:
                 holder = await self._claims.find_one({"_id": key})
                 if holder is not None:
-                    return _holder(holder)
+                    return _claim(holder)
                 # released between the insert and the look-up: try again
         raise RuntimeError(f"claim {key} kept changing hands")
+
+    async def confirm(self, key: str, issue_id: str) -> None:
+        await self._claims.update_one(
+            {"_id": key, "issue_id": issue_id}, {"$set": {"confirmed": True}}
+        )
 
     async def release(self, key: str, issue_id: str) -> None:
         await self._claims.delete_one({"_id": key, "issue_id": issue_id})
@@ -111,11 +117,12 @@ class RoutingStore:
         }
 
 
-def _holder(doc: Document) -> OpenIssue:
-    return OpenIssue(
+def _claim(doc: Document) -> Claim:
+    problem = OpenIssue(
         issue_id=str(doc["issue_id"]),
         category=doc["category"],
         latitude=float(doc["latitude"]),
         longitude=float(doc["longitude"]),
         last_reported_at=doc["last_reported_at"],
     )
+    return Claim(str(doc["_id"]), problem, bool(doc.get("confirmed", True)))

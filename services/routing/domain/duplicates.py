@@ -175,6 +175,18 @@ def cells_near(
     return cells
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A cell held by an open problem. A claim is confirmed once its claimer has looked
+    around after claiming and found no rival (a problem near it claimed in a neighbouring
+    cell at the same moment); until then a report near it waits rather than merging into
+    a problem that may yet give way."""
+
+    key: str
+    problem: OpenIssue
+    confirmed: bool = True
+
+
 def outlived(holder: OpenIssue, report: NewReport, policy: DuplicatePolicy) -> bool:
     """The holder's window closed before this report: the report may take its cell."""
     return report.reported_at - holder.last_reported_at > timedelta(hours=policy.window_hours)

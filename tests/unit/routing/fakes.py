@@ -1,10 +1,11 @@
 """Fakes of routing's ports (`services.routing.handlers.Store` and `Publisher`), in memory."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from services.contracts.events import Envelope, IssueMergedPayload
-from services.routing.domain.duplicates import OpenIssue
+from services.routing.domain.duplicates import Claim, OpenIssue
 from services.routing.domain.state import RoutingState
 
 
@@ -12,7 +13,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.states: dict[str, RoutingState] = {}
         self.merges: dict[str, IssueMergedPayload] = {}
-        self.claimed: dict[str, OpenIssue] = {}
+        self.claimed: dict[str, Claim] = {}
         """The claims, by cell key."""
         self.claim_keys: dict[str, str] = {}
         """The cell key each opened issue claimed, by issue id."""
@@ -20,7 +21,7 @@ class FakeStore:
     @property
     def open(self) -> dict[str, OpenIssue]:
         """The problems holding a claim, by issue id."""
-        return {issue.issue_id: issue for issue in self.claimed.values()}
+        return {claim.problem.issue_id: claim.problem for claim in self.claimed.values()}
 
     async def state(self, issue_id: str) -> RoutingState | None:
         return self.states.get(issue_id)
@@ -45,24 +46,31 @@ class FakeStore:
         claim: str | None = None,
     ) -> None:
         self.merges[issue_id] = merge
-        holder = self.claimed.get(claim) if claim is not None else None
-        if claim is not None and holder is not None and holder.issue_id == merge.into_issue_id:
-            latest = max(holder.last_reported_at, reported_at)
-            self.claimed[claim] = OpenIssue(
-                holder.issue_id, holder.category, holder.latitude, holder.longitude, latest
+        held = self.claimed.get(claim) if claim is not None else None
+        if held is not None and held.problem.issue_id == merge.into_issue_id:
+            latest = max(held.problem.last_reported_at, reported_at)
+            self.claimed[held.key] = replace(
+                held, problem=replace(held.problem, last_reported_at=latest)
             )
 
-    async def claims(self, keys: Sequence[str]) -> dict[str, OpenIssue]:
-        return {key: self.claimed[key] for key in keys if key in self.claimed}
+    async def claims(self, keys: Sequence[str]) -> list[Claim]:
+        return [self.claimed[key] for key in keys if key in self.claimed]
 
-    async def claim(self, key: str, problem: OpenIssue) -> OpenIssue | None:
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
         if key in self.claimed:
             return self.claimed[key]
-        self.claimed[key] = problem
+        self.claimed[key] = Claim(key, problem, confirmed=False)
         return None
 
+    def _holds(self, key: str, issue_id: str) -> bool:
+        return key in self.claimed and self.claimed[key].problem.issue_id == issue_id
+
+    async def confirm(self, key: str, issue_id: str) -> None:
+        if self._holds(key, issue_id):
+            self.claimed[key] = replace(self.claimed[key], confirmed=True)
+
     async def release(self, key: str, issue_id: str) -> None:
-        if key in self.claimed and self.claimed[key].issue_id == issue_id:
+        if self._holds(key, issue_id):
             del self.claimed[key]
 
     async def claim_of(self, issue_id: str) -> str | None:
@@ -71,7 +79,7 @@ class FakeStore:
     async def open_issue(self, issue: OpenIssue) -> None:
         """A test's shortcut: `issue` holds a claim of its own."""
         key = f"test:{issue.issue_id}"
-        self.claimed[key] = issue
+        self.claimed[key] = Claim(key, issue)
         self.claim_keys[issue.issue_id] = key
 
 

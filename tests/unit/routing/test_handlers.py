@@ -2,7 +2,6 @@
 the ports): what a report, a return and a duplicate publish, and that every assignment
 names its offices as the city's configuration (offices.yaml) names them."""
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from services.contracts.events import (
     IssueReturnedPayload,
     IssueTriaged,
 )
-from services.routing.domain.duplicates import OpenIssue, cell_of
+from services.routing.domain.duplicates import Claim, OpenIssue, cell_of
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
 from services.routing.handlers import Publisher, RoutingHandlers, Store
@@ -137,18 +136,44 @@ async def test_a_report_finds_the_problem_that_claimed_the_neighbouring_cell(
 
 
 class ClaimedMeanwhile(FakeStore):
-    """Another instance claims the cell between this one's look-up and its insert."""
+    """Another instance claims the cell between this one's first look-up and its insert."""
 
-    async def claims(self, keys: Sequence[str]) -> dict[str, OpenIssue]:
-        return {}
+    def __init__(self, claim: Claim) -> None:
+        super().__init__()
+        self.meanwhile: Claim | None = claim
+
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        if self.meanwhile is not None:
+            self.claimed[key], self.meanwhile = self.meanwhile, None
+        return await super().claim(key, problem)
+
+
+class RivalNear(FakeStore):
+    """Another instance claims a neighbouring cell for a report of the same problem just
+    after this one's look-up; once this one gives way, the rival's claim is confirmed."""
+
+    def __init__(self, rival: Claim) -> None:
+        super().__init__()
+        self.rival: Claim | None = rival
+
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        if self.rival is not None:
+            self.claimed[self.rival.key] = self.rival
+        return await super().claim(key, problem)
+
+    async def release(self, key: str, issue_id: str) -> None:
+        await super().release(key, issue_id)
+        if self.rival is not None:
+            await self.confirm(self.rival.key, self.rival.problem.issue_id)
+            self.rival = None
 
 
 async def test_a_cell_claimed_meanwhile_by_another_instance_is_merged_into(
     city: City, grids: GridIndex
 ) -> None:
-    store, publisher = ClaimedMeanwhile(), FakePublisher()
     key = cell_of("street_lighting", *MAIN, city.policy.duplicates).key
-    store.claimed[key] = OpenIssue("i-other", "street_lighting", *MAIN, T0)
+    other = Claim(key, OpenIssue("i-other", "street_lighting", *MAIN, T0), confirmed=True)
+    store, publisher = ClaimedMeanwhile(other), FakePublisher()
     await RoutingHandlers(city, grids, store, publisher).reported(located("i-8", *MAIN, hours=1))
     assert answers(publisher) == {"i-8": "i-other"}
     assert store.states == {}
@@ -172,7 +197,22 @@ async def test_a_replay_after_a_crash_between_claim_and_save_opens_the_problem(
     handlers: RoutingHandlers, publisher: FakePublisher, store: FakeStore, city: City
 ) -> None:
     key = cell_of("street_lighting", *MAIN, city.policy.duplicates).key
-    store.claimed[key] = OpenIssue("i-12", "street_lighting", *MAIN, T0)
+    store.claimed[key] = Claim(key, OpenIssue("i-12", "street_lighting", *MAIN, T0), False)
     await handlers.reported(located("i-12", *MAIN))
     assert answers(publisher) == {"i-12": "assigned"}
-    assert store.claim_keys == {"i-12": key}
+    assert store.claim_keys == {"i-12": key} and store.claimed[key].confirmed
+
+
+async def test_a_claimer_gives_way_to_a_rival_claimed_near_it_at_the_same_moment(
+    city: City, grids: GridIndex
+) -> None:
+    policy, (lat, lon) = city.policy.duplicates, MAIN
+    here, north = cell_of("street_lighting", lat, lon, policy), lat
+    while cell_of("street_lighting", north, lon, policy) == here:
+        north += 0.00001
+    key = cell_of("street_lighting", north, lon, policy).key
+    rival = Claim(key, OpenIssue("i-rival", "street_lighting", north, lon, T0), confirmed=False)
+    store, publisher = RivalNear(rival), FakePublisher()
+    await RoutingHandlers(city, grids, store, publisher).reported(located("i-13", lat, lon))
+    assert answers(publisher) == {"i-13": "i-rival"}
+    assert set(store.open) == {"i-rival"} and store.states == {}
