@@ -7,6 +7,7 @@ runs. Before each burst, both instances must have consumed reports of their own 
 partitions), so the burst really is split between them."""
 
 import asyncio
+import math
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -27,6 +29,8 @@ from services.contracts.events import (
     decode,
     encode,
 )
+from services.routing.domain.duplicates import METRES_PER_DEGREE, cell_of
+from services.routing.domain.policy import DuplicatePolicy
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
 from tests.unit.routing.reports import report
@@ -34,9 +38,13 @@ from tests.unit.routing.reports import report
 pytestmark = pytest.mark.e2e
 
 PARTITIONS = 6
+CITY_POLICY = Path(__file__).parents[2] / "deploy/config/city/policy.yaml"
 MAIN = (34.75, 113.62)  # latitude, longitude: a grid of township 411905003
 BURSTS = ("street_lighting", "water_supply", "sanitation")
 """One burst per category, each at MAIN: three problems, one per category."""
+SCATTERED = ("greenery", "road_damage")
+"""One burst per category, its reports 15 m around a corner of the claim grid (as a phone's
+fixes scatter), so they fall into several cells."""
 
 
 @pytest.fixture
@@ -143,6 +151,23 @@ def one_per_partition(per_partition: int = 1) -> list[str]:
     return [issue_id for ids in chosen.values() for issue_id in ids]
 
 
+def around_a_corner(category: str, count: int) -> list[tuple[float, float]]:
+    """`count` places 15 m around the corner of the claim grid north-east of MAIN."""
+    policy = DuplicatePolicy(**yaml.safe_load(CITY_POLICY.read_text())["duplicates"])
+    lat, lon = MAIN
+    here = cell_of(category, lat, lon, policy)
+    while cell_of(category, lat, lon, policy).row == here.row:
+        lat += 0.000001
+    row = cell_of(category, lat, lon, policy)
+    while cell_of(category, lat, lon, policy).column == row.column:
+        lon += 0.000001
+    east, north = 15 / (METRES_PER_DEGREE * math.cos(math.radians(lat))), 15 / METRES_PER_DEGREE
+    turns = [2 * math.pi * n / count for n in range(count)]
+    places = [(lat + north * math.sin(t), lon + east * math.cos(t)) for t in turns]
+    assert len({cell_of(category, *p, policy) for p in places}) >= 3
+    return places
+
+
 def reported(issue_id: str, category: str, place: tuple[float, float] | None) -> IssueReported:
     latitude, longitude = place or (None, None)
     payload = report("路灯坏了，晚上一片黑", category=category, region="411905003",
@@ -174,10 +199,12 @@ async def test_a_burst_of_one_problem_across_two_instances_is_one_problem(
     routers: list[ServiceProcess], log: Log
 ) -> None:
     await both_own_partitions(routers, log)
-    for category in BURSTS:
+    for category in BURSTS + SCATTERED:
         before = [await reports_consumed(r) for r in routers]
         ids = one_per_partition(per_partition=2)
-        await log.put(*(reported(i, category, MAIN) for i in ids))
+        scattered = category in SCATTERED
+        places = around_a_corner(category, len(ids)) if scattered else [MAIN] * len(ids)
+        await log.put(*(reported(i, category, p) for i, p in zip(ids, places, strict=True)))
         answers = await log.answers(ids)
         assigned = [i for i, e in answers.items() if e.type == "IssueAssigned"]
         assert len(assigned) == 1, f"{category}: {len(assigned)} problems opened"
