@@ -116,10 +116,10 @@ class RoutingHandlers:
         self._grids = grids
         self._store = store
         self._publisher = publisher
-        # Not needed for correctness within a cell (the claim's insert decides). It makes
-        # one instance's reports of a category take turns, so that two reports in
-        # neighbouring cells arriving at once still see each other's claim (one instance
-        # gives exactly the answers of one sequential pass over its reports).
+        # Not needed for one problem across instances (the claims decide). It makes one
+        # instance's reports of a category take turns, so that one instance gives exactly
+        # the answers of one sequential pass over its reports, and its own reports never
+        # make each other give way or wait (only another instance's can).
         self._merging = KeyedLocks()
 
     async def reported(self, reported: IssueReported) -> None:
