@@ -6,12 +6,23 @@ Every decision is stored with the id of the event that caused it, and published 
 id derived from that cause: a replay finds the decision already stored and publishes the
 same events again, which every consumer drops.
 
-Partitions are handled side by side, so two reports of one problem can arrive at once:
-the duplicate check and the opening of a new problem run under one lock per category, so
-the second report always sees the first one's problem (within one routing instance).
+Partitions are handled side by side, and by several instances, so two reports of one
+problem can arrive at once. A new problem claims the cell of its place in the duplicate
+index with one insert under an id derived from (category, cell): of two reports in one
+cell, across instances too, one claims it and the other finds the claim and is merged
+into it. A report looks up the claims of the cells its radius reaches by id, so it also
+finds a problem that claimed a neighbouring cell. Two reports of one problem in
+neighbouring cells at the same moment each claim their own cell; so a claimer looks
+around once more after claiming: a rival claim near it makes it give its cell up and
+decide again after a short random pause (of two that see each other, both give way and
+the pause separates them; of two where only one sees the other, the other keeps its claim).
+Its claim is confirmed when it found no rival, and reports wait for a claim to be
+confirmed before they merge into it, so nothing is merged into a problem that gives way.
 """
 
-from collections.abc import Iterable
+import asyncio
+import random
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -27,10 +38,20 @@ from services.contracts.events import (
     derived_event_id,
 )
 from services.routing.domain.dispatch import assigned_payload, dispatch, fold
-from services.routing.domain.duplicates import NewReport, OpenIssue, find_duplicate
+from services.routing.domain.duplicates import (
+    Claim,
+    Merge,
+    NewReport,
+    OpenIssue,
+    cell_of,
+    cells_near,
+    find_duplicate,
+    outlived,
+)
 from services.routing.domain.judging import Judgement, judge
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
+from services.routing.domain.policy import DuplicatePolicy
 from services.routing.domain.state import Assignment, RoutingState
 from services.runtime.locks import KeyedLocks
 
@@ -40,19 +61,45 @@ class Store(Protocol):
 
     async def state(self, issue_id: str) -> RoutingState | None: ...
 
-    async def save(self, issue_id: str, state: RoutingState, cause: str) -> bool: ...
+    async def save(
+        self, issue_id: str, state: RoutingState, cause: str, claim: str | None = None
+    ) -> bool:
+        """Stores the state (and the key of the cell the issue claimed, when given)."""
+        ...
 
     async def merge_of(self, issue_id: str) -> IssueMergedPayload | None: ...
 
     async def record_merge(
-        self, issue_id: str, merge: IssueMergedPayload, reported_at: datetime, cause: str
-    ) -> None: ...
+        self,
+        issue_id: str,
+        merge: IssueMergedPayload,
+        reported_at: datetime,
+        cause: str,
+        claim: str | None = None,
+    ) -> None:
+        """Stores the merge; the claim `claim` of the problem keeps its window open."""
+        ...
 
-    async def open_issue(self, issue: OpenIssue) -> None: ...
+    async def claims(self, keys: Sequence[str]) -> list[Claim]:
+        """The claims of these cells (lookups by id)."""
+        ...
 
-    async def close_issue(self, issue_id: str) -> None: ...
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        """Claims the cell for `problem`, unconfirmed, with one insert: None when it did,
+        else the claim that holds the cell."""
+        ...
 
-    async def open_candidates(self, category: str) -> list[OpenIssue]: ...
+    async def confirm(self, key: str, issue_id: str) -> None:
+        """Marks the cell's claim confirmed if `issue_id` holds it."""
+        ...
+
+    async def release(self, key: str, issue_id: str) -> None:
+        """Frees the cell if `issue_id` still holds it."""
+        ...
+
+    async def claim_of(self, issue_id: str) -> str | None:
+        """The key of the cell the issue claimed when it was opened."""
+        ...
 
 
 class Publisher(Protocol):
@@ -69,6 +116,10 @@ class RoutingHandlers:
         self._grids = grids
         self._store = store
         self._publisher = publisher
+        # Not needed for one problem across instances (the claims decide). It makes one
+        # instance's reports of a category take turns, so that one instance gives exactly
+        # the answers of one sequential pass over its reports, and its own reports never
+        # make each other give way or wait (only another instance's can).
         self._merging = KeyedLocks()
 
     async def reported(self, reported: IssueReported) -> None:
@@ -90,34 +141,66 @@ class RoutingHandlers:
         """Merge the report into an open problem, or dispatch it as a new one (stored once)."""
         merge = await self._store.merge_of(reported.issue_id)
         state = await self._store.state(reported.issue_id)
-        if merge is None and state is None:  # not decided before (else: a replay)
-            where = reported.payload.location
-            report = NewReport(
-                category=judgement.category, tier=judgement.tier, kind=reported.payload.kind,
-                latitude=where.latitude, longitude=where.longitude,
-                reported_at=reported.occurred_at,
-            )  # fmt: skip
-            candidates = await self._store.open_candidates(judgement.category)
-            found = find_duplicate(report, candidates, self._city.policy.duplicates)
-            if found is not None:
-                merge = found.payload()
-                await self._store.record_merge(
-                    reported.issue_id, merge, reported.occurred_at, cause
-                )
-            else:
-                state = dispatch(judgement, self._city, cause=cause)
-                await self._store.save(reported.issue_id, state, cause)
-                if where.latitude is not None and where.longitude is not None:
-                    await self._store.open_issue(
-                        OpenIssue(
-                            issue_id=reported.issue_id,
-                            category=judgement.category,
-                            latitude=where.latitude,
-                            longitude=where.longitude,
-                            last_reported_at=reported.occurred_at,
-                        )
-                    )
-        return merge, state
+        if merge is not None or state is not None:
+            return merge, state  # decided before: a replay
+        where = reported.payload.location
+        report = NewReport(
+            category=judgement.category, tier=judgement.tier, kind=reported.payload.kind,
+            latitude=where.latitude, longitude=where.longitude,
+            reported_at=reported.occurred_at,
+        )  # fmt: skip
+        into, claimed = await self._place(reported.issue_id, report)
+        if into is not None:
+            key, merge = into
+            await self._store.record_merge(
+                reported.issue_id, merge, reported.occurred_at, cause, claim=key
+            )
+            return merge, None
+        state = dispatch(judgement, self._city, cause=cause)
+        await self._store.save(reported.issue_id, state, cause, claim=claimed)
+        return None, state
+
+    async def _place(
+        self, issue_id: str, report: NewReport
+    ) -> tuple[tuple[str, IssueMergedPayload] | None, str | None]:
+        """The claimed problem this report duplicates (with its cell key), or else the key
+        of the cell the report claimed as a new problem (None: it claimed none, having no
+        place, or its cell being held by a problem it cannot be merged into)."""
+        policy = self._city.policy.duplicates
+        if report.latitude is None or report.longitude is None:
+            return None, None
+        lat, lon = report.latitude, report.longitude
+        cell = cell_of(report.category, lat, lon, policy).key
+        near = [c.key for c in cells_near(report.category, lat, lon, policy)]
+        problem = OpenIssue(issue_id, report.category, lat, lon, report.reported_at)
+        for attempt in range(CLAIM_ATTEMPTS):
+            last = attempt == CLAIM_ATTEMPTS - 1
+            held = await self._store.claims(near)
+            if any(c.problem.issue_id == issue_id for c in held):
+                await self._store.confirm(cell, issue_id)
+                return None, cell  # claimed before a crash: this replay opens it
+            duplicated = _duplicated(report, held, policy)
+            if duplicated is not None:
+                into, merge = duplicated
+                if into.confirmed or last:
+                    return (into.key, merge.payload()), None
+                await asyncio.sleep(_pause(attempt))  # it may yet give way: ask again
+                continue
+            holder = await self._store.claim(cell, problem)
+            if holder is not None:
+                if _duplicated(report, [holder], policy) is not None:
+                    continue  # claimed by another report since the look-up: ask again
+                if not outlived(holder.problem, report, policy):
+                    return None, None  # held by a problem this report cannot join
+                await self._store.release(cell, holder.problem.issue_id)  # take it over
+                continue
+            rivals = [c for c in await self._store.claims(near) if c.key != cell]
+            if last or _duplicated(report, rivals, policy) is None:
+                await self._store.confirm(cell, issue_id)
+                return None, cell
+            await self._store.release(cell, issue_id)  # a rival near: give way, decide again
+            await asyncio.sleep(_pause(attempt))
+        return None, None
 
     async def refold(self, event: Event) -> None:
         """A return, a supervision order or a reopening: folded into the issue's routing."""
@@ -131,8 +214,10 @@ class RoutingHandlers:
         await self._publisher.publish_all(self._decided(event, state))
 
     async def closed(self, issue_id: str) -> None:
-        """Closed or merged: no later report can be its duplicate."""
-        await self._store.close_issue(issue_id)
+        """Closed or merged: no later report can be its duplicate (its claim is released)."""
+        key = await self._store.claim_of(issue_id)
+        if key is not None:
+            await self._store.release(key, issue_id)
 
     def _decided(self, cause: Event, state: RoutingState) -> list[Envelope]:
         """The events of the decisions `cause` led to (none: it changed nothing)."""
@@ -155,3 +240,22 @@ class RoutingHandlers:
             "causation_id": cause.event_id,
             "correlation_id": cause.correlation_id or cause.event_id,
         }
+
+
+CLAIM_ATTEMPTS = 8
+"""Rounds of look-up and claim before a report gives up waiting for rivals to settle."""
+
+
+def _pause(attempt: int) -> float:
+    """A random pause, longer each round, so two rivals that gave way do not meet again."""
+    return random.uniform(0.01, 0.05) * (attempt + 1)
+
+
+def _duplicated(
+    report: NewReport, claims: Sequence[Claim], policy: DuplicatePolicy
+) -> tuple[Claim, Merge] | None:
+    """The claim of the problem this report duplicates, and the merge into it."""
+    found = find_duplicate(report, (c.problem for c in claims), policy)
+    if found is None:
+        return None
+    return next(c for c in claims if c.problem.issue_id == found.into_issue_id), found

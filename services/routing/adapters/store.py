@@ -1,18 +1,22 @@
 """Routing's own store: each issue's routing state (its decisions, as one document), the
-reporters merged into it, and the duplicate index of open issues.
+reporters merged into it, and the duplicate index: one claim document per cell of the
+claim grid (`domain.duplicates.Cell`), held by the open problem that claimed it.
 
-Point operations filter on `_id` alone (the one lookup FerretDB v1 answers from an index);
-the duplicate index is read by category, a scan that stays small while only open issues
-are in it. Bucketing by grid is the next step when it grows.
+Every operation filters on `_id` (the lookup FerretDB v1 answers from an index; releasing
+a claim adds the holder's id as a guard). A claim is taken by one insert: the unique `_id`
+makes it atomic across processes, on MongoDB and on the local engine alike.
 """
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from services.contracts.events import IssueMergedPayload
-from services.routing.domain.duplicates import OpenIssue
+from services.routing.domain.duplicates import Claim, OpenIssue
 from services.routing.domain.state import RoutingState
 from services.runtime.mongo import APPLIED, Document, apply_once
 
@@ -20,7 +24,7 @@ from services.runtime.mongo import APPLIED, Document, apply_once
 class RoutingStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._issues = db["issues"]
-        self._open = db["open_issues"]
+        self._claims = db["claims"]
 
     async def state(self, issue_id: str) -> RoutingState | None:
         doc = await self._issues.find_one({"_id": issue_id}, {"state": 1})
@@ -28,8 +32,13 @@ class RoutingStore:
             return None
         return RoutingState.model_validate(doc["state"])
 
-    async def save(self, issue_id: str, state: RoutingState, cause: str) -> bool:
-        update = {"$set": {"state": state.model_dump(mode="json")}}
+    async def save(
+        self, issue_id: str, state: RoutingState, cause: str, claim: str | None = None
+    ) -> bool:
+        fields: Document = {"state": state.model_dump(mode="json")}
+        if claim is not None:
+            fields["claim"] = claim
+        update = {"$set": fields}
         return await apply_once(self._issues, issue_id, cause, update)
 
     async def merge_of(self, issue_id: str) -> IssueMergedPayload | None:
@@ -39,43 +48,61 @@ class RoutingStore:
         return IssueMergedPayload.model_validate(doc["merge"])
 
     async def record_merge(
-        self, issue_id: str, merge: IssueMergedPayload, reported_at: datetime, cause: str
+        self,
+        issue_id: str,
+        merge: IssueMergedPayload,
+        reported_at: datetime,
+        cause: str,
+        claim: str | None = None,
     ) -> None:
-        """The duplicate points at its problem; the problem counts it among its reporters."""
+        """The duplicate points at its problem; the problem counts it among its reporters,
+        and its claim keeps the window open from this report on."""
         await apply_once(self._issues, issue_id, cause, {"$set": {"merge": merge.model_dump()}})
         into = merge.into_issue_id
         await apply_once(
             self._issues, into, cause, {"$set": {f"reporters.{issue_id}": reported_at}}
         )
-        await self._open.update_one({"_id": into}, {"$max": {"last_reported_at": reported_at}})
+        if claim is not None:
+            await self._claims.update_one(
+                {"_id": claim, "issue_id": into}, {"$max": {"last_reported_at": reported_at}}
+            )
 
-    async def open_issue(self, issue: OpenIssue) -> None:
-        fields = {
-            "category": issue.category,
-            "latitude": issue.latitude,
-            "longitude": issue.longitude,
+    async def claims(self, keys: Sequence[str]) -> list[Claim]:
+        found = await asyncio.gather(*(self._claims.find_one({"_id": key}) for key in keys))
+        return [_claim(doc) for doc in found if doc is not None]
+
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        document = {
+            "_id": key,
+            "issue_id": problem.issue_id,
+            "category": problem.category,
+            "latitude": problem.latitude,
+            "longitude": problem.longitude,
+            "last_reported_at": problem.last_reported_at,
+            "confirmed": False,
         }
-        await self._open.update_one(
-            {"_id": issue.issue_id},
-            {"$set": fields, "$max": {"last_reported_at": issue.last_reported_at}},
-            upsert=True,
+        for _ in range(3):
+            try:
+                await self._claims.insert_one(document)
+                return None
+            except DuplicateKeyError:
+                holder = await self._claims.find_one({"_id": key})
+                if holder is not None:
+                    return _claim(holder)
+                # released between the insert and the look-up: try again
+        raise RuntimeError(f"claim {key} kept changing hands")
+
+    async def confirm(self, key: str, issue_id: str) -> None:
+        await self._claims.update_one(
+            {"_id": key, "issue_id": issue_id}, {"$set": {"confirmed": True}}
         )
 
-    async def close_issue(self, issue_id: str) -> None:
-        await self._open.delete_one({"_id": issue_id})
+    async def release(self, key: str, issue_id: str) -> None:
+        await self._claims.delete_one({"_id": key, "issue_id": issue_id})
 
-    async def open_candidates(self, category: str) -> list[OpenIssue]:
-        cursor = self._open.find({"category": category})
-        return [
-            OpenIssue(
-                issue_id=str(doc["_id"]),
-                category=doc["category"],
-                latitude=float(doc["latitude"]),
-                longitude=float(doc["longitude"]),
-                last_reported_at=doc["last_reported_at"],
-            )
-            async for doc in cursor
-        ]
+    async def claim_of(self, issue_id: str) -> str | None:
+        doc = await self._issues.find_one({"_id": issue_id}, {"claim": 1})
+        return None if doc is None or doc.get("claim") is None else str(doc["claim"])
 
     async def history(self, issue_id: str) -> dict[str, Any] | None:
         doc = await self._issues.find_one({"_id": issue_id}, {APPLIED: 0})
@@ -88,3 +115,14 @@ class RoutingStore:
             "merged_into": (doc.get("merge") or {}).get("into_issue_id"),
             "merged_reporters": sorted(reporters, key=lambda i: reporters[i]),
         }
+
+
+def _claim(doc: Document) -> Claim:
+    problem = OpenIssue(
+        issue_id=str(doc["issue_id"]),
+        category=doc["category"],
+        latitude=float(doc["latitude"]),
+        longitude=float(doc["longitude"]),
+        last_reported_at=doc["last_reported_at"],
+    )
+    return Claim(str(doc["_id"]), problem, bool(doc.get("confirmed", True)))

@@ -6,6 +6,12 @@ index). Distances are great-circle metres. No geodesic library is installed (sha
 measures in degrees, pyproj and geopy are not dependencies), so the haversine formula is
 written out below: one line of trigonometry on a mean-radius sphere, which is well
 within a metre at the radii that merging uses.
+
+The index is a grid of claims (`Cell`): an open problem claims the cell of its place, one
+problem per cell, and a report looks at the claims of the cells its radius reaches
+(`cells_near`). A cell's side is the radius divided by √2, so any two places in one cell
+are within the radius of each other: whoever holds a cell is near enough to be merged into
+(unless the time window or the kind of report rules it out).
 """
 
 from __future__ import annotations
@@ -21,6 +27,12 @@ from services.routing.domain.policy import DuplicatePolicy
 
 EARTH_RADIUS_M = 6_371_008.8
 """The mean radius of the earth (IUGG), in metres."""
+
+METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
+"""Along a meridian (and along the equator)."""
+
+MARGIN = 1.001
+"""Widens the area `cells_near` covers, for the sphere's curvature over a few hundred metres."""
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -105,3 +117,76 @@ def find_duplicate(
             f"issue {issue_id} (radius {radius:.0f} m) within {policy.window_hours:g} hours"
         ),
     )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A square of the claim grid of one category: rows of equal height in latitude, each
+    cut into columns as wide in metres as the row is high (measured at its edge nearest the
+    pole, so no cell is narrower)."""
+
+    category: str
+    radius_m: float
+    row: int
+    column: int
+
+    @property
+    def key(self) -> str:
+        """The claim's id: deterministic, so every instance claims a place under one id."""
+        return f"{self.category}:{self.radius_m:g}:{self.row}:{self.column}"
+
+
+def _side_m(radius: float) -> float:
+    return radius / math.sqrt(2) * 0.999
+
+
+def _column_step(row: int, row_step: float, side: float) -> float:
+    edge = min(89.0, max(abs(row * row_step), abs((row + 1) * row_step)))
+    return side / (METRES_PER_DEGREE * math.cos(math.radians(edge)))
+
+
+def cell_of(category: str, latitude: float, longitude: float, policy: DuplicatePolicy) -> Cell:
+    """The cell a problem of `category` at this place claims."""
+    radius = radius_for(category, policy)
+    side = _side_m(radius)
+    row_step = side / METRES_PER_DEGREE
+    row = math.floor(latitude / row_step)
+    column = math.floor(longitude / _column_step(row, row_step, side))
+    return Cell(category, radius, row, column)
+
+
+def cells_near(
+    category: str, latitude: float, longitude: float, policy: DuplicatePolicy
+) -> list[Cell]:
+    """Every cell holding a place within the radius of this one (its own cell included)."""
+    radius = radius_for(category, policy)
+    side = _side_m(radius)
+    row_step = side / METRES_PER_DEGREE
+    dlat = radius * MARGIN / METRES_PER_DEGREE
+    widest = min(89.0, abs(latitude) + dlat)
+    dlon = radius * MARGIN / (METRES_PER_DEGREE * math.cos(math.radians(widest)))
+    cells = []
+    for row in range(math.floor((latitude - dlat) / row_step),
+                     math.floor((latitude + dlat) / row_step) + 1):  # fmt: skip
+        step = _column_step(row, row_step, side)
+        for column in range(math.floor((longitude - dlon) / step),
+                            math.floor((longitude + dlon) / step) + 1):  # fmt: skip
+            cells.append(Cell(category, radius, row, column))
+    return cells
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A cell held by an open problem. A claim is confirmed once its claimer has looked
+    around after claiming and found no rival (a problem near it claimed in a neighbouring
+    cell at the same moment); until then a report near it waits rather than merging into
+    a problem that may yet give way."""
+
+    key: str
+    problem: OpenIssue
+    confirmed: bool = True
+
+
+def outlived(holder: OpenIssue, report: NewReport, policy: DuplicatePolicy) -> bool:
+    """The holder's window closed before this report: the report may take its cell."""
+    return report.reported_at - holder.last_reported_at > timedelta(hours=policy.window_hours)

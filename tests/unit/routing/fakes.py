@@ -1,10 +1,11 @@
 """Fakes of routing's ports (`services.routing.handlers.Store` and `Publisher`), in memory."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from services.contracts.events import Envelope, IssueMergedPayload
-from services.routing.domain.duplicates import OpenIssue
+from services.routing.domain.duplicates import Claim, OpenIssue
 from services.routing.domain.state import RoutingState
 
 
@@ -12,31 +13,74 @@ class FakeStore:
     def __init__(self) -> None:
         self.states: dict[str, RoutingState] = {}
         self.merges: dict[str, IssueMergedPayload] = {}
-        self.open: dict[str, OpenIssue] = {}
+        self.claimed: dict[str, Claim] = {}
+        """The claims, by cell key."""
+        self.claim_keys: dict[str, str] = {}
+        """The cell key each opened issue claimed, by issue id."""
+
+    @property
+    def open(self) -> dict[str, OpenIssue]:
+        """The problems holding a claim, by issue id."""
+        return {claim.problem.issue_id: claim.problem for claim in self.claimed.values()}
 
     async def state(self, issue_id: str) -> RoutingState | None:
         return self.states.get(issue_id)
 
-    async def save(self, issue_id: str, state: RoutingState, cause: str) -> bool:
+    async def save(
+        self, issue_id: str, state: RoutingState, cause: str, claim: str | None = None
+    ) -> bool:
         self.states[issue_id] = state
+        if claim is not None:
+            self.claim_keys[issue_id] = claim
         return True
 
     async def merge_of(self, issue_id: str) -> IssueMergedPayload | None:
         return self.merges.get(issue_id)
 
     async def record_merge(
-        self, issue_id: str, merge: IssueMergedPayload, reported_at: datetime, cause: str
+        self,
+        issue_id: str,
+        merge: IssueMergedPayload,
+        reported_at: datetime,
+        cause: str,
+        claim: str | None = None,
     ) -> None:
         self.merges[issue_id] = merge
+        held = self.claimed.get(claim) if claim is not None else None
+        if held is not None and held.problem.issue_id == merge.into_issue_id:
+            latest = max(held.problem.last_reported_at, reported_at)
+            self.claimed[held.key] = replace(
+                held, problem=replace(held.problem, last_reported_at=latest)
+            )
+
+    async def claims(self, keys: Sequence[str]) -> list[Claim]:
+        return [self.claimed[key] for key in keys if key in self.claimed]
+
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        if key in self.claimed:
+            return self.claimed[key]
+        self.claimed[key] = Claim(key, problem, confirmed=False)
+        return None
+
+    def _holds(self, key: str, issue_id: str) -> bool:
+        return key in self.claimed and self.claimed[key].problem.issue_id == issue_id
+
+    async def confirm(self, key: str, issue_id: str) -> None:
+        if self._holds(key, issue_id):
+            self.claimed[key] = replace(self.claimed[key], confirmed=True)
+
+    async def release(self, key: str, issue_id: str) -> None:
+        if self._holds(key, issue_id):
+            del self.claimed[key]
+
+    async def claim_of(self, issue_id: str) -> str | None:
+        return self.claim_keys.get(issue_id)
 
     async def open_issue(self, issue: OpenIssue) -> None:
-        self.open[issue.issue_id] = issue
-
-    async def close_issue(self, issue_id: str) -> None:
-        self.open.pop(issue_id, None)
-
-    async def open_candidates(self, category: str) -> list[OpenIssue]:
-        return [issue for issue in self.open.values() if issue.category == category]
+        """A test's shortcut: `issue` holds a claim of its own."""
+        key = f"test:{issue.issue_id}"
+        self.claimed[key] = Claim(key, issue)
+        self.claim_keys[issue.issue_id] = key
 
 
 class FakePublisher:

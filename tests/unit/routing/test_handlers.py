@@ -2,6 +2,8 @@
 the ports): what a report, a return and a duplicate publish, and that every assignment
 names its offices as the city's configuration (offices.yaml) names them."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from services.contracts.events import (
@@ -12,6 +14,7 @@ from services.contracts.events import (
     IssueReturnedPayload,
     IssueTriaged,
 )
+from services.routing.domain.duplicates import Claim, OpenIssue, cell_of
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
 from services.routing.handlers import Publisher, RoutingHandlers, Store
@@ -19,6 +22,7 @@ from tests.unit.routing.fakes import FakePublisher, FakeStore
 from tests.unit.routing.reports import report
 
 TOWNSHIP = "411905003"
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 MAIN = (34.75, 113.62)  # latitude, longitude  # a grid of township 411905003
 
 
@@ -101,3 +105,114 @@ async def test_a_second_report_of_one_problem_is_merged_and_a_closed_one_is_not(
     await handlers.reported(reported("i-5", "路灯坏了", "street_lighting", at=True))
     assert isinstance(publisher.published[-1], IssueAssigned)
     assert set(store.states) == {"i-3", "i-5"}
+
+
+def located(issue_id: str, latitude: float, longitude: float, hours: float = 0) -> IssueReported:
+    payload = report("路灯坏了", category="street_lighting", latitude=latitude, longitude=longitude)
+    at = T0 + timedelta(hours=hours)
+    return IssueReported(issue_id=issue_id, producer="intake", payload=payload, occurred_at=at)
+
+
+def answers(publisher: FakePublisher) -> dict[str, str]:
+    """Each report's answer: 'assigned' or the problem it was merged into."""
+    return {
+        e.issue_id: e.payload.into_issue_id if isinstance(e, IssueMerged) else "assigned"
+        for e in publisher.published
+        if isinstance(e, IssueAssigned | IssueMerged)
+    }
+
+
+async def test_a_report_finds_the_problem_that_claimed_the_neighbouring_cell(
+    handlers: RoutingHandlers, publisher: FakePublisher, store: FakeStore, city: City
+) -> None:
+    policy, (lat, lon) = city.policy.duplicates, MAIN
+    here, north = cell_of("street_lighting", lat, lon, policy), lat
+    while cell_of("street_lighting", north, lon, policy) == here:
+        north += 0.00001  # about a metre
+    await handlers.reported(located("i-6", north, lon))  # claims the cell north of MAIN's
+    await handlers.reported(located("i-7", lat, lon))
+    assert answers(publisher) == {"i-6": "assigned", "i-7": "i-6"}
+    assert set(store.open) == {"i-6"}
+
+
+class ClaimedMeanwhile(FakeStore):
+    """Another instance claims the cell between this one's first look-up and its insert."""
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__()
+        self.meanwhile: Claim | None = claim
+
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        if self.meanwhile is not None:
+            self.claimed[key], self.meanwhile = self.meanwhile, None
+        return await super().claim(key, problem)
+
+
+class RivalNear(FakeStore):
+    """Another instance claims a neighbouring cell for a report of the same problem just
+    after this one's look-up; once this one gives way, the rival's claim is confirmed."""
+
+    def __init__(self, rival: Claim) -> None:
+        super().__init__()
+        self.rival: Claim | None = rival
+
+    async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
+        if self.rival is not None:
+            self.claimed[self.rival.key] = self.rival
+        return await super().claim(key, problem)
+
+    async def release(self, key: str, issue_id: str) -> None:
+        await super().release(key, issue_id)
+        if self.rival is not None:
+            await self.confirm(self.rival.key, self.rival.problem.issue_id)
+            self.rival = None
+
+
+async def test_a_cell_claimed_meanwhile_by_another_instance_is_merged_into(
+    city: City, grids: GridIndex
+) -> None:
+    key = cell_of("street_lighting", *MAIN, city.policy.duplicates).key
+    other = Claim(key, OpenIssue("i-other", "street_lighting", *MAIN, T0), confirmed=True)
+    store, publisher = ClaimedMeanwhile(other), FakePublisher()
+    await RoutingHandlers(city, grids, store, publisher).reported(located("i-8", *MAIN, hours=1))
+    assert answers(publisher) == {"i-8": "i-other"}
+    assert store.states == {}
+
+
+async def test_a_problem_whose_window_closed_gives_its_cell_to_a_new_one(
+    handlers: RoutingHandlers, publisher: FakePublisher, store: FakeStore, city: City
+) -> None:
+    window = city.policy.duplicates.window_hours
+    await handlers.reported(located("i-9", *MAIN))
+    await handlers.reported(located("i-10", *MAIN, hours=window + 1))
+    await handlers.reported(located("i-11", *MAIN, hours=window + 2))
+    assert answers(publisher) == {"i-9": "assigned", "i-10": "assigned", "i-11": "i-10"}
+    await handlers.closed("i-9")  # its claim went to i-10: closing i-9 leaves it
+    assert set(store.open) == {"i-10"}
+    await handlers.closed("i-10")
+    assert store.open == {}
+
+
+async def test_a_replay_after_a_crash_between_claim_and_save_opens_the_problem(
+    handlers: RoutingHandlers, publisher: FakePublisher, store: FakeStore, city: City
+) -> None:
+    key = cell_of("street_lighting", *MAIN, city.policy.duplicates).key
+    store.claimed[key] = Claim(key, OpenIssue("i-12", "street_lighting", *MAIN, T0), False)
+    await handlers.reported(located("i-12", *MAIN))
+    assert answers(publisher) == {"i-12": "assigned"}
+    assert store.claim_keys == {"i-12": key} and store.claimed[key].confirmed
+
+
+async def test_a_claimer_gives_way_to_a_rival_claimed_near_it_at_the_same_moment(
+    city: City, grids: GridIndex
+) -> None:
+    policy, (lat, lon) = city.policy.duplicates, MAIN
+    here, north = cell_of("street_lighting", lat, lon, policy), lat
+    while cell_of("street_lighting", north, lon, policy) == here:
+        north += 0.00001
+    key = cell_of("street_lighting", north, lon, policy).key
+    rival = Claim(key, OpenIssue("i-rival", "street_lighting", north, lon, T0), confirmed=False)
+    store, publisher = RivalNear(rival), FakePublisher()
+    await RoutingHandlers(city, grids, store, publisher).reported(located("i-13", lat, lon))
+    assert answers(publisher) == {"i-13": "i-rival"}
+    assert set(store.open) == {"i-rival"} and store.states == {}
