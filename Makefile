@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks bench-reporting asyncapi prometheus-tools check-prometheus check-compose up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks bench-reporting asyncapi prometheus-tools browser-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -53,6 +53,20 @@ prometheus-tools:
 	  fi; \
 	fi
 
+# Debian's Chromium (the console's browser tests drive it with Playwright: no browser
+# download) and a font with Chinese glyphs, unless they are there already.
+browser-tools:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium and fonts-wqy-microhei"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "error: the browser tests need Debian's 'chromium' and a Chinese font" \
+	      "(apt-get install chromium fonts-wqy-microhei, as root)" >&2; exit 1; \
+	  fi; \
+	fi
+
 # The scrape config, the rules, and the rules' unit tests (deploy/prometheus/).
 check-prometheus: prometheus-tools
 	promtool check config deploy/prometheus/prometheus.yml
@@ -81,10 +95,10 @@ test-unit: setup
 test-integration: setup infra
 	$(RUN) pytest tests/integration -q
 
-test-e2e: setup infra prometheus-tools
+test-e2e: setup infra prometheus-tools browser-tools
 	$(RUN) pytest tests/e2e -q
 
-test: setup lint check-prometheus check-compose infra
+test: setup lint check-prometheus check-compose browser-tools infra
 	$(RUN) pytest tests -q -p no:cacheprovider --durations=8
 
 run: setup infra
