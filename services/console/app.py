@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.console.adapters.metrics import ConsoleMetrics
 from services.console.adapters.passwords import Passwords
 from services.console.adapters.services import HttpPlatform
 from services.console.adapters.store import MongoUserStore
@@ -53,6 +54,9 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
         return {"mongo": True}
 
     app = FastAPI(title="Huiyin console", lifespan=lifespan, docs_url=None, redoc_url=None)
-    web = Web(console, settings.secret, settings.secure_cookies, settings.refresh_ms)
+    web = Web(
+        console, ConsoleMetrics(), settings.secret, settings.secure_cookies, settings.refresh_ms,
+        settings.timezone,
+    )  # fmt: skip
     mount(app, web, settings.page_size, settings.public_rate_limit, healthy)
     return app

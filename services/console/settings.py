@@ -33,4 +33,5 @@ class ConsoleSettings(ServiceSettings):
         default="30/minute", description="per client, the public look-up and its answers"
     )
     refresh_ms: int = Field(default=1000, ge=200, description="the inbox's live refresh period")
+    timezone: str = Field(default="Asia/Shanghai", description="the zone times are shown in")
     page_size: int = Field(default=50, ge=1, le=500, description="rows per page of the inbox")

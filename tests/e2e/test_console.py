@@ -53,9 +53,7 @@ class Watched:
         self.problems: list[str] = []
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.page.on(
-            "requestfailed", lambda r: self.problems.append(f"failed: {r.method} {r.url}")
-        )
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.method} {r.url}"))
         self.expected_statuses: set[int] = set()
 
     def _console(self, message: ConsoleMessage) -> None:

@@ -13,7 +13,9 @@ def readable(status: int, detail: Any, lang: str) -> str:
         for error in detail:
             loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
             name = ".".join(loc) or "?"
-            parts.append(f"{translate('field.' + name, lang, default=name)}: {error.get('msg', '')}")
+            parts.append(
+                f"{translate('field.' + name, lang, default=name)}: {error.get('msg', '')}"
+            )
         return f"{translate('refused.422', lang)} {'; '.join(parts)}"
     text = detail if isinstance(detail, str) else str(detail or "")
     key = f"refused.{status}" if status in (401, 403, 404, 409, 422, 429) else "refused.other"

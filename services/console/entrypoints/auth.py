@@ -59,9 +59,11 @@ def build_auth_router(web: Web) -> APIRouter:
         try:
             added = await web.console.add_user(user, form, form.get("form_key"))
         except Invalid as invalid:
-            error = web.refusal(request, ApiRefused(422, [{"loc": [invalid.field], "msg": invalid.reason}]))
-        except (ValueError, KeyError):
-            error = web.refusal(request, ApiRefused(422, [{"loc": ["role"], "msg": "?"}]))
+            problem = [{"loc": [invalid.field], "msg": invalid.reason}]
+            error = web.refusal(request, ApiRefused(422, problem))
+        except ValueError:
+            unknown = [{"loc": ["role"], "msg": "not a role"}]
+            error = web.refusal(request, ApiRefused(422, unknown))
         except ApiRefused as refused:
             error = web.refusal(request, refused)
         everyone = await web.console.store.users()

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.console.entrypoints.auth import build_auth_router
 from services.console.entrypoints.desk import build_desk_router
@@ -38,6 +39,10 @@ def mount(
         ok = all(checks.values())
         body = {"status": "ok" if ok else "unavailable", "service": "console", **checks}
         return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(web.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

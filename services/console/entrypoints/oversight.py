@@ -57,8 +57,12 @@ def build_oversight_router(web: Web) -> APIRouter:
             "reporting", f"/bulletins/{period}", {"format": format}
         )
         media = "text/html" if format == "html" else "text/markdown"
-        headers = {} if format == "html" else {"Content-Disposition": f'attachment; filename="{period}.md"'}
-        return Response(answer.content, status_code=answer.status_code, media_type=media,
-                        headers=headers)  # fmt: skip
+        if format == "html":  # self-contained, with inline styles: its own policy
+            headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        else:
+            headers = {"Content-Disposition": f'attachment; filename="{period}.md"'}
+        return Response(
+            answer.content, status_code=answer.status_code, media_type=media, headers=headers
+        )
 
     return router

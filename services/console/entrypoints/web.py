@@ -9,13 +9,16 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from services.console.adapters.metrics import ConsoleMetrics
 from services.console.adapters.services import ApiRefused
 from services.console.domain.i18n import pick, translate
 from services.console.domain.refusals import readable
@@ -43,12 +46,23 @@ class BadForm(Exception):
 class Web:
     """The pages' shared parts, built once by the composition root."""
 
-    def __init__(self, console: Console, secret: str, secure_cookies: bool, refresh_ms: int):
+    def __init__(
+        self,
+        console: Console,
+        metrics: ConsoleMetrics,
+        secret: str,
+        secure_cookies: bool,
+        refresh_ms: int,
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
         self.console = console
+        self.metrics = metrics
         self._secret = secret.encode()
         self._secure = secure_cookies
         self.refresh_ms = refresh_ms
         self.templates = Jinja2Templates(directory=HERE / "templates")
+        zone = ZoneInfo(timezone)
+        self.templates.env.filters["local"] = lambda value: local_time(value, zone)
 
     # who and which language ---------------------------------------------------------------
 
@@ -74,7 +88,7 @@ class Web:
     # CSRF -------------------------------------------------------------------------------
 
     def csrf_token(self, request: Request) -> str:
-        seed = request.cookies.get(CSRF) or getattr(request.state, "csrf_seed", "")
+        seed = str(request.cookies.get(CSRF) or getattr(request.state, "csrf_seed", ""))
         return hmac.new(self._secret, seed.encode(), hashlib.sha256).hexdigest()
 
     async def form(self, request: Request) -> dict[str, str]:
@@ -93,6 +107,7 @@ class Web:
         if not seed:
             request.state.csrf_seed = secrets.token_urlsafe(24)
         response = await call_next(request)
+        self.metrics.responses.labels(f"{response.status_code // 100}xx").inc()
         if not seed:
             response.set_cookie(
                 CSRF, request.state.csrf_seed, httponly=True, samesite="lax",
@@ -135,8 +150,22 @@ class Web:
         )  # fmt: skip
 
     def refusal(self, request: Request, error: ApiRefused) -> str:
+        self.metrics.refusals.labels(str(error.status)).inc()
         return readable(error.status, error.detail, self.lang(request))
 
     @staticmethod
     def redirect(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
+
+
+def local_time(value: Any, zone: ZoneInfo) -> str:
+    """An ISO time from an API as the local wall clock, to the minute ('' when none)."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
