@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks bench-reporting asyncapi prometheus-tools browser-tools check-prometheus check-compose up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run bench bench-clocks bench-reporting bench-console asyncapi prometheus-tools browser-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -114,6 +114,11 @@ bench-reporting: setup infra
 # BENCH_CLOCKS open clocks armed, fired and restarted (default 1,000,000; takes a while)
 bench-clocks: setup infra
 	$(RUN) python -m bench.clocks
+
+# BENCH_ISSUES open issues (default 10,000) in one office: the console's first render of the
+# inbox and the dashboard
+bench-console: setup infra browser-tools
+	$(RUN) python -m bench.console
 
 asyncapi: setup
 	$(RUN) python -m devkit.asyncapi > docs/asyncapi.json

@@ -1,0 +1,37 @@
+from datetime import UTC, datetime
+
+from services.console.domain.inbox import mark_of, page, rows
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def item(n: int, **fields: object) -> dict[str, object]:
+    return {"issue_id": f"i{n}", "state": "assigned", "deadlines": {"accept": "x"}, **fields}
+
+
+def test_red_outranks_yellow_outranks_overdue() -> None:
+    assert mark_of({"flags": {"red": True, "yellow": True}}, NOW) == "red"
+    assert mark_of({"flags": {"yellow": True}, "overdue": True}, NOW) == "yellow"
+    assert mark_of({"overdue": True}, NOW) == "overdue"
+    assert mark_of({"due_at": "2026-11-23T07:59:00Z"}, NOW) == "overdue"
+    assert mark_of({"due_at": "2026-11-23T09:00:00+00:00"}, NOW) == ""
+    assert mark_of({"due_at": "not a time"}, NOW) == ""
+
+
+def test_rows_keep_intakes_order_and_name_the_running_clock() -> None:
+    found = rows(
+        [item(1, deadlines={"accept": "a", "resolve": "b"}, flags={"reminded": True}), item(2)],
+        NOW,
+    )
+    assert [r.issue_id for r in found] == ["i1", "i2"]
+    assert [r.clock for r in found] == ["resolve", "accept"]
+    assert found[0].reminded and not found[1].reminded
+
+
+def test_pages() -> None:
+    found = rows([item(n) for n in range(7)], NOW)
+    first, pages = page(found, 1, 3)
+    assert pages == 3 and [r.issue_id for r in first] == ["i0", "i1", "i2"]
+    last, _ = page(found, 9, 3)
+    assert [r.issue_id for r in last] == ["i6"]
+    assert page([], 1, 3) == ([], 1)
