@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import pytest
-
 from bench.console import measure
 from devkit.infra import Endpoints
 from devkit.processes import Platform
