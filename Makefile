@@ -53,9 +53,20 @@ prometheus-tools:
 	  fi; \
 	fi
 
+# axe-core (the accessibility checker the console's browser tests run in each page), from npm;
+# only the tests load it, the console never serves it.
+AXE_VERSION := 4.14.1
+AXE := .local/axe-core-$(AXE_VERSION)/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null || { echo "error: npm is needed to fetch axe-core (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	cd $(dir $@) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js \
+	  && rm axe-core-$(AXE_VERSION).tgz
+
 # Debian's Chromium (the console's browser tests drive it with Playwright: no browser
 # download) and a font with Chinese glyphs, unless they are there already.
-browser-tools:
+browser-tools: $(AXE)
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian's chromium and fonts-wqy-microhei"; \

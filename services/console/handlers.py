@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.console.adapters.names import Names
 from services.console.adapters.passwords import Passwords
 from services.console.adapters.services import ApiRefused, Platform
 from services.console.adapters.store import UserStore
@@ -22,6 +23,7 @@ class Console:
         self.platform = platform
         self.passwords = passwords
         self.session_lifetime = timedelta(hours=session_hours)
+        self.names = Names(platform)
 
     # sign-in and users ------------------------------------------------------------------
 
@@ -67,12 +69,7 @@ class Console:
 
     async def catalogue(self) -> list[dict[str, Any]]:
         """The category items (id, names, keywords) from routing's rules."""
-        rules = await self.platform.call("routing", "GET", "/rules")
-        items = []
-        for group in rules["categories"].get("groups", []):
-            for item in group.get("items", []):
-                items.append({**item, "group": group.get("name", "")})
-        return items
+        return await self.names.load_catalogue()
 
     async def region(self, code: str | None) -> dict[str, Any]:
         path = f"/tree/{code}" if code else "/tree"
@@ -105,6 +102,7 @@ class Console:
         """A page of the office's inbox rows, the number of pages, and how many in all."""
         items = await self.platform.call("intake", "GET", "/inbox", token=user.token)
         rows = inbox_rules.rows(items, datetime.now(UTC))
+        await self.names.learn(set())
         shown, pages = inbox_rules.page(rows, number, size)
         return shown, pages, len(rows)
 
@@ -115,6 +113,8 @@ class Console:
             self._optional("routing", f"/issues/{issue_id}/routing"),
             self._optional("supervision", f"/issues/{issue_id}/clocks"),
         )
+        offices = {view.get("office_id"), *(view.get("co_office_ids") or [])} - {None}
+        await self.names.learn({str(office) for office in offices})
         return {"view": view, "why": why, "clocks": clocks or []}
 
     async def act(
@@ -152,6 +152,7 @@ class Console:
                 "supervision", "GET", "/clocks/open", params={**(params or {}), "limit": 50}
             ),
         )
+        await self.names.learn(set(overdue.get("by_office") or {}) - {"-"})
         return {"overdue": overdue, "open": open_}
 
     async def dashboard(self, on: date) -> dict[str, Any]:

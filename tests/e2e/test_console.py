@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
+from devkit.console_users import ConsoleAdmin
 from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
 from tests.e2e.conftest import eventually
@@ -21,6 +22,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / ".local/screenshots"
 OFFICE = "411900-urban_management"  # where a street-lighting report without a place goes
 PASSWORD = "correct horse battery"
+# axe-core from npm (make browser-tools puts it there); the console never serves it
+AXE = next(iter(sorted((REPO / ".local").glob("axe-core-*/axe.min.js"))), None)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="make browser-tools installs it")
 
@@ -75,6 +78,13 @@ class Watched:
                .map(e => e.id || e.name)"""
         )
         assert unlabelled == [], f"{screen}: fields without a label: {unlabelled}"
+        if AXE is not None:  # evaluated over the DevTools protocol: the page's CSP stays on
+            page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+            violations = page.evaluate(
+                """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
+                   .violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' '))"""
+            )
+            assert violations == [], f"{screen}: {violations}"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{screen}.png"), full_page=True)
         assert self.problems == [], f"{screen}: {self.problems}"
@@ -287,3 +297,75 @@ def test_sign_in_is_required_and_sessions_end(site: Platform, browser: Browser) 
     visitor.page.goto("/admin/users")
     expect(visitor.page).to_have_url(f"{base}/login?next=/admin/users")
     visitor.close()
+
+
+def test_a_supervisor_decides_an_extension_and_a_return_moves_on(
+    site: Platform, browser: Browser
+) -> None:
+    base, township = site["console"].url, "411905003-township_office"
+    admin = ConsoleAdmin(base, site.console_password)  # as make run adds its demo users
+    admin.add_user("op3", PASSWORD, "operator")
+    admin.add_user("of3", PASSWORD, "office", office_id=township)
+    admin.add_user("sup3", PASSWORD, "supervisor", region_code="411900", level="city")
+    admin.close()
+
+    operator = Watched(browser, base)
+    operator.sign_in("op3", PASSWORD)
+    desk = operator.page
+    desk.get_by_label("诉求内容").fill("小区停水两天了")
+    # the region tree: choosing a county offers its townships
+    county = desk.locator("#region-0")
+    county.select_option(index=1)
+    expect(desk.locator("#region-1")).to_be_visible()
+    operator.check("desk-region-tree")
+    desk.get_by_label("地区", exact=True).fill("411905003")
+    desk.get_by_label("分类（可搜索）").fill("water_supply")
+    desk.get_by_label("匿名反映").check()
+    desk.get_by_role("button", name="保存并生成回执").click()
+    issue_id = desk.locator("#saved-issue").get_attribute("data-issue")
+    assert issue_id
+    assert wait_state(site, issue_id, "assigned")["office_id"] == township
+
+    office = Watched(browser, base)
+    office.sign_in("of3", PASSWORD)
+    office.page.goto(f"/issues/{issue_id}")
+    office.page.get_by_role("button", name="签收").click()
+    reload_until(office.page, "#issue-state", "已签收")
+    office.page.locator("#extension-working_days").fill("5")
+    office.page.locator("#extension-reason").fill("需更换整段管道")
+    office.page.get_by_role("button", name="申请延期").click()
+    expect(office.page.get_by_role("status")).to_contain_text("申请延期")
+
+    supervisor = Watched(browser, base)
+    supervisor.sign_in("sup3", PASSWORD)
+    expect(supervisor.page).to_have_url(f"{base}/board")
+    supervisor.check("board-supervisor")
+    supervisor.page.goto(f"/issues/{issue_id}")
+    reload_until(supervisor.page, "body", "延期审批")
+    supervisor.check("issue-extension-awaits")
+    supervisor.page.get_by_label("同意延期").check()
+    supervisor.page.locator("#extension-decision-reason").fill("管道工程量大，同意延期")
+    supervisor.page.get_by_role("button", name="延期审批").click()
+    expect(supervisor.page.get_by_role("status")).to_contain_text("延期审批")
+
+    def extended() -> bool:
+        clocks = httpx.get(f"{site['supervision'].url}/issues/{issue_id}/clocks", timeout=10)
+        return any(c["clock"] == "resolve" and c["extended_days"] == 5 for c in clocks.json())
+
+    eventually(extended, what="the resolve clock extended by the supervisor's decision")
+
+    # a return with its reason: routing sends the issue on, and the office may do no more
+    office.page.goto(f"/issues/{issue_id}")
+    office.page.locator("#return-reason").fill("不属本单位职责")
+    office.page.get_by_role("button", name="退回").click()
+
+    def moved() -> dict[str, Any] | None:
+        view = intake_view(site, issue_id)
+        assigned = [h for h in (view or {}).get("history", []) if h["type"] == "IssueAssigned"]
+        return view if view and len(assigned) >= 2 and view["state"] == "assigned" else None
+
+    assert eventually(moved, what="a second assignment")["office_id"] != township
+    reload_until(office.page, "body", "当前状态下无可办理操作")
+    office.check("issue-returned")
+    for watched in (operator, office, supervisor):
+        watched.close()

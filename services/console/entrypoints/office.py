@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from services.console.adapters.services import ApiRefused
-from services.console.domain.actions import actions_now
+from services.console.domain.actions import actions_now, extension_awaits
 from services.console.domain.users import Role, User
 from services.console.entrypoints.web import Web
 
@@ -45,7 +45,8 @@ def build_office_router(web: Web, page_size: int) -> APIRouter:
                               error=web.refusal(request, refused))  # fmt: skip
         view = found["view"]
         holds = user.role is not Role.OFFICE or view.get("office_id") == user.office_id
-        forms = actions_now(user.role, str(view.get("state")), holds)
+        awaits = extension_awaits(view.get("history") or [])
+        forms = actions_now(user.role, str(view.get("state")), holds, awaits)
         return web.render(request, "issue.html", user, status=status, forms=forms, **found,
                           **context)  # fmt: skip
 

@@ -144,7 +144,7 @@ class Web:
             {
                 "t": t, "lang": lang, "user": user, "csrf": self.csrf_token(request),
                 "form_key": uuid.uuid4().hex, "refresh_ms": self.refresh_ms,
-                "path": request.url.path, **context,
+                "path": request.url.path, "names": self.console.names, **context,
             },
             status_code=status,
         )  # fmt: skip

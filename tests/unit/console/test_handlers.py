@@ -158,7 +158,39 @@ def test_the_issue_page_survives_a_missing_routing_or_clock_view() -> None:
     platform = FakePlatform({
         ("GET", "/issues/i1"): {"issue_id": "i1", "state": "received"},
         ("GET", "/issues/i1/routing"): ApiRefused(404, "no routing"),
+        ("GET", "/rules"): ApiRefused(503, "routing: ConnectError"),
     })  # fmt: skip
     app, _, _ = console(platform)
     found = asyncio.run(app.issue(ADMIN, "i1"))
     assert found == {"view": {"issue_id": "i1", "state": "received"}, "why": None, "clocks": []}
+
+
+def test_ids_are_shown_by_their_names_once_routing_told_them() -> None:
+    rules = {
+        "categories": {
+            "groups": [
+                {
+                    "name": "城市管理",
+                    "items": [
+                        {"id": "street_lighting", "name": "路灯照明", "name_en": "Street lighting"}
+                    ],
+                }
+            ]
+        }
+    }
+    platform = FakePlatform({
+        ("GET", "/rules"): rules,
+        ("GET", "/issues/i1"): {"issue_id": "i1", "state": "assigned", "office_id": "o1",
+                                "co_office_ids": ["o2"]},
+        ("GET", "/offices/o1"): {"id": "o1", "name": "城管局"},
+        ("GET", "/offices/o2"): ApiRefused(404, "no office o2"),
+    })  # fmt: skip
+    app, _, _ = console(platform)
+    asyncio.run(app.issue(ADMIN, "i1"))
+    assert app.names.office("o1") == "城管局" and app.names.office("o2") == "o2"
+    assert app.names.category("street_lighting", "zh-CN") == "路灯照明"
+    assert app.names.category("street_lighting", "en") == "Street lighting"
+    assert app.names.category("unknown", "en") == "unknown" and app.names.office(None) == ""
+    asyncio.run(app.issue(ADMIN, "i1"))
+    assert [c["path"] for c in platform.calls].count("/offices/o1") == 1
+    assert [c["path"] for c in platform.calls].count("/rules") == 1

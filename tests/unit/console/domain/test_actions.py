@@ -1,4 +1,4 @@
-from services.console.domain.actions import action_body, actions_now
+from services.console.domain.actions import action_body, actions_now, extension_awaits
 from services.console.domain.users import Role
 
 
@@ -38,3 +38,19 @@ def test_a_form_becomes_the_body_intake_expects() -> None:
 
 def test_a_bad_number_is_passed_on_so_intake_names_the_field() -> None:
     assert action_body("extension", {"working_days": "two", "reason": "r"})["working_days"] == "two"
+
+
+def test_a_supervisor_decides_an_extension_only_while_one_awaits() -> None:
+    asked = [{"type": "IssueAccepted"}, {"type": "ExtensionRequested"}]
+    decided = [*asked, {"type": "ExtensionDecided"}]
+    assert extension_awaits(asked) and not extension_awaits(decided)
+    assert extension_awaits([*decided, {"type": "ExtensionRequested"}])
+    assert names(Role.SUPERVISOR, "accepted") == []
+    forms = actions_now(Role.SUPERVISOR, "accepted", extension_awaits=True)
+    assert [form.action for form in forms] == ["extension-decision"]
+    assert actions_now(Role.OFFICE, "accepted", extension_awaits=True)[-1].action == "return"
+
+
+def test_an_empty_number_is_left_out() -> None:
+    body = action_body("extension-decision", {"granted": "on", "working_days": " ", "reason": "r"})
+    assert body == {"granted": True, "reason": "r"}
