@@ -163,6 +163,7 @@ class Console:
                 "reporting", "GET", "/rankings", params={**month, "subject": "office"}
             ),
         )
+        await self.names.learn({str(row["id"]) for row in rankings.get("rows", [])[:20]})
         return {"rates": rates, "rankings": rankings}
 
     async def _optional(self, service: str, path: str) -> Any:
