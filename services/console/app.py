@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.console.adapters.metrics import ConsoleMetrics
 from services.console.adapters.passwords import Passwords
+from services.console.adapters.sealing import TokenSeal
 from services.console.adapters.services import HttpPlatform
 from services.console.adapters.store import MongoUserStore
 from services.console.entrypoints.http import mount
@@ -25,7 +26,7 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
     platform_settings = settings.platform
     configure_logging("console", platform_settings.log_level, platform_settings.log_json)
     mongo = make_mongo_client(platform_settings)
-    store = MongoUserStore(mongo[platform_settings.database("console")])
+    store = MongoUserStore(mongo[platform_settings.database("console")], TokenSeal(settings.secret))
     services = HttpPlatform({
         "intake": settings.intake_url, "routing": settings.routing_url,
         "supervision": settings.supervision_url, "reporting": settings.reporting_url,
@@ -56,7 +57,7 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
     app = FastAPI(title="Huiyin console", lifespan=lifespan, docs_url=None, redoc_url=None)
     web = Web(
         console, ConsoleMetrics(), settings.secret, settings.secure_cookies, settings.refresh_ms,
-        settings.timezone,
+        settings.timezone, settings.public_rate_limit,
     )  # fmt: skip
-    mount(app, web, settings.page_size, settings.public_rate_limit, healthy)
+    mount(app, web, settings.page_size, healthy)
     return app

@@ -16,7 +16,8 @@ class ConsoleSettings(ServiceSettings):
     supervision_url: str = "http://127.0.0.1:8103"
     reporting_url: str = "http://127.0.0.1:8104"
     secret: str = Field(
-        default="change-me-in-production", description="signs the forms' CSRF tokens"
+        default="change-me-in-production",
+        description="signs the forms' CSRF tokens, seals the intake tokens it keeps",
     )
     admin_user: str = Field(default="admin", description="the bootstrap admin's user name")
     admin_password: str | None = Field(
@@ -30,7 +31,7 @@ class ConsoleSettings(ServiceSettings):
     )
     session_hours: float = Field(default=12.0, gt=0, description="a session's lifetime")
     public_rate_limit: str = Field(
-        default="30/minute", description="per client, the public look-up and its answers"
+        default="30/minute", description="per client: the public look-ups and answers, sign-ins"
     )
     refresh_ms: int = Field(default=1000, ge=200, description="the inbox's live refresh period")
     timezone: str = Field(default="Asia/Shanghai", description="the zone times are shown in")

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.console.adapters.sealing import TokenSeal
 from services.console.domain.users import Role, User
 from services.runtime.mongo import Document
 
@@ -26,20 +27,22 @@ def _key(session_id: str) -> str:
 
 
 class MongoUserStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], seal: TokenSeal) -> None:
         self._users = db["users"]
         self._sessions = db["sessions"]
+        self._seal = seal
 
     async def user(self, name: str) -> User | None:
         doc = await self._users.find_one({"_id": name})
-        return _user(doc) if doc else None
+        return self._user(doc) if doc else None
 
     async def users(self) -> list[User]:
-        return [_user(doc) async for doc in self._users.find({}).sort("_id", 1)]
+        return [self._user(doc) async for doc in self._users.find({}).sort("_id", 1)]
 
     async def put_user(self, user: User) -> None:
         fields = {
-            "role": user.role.value, "display_name": user.display_name, "token": user.token,
+            "role": user.role.value, "display_name": user.display_name,
+            "token": self._seal.seal(user.token) if user.token else None,
             "office_id": user.office_id, "region_code": user.region_code, "level": user.level,
             "password_hash": user.password_hash,
         }  # fmt: skip
@@ -66,10 +69,12 @@ class MongoUserStore:
     async def close_session(self, session_id: str) -> None:
         await self._sessions.delete_one({"_id": _key(session_id)})
 
-
-def _user(doc: dict[str, Any]) -> User:
-    return User(
-        name=str(doc["_id"]), role=Role(doc["role"]), display_name=doc.get("display_name") or "",
-        token=doc.get("token"), office_id=doc.get("office_id"), region_code=doc.get("region_code"),
-        level=doc.get("level"), password_hash=doc.get("password_hash") or "",
-    )  # fmt: skip
+    def _user(self, doc: dict[str, Any]) -> User:
+        sealed = doc.get("token")
+        return User(
+            name=str(doc["_id"]), role=Role(doc["role"]),
+            display_name=doc.get("display_name") or "",
+            token=self._seal.unseal(sealed) if sealed else None,
+            office_id=doc.get("office_id"), region_code=doc.get("region_code"),
+            level=doc.get("level"), password_hash=doc.get("password_hash") or "",
+        )  # fmt: skip

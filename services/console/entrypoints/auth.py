@@ -24,6 +24,8 @@ def build_auth_router(web: Web) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         form = await web.form(request)
+        if not web.allowed(request, "login"):
+            return web.render(request, "login.html", status=429, error_key="refused.429")
         session = await web.console.sign_in(form.get("name", ""), form.get("password", ""))
         if session is None:
             return web.render(request, "login.html", status=401, error_key="login.failed")

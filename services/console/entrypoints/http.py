@@ -19,7 +19,7 @@ from services.console.entrypoints.web import HERE, BadForm, NotYours, SignInRequ
 
 
 def mount(
-    app: FastAPI, web: Web, page_size: int, rate_limit: str,
+    app: FastAPI, web: Web, page_size: int,
     healthy: Callable[[], Awaitable[dict[str, Any]]],
 ) -> None:  # fmt: skip
     app.middleware("http")(web.middleware)
@@ -28,7 +28,7 @@ def mount(
         build_auth_router(web),
         build_desk_router(web),
         build_office_router(web, page_size),
-        build_public_router(web, rate_limit),
+        build_public_router(web),
         build_oversight_router(web),
     ):
         app.include_router(router)

@@ -4,9 +4,6 @@ visit. No session; rate limited per client, like intake's own public endpoints."
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from services.console.adapters.services import ApiRefused
 from services.console.domain.actions import ACTIONS
@@ -15,13 +12,11 @@ from services.console.entrypoints.web import Web
 VISITABLE = ("resolved", "verified", "answered")
 
 
-def build_public_router(web: Web, rate_limit: str) -> APIRouter:
+def build_public_router(web: Web) -> APIRouter:
     router = APIRouter()
-    limit, limiter = parse(rate_limit), MovingWindowRateLimiter(MemoryStorage())
 
     def allowed(request: Request) -> bool:
-        client = request.client.host if request.client else "unknown"
-        return limiter.hit(limit, "public", client)
+        return web.allowed(request, "public")
 
     async def show(request: Request, code: str, status: int = 200, **context: Any) -> Response:
         user = await web.user(request)

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from services.console.adapters.metrics import ConsoleMetrics
 from services.console.adapters.services import ApiRefused
@@ -54,9 +57,11 @@ class Web:
         secure_cookies: bool,
         refresh_ms: int,
         timezone: str = "Asia/Shanghai",
+        rate_limit: str = "30/minute",
     ) -> None:
         self.console = console
         self.metrics = metrics
+        self._limit, self._limiter = parse(rate_limit), MovingWindowRateLimiter(MemoryStorage())
         self._secret = secret.encode()
         self._secure = secure_cookies
         self.refresh_ms = refresh_ms
@@ -81,6 +86,11 @@ class Web:
         if not user.may_open(screen):
             raise NotYours()
         return user
+
+    def allowed(self, request: Request, what: str) -> bool:
+        """Whether this client may try `what` again now (a moving window per client)."""
+        client = request.client.host if request.client else "unknown"
+        return self._limiter.hit(self._limit, what, client)
 
     def secure(self, request: Request) -> bool:
         return self._secure or request.url.scheme == "https"
