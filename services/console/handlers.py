@@ -14,6 +14,8 @@ from services.console.domain import inbox as inbox_rules
 from services.console.domain.actions import ACTIONS, action_body
 from services.console.domain.users import INTAKE_ROLE, Role, User, check_new_user
 
+OPEN_STATES = ("triaged", "assigned", "accepted", "reopened")
+
 
 class Console:
     def __init__(
@@ -95,6 +97,18 @@ class Console:
         return await self.platform.call(
             "intake", "POST", "/issues", token=user.token, json=body, key=key
         )
+
+    async def nearby(self, category: str, region_code: str) -> list[dict[str, Any]]:
+        """Open issues of this category in this region (likely duplicates), newest first,
+        from reporting's problem list; at most 10."""
+        rows: list[dict[str, Any]] = []
+        for state in OPEN_STATES:
+            params = {"category": category, "region_code": region_code, "state": state}
+            answer = await self.platform.call("reporting", "GET", "/lists/problems", params=params)
+            rows.extend(answer.get("rows", []) if isinstance(answer, dict) else answer or [])
+        rows.sort(key=lambda row: str(row.get("reported_at") or ""), reverse=True)
+        await self.names.learn({str(row["office_id"]) for row in rows[:10] if row.get("office_id")})
+        return rows[:10]
 
     # the office --------------------------------------------------------------------------
 

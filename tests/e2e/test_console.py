@@ -383,5 +383,18 @@ def test_a_supervisor_decides_an_extension_and_a_return_moves_on(
     assert eventually(moved, what="a second assignment")["office_id"] != township
     reload_until(office.page, "body", "当前状态下无可办理操作")
     office.check("issue-returned")
+
+    # before saving the next report of that category there: the open one, a likely duplicate
+    def counted() -> bool:
+        params = {"category": "water_supply", "region_code": "411905003", "state": "assigned"}
+        answer = httpx.get(f"{site['reporting'].url}/lists/problems", params=params, timeout=10)
+        return any(row["issue_id"] == issue_id for row in answer.json()["rows"])
+
+    eventually(counted, what="reporting's problem list has the issue")
+    desk.goto("/desk")
+    desk.get_by_label("分类（可搜索）").fill("water_supply")
+    desk.get_by_label("地区", exact=True).fill("411905003")
+    expect(desk.locator(f'#nearby a[data-issue="{issue_id}"]')).to_be_visible()
+    operator.check("desk-nearby")
     for watched in (operator, office, supervisor):
         watched.close()

@@ -53,6 +53,11 @@ T: dict[str, tuple[str, str]] = {
     "desk.inferred": ("按内容推断的分类：", "Category inferred from the text:"),
     "desk.another": ("受理下一件", "Next report"),
     "desk.choose": ("请选择", "Choose"),
+    "desk.nearby": (
+        "附近同类未办结件（可能重复）",
+        "Open issues of this category here (likely duplicates)",
+    ),
+    "desk.no_nearby": ("附近暂无同类未办结件。", "No open issue of this category here."),
     "desk.view_issue": ("查看办件", "Open the issue"),
     "office.title": ("办件箱", "Inbox"),
     "office.empty": ("暂无待办件。", "Nothing waiting."),

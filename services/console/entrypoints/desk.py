@@ -44,6 +44,26 @@ def build_desk_router(web: Web) -> APIRouter:
             return await page(request, status, error=web.refusal(request, refused), form=form)
         return web.render(request, "receipt.html", user, saved=saved)
 
+    @router.get("/desk/nearby")
+    async def nearby(request: Request, category: str = "", region_code: str = "") -> Response:
+        """Open issues of the category near the place: shown before saving (likely duplicates)."""
+        user = await web.require(request, "desk")
+        category = category.split(" ", 1)[0]
+        rows, error = [], None
+        if category and region_code:
+            try:
+                rows = await web.console.nearby(category, region_code)
+            except ApiRefused as refused:
+                error = web.refusal(request, refused)
+        return web.render(
+            request,
+            "nearby.html",
+            user,
+            rows=rows,
+            error=error,
+            asked=bool(category and region_code),
+        )
+
     @router.get("/desk/regions/{code}")
     async def region(request: Request, code: str) -> Response:
         await web.require(request, "desk")

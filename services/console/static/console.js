@@ -55,6 +55,7 @@
       });
       var code = select.value;
       target.value = code;
+      target.dispatchEvent(new Event("change"));
       if (!code) { return; }
       fetch("/desk/regions/" + encodeURIComponent(code), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -100,9 +101,30 @@
         });
       });
       hint.textContent = best ? hint.getAttribute("data-label") + best.value : "";
-      if (best && !field.dataset.touched) { field.value = best.value; }
+      if (best && !field.dataset.touched && field.value !== best.value) {
+        field.value = best.value;
+        field.dispatchEvent(new Event("change"));
+      }
     });
     field.addEventListener("input", function () { field.dataset.touched = "1"; });
+  }
+
+  function nearby(box, category, region) {
+    // before saving: open issues of the same category at that place (likely duplicates)
+    var timer = null;
+    function look() {
+      var url = box.getAttribute("data-src") + "?category=" + encodeURIComponent(category.value) +
+        "&region_code=" + encodeURIComponent(region.value);
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) { box.innerHTML = html; } })
+        .catch(function () { /* a hint only */ });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(look, 300); }
+    [category, region].forEach(function (field) {
+      field.addEventListener("input", later);
+      field.addEventListener("change", later);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -115,5 +137,7 @@
     var text = document.getElementById("text"), list = document.getElementById("categories"),
       hint = document.getElementById("inferred"), field = document.getElementById("category");
     if (text && list && hint && field) { inferCategory(text, list, hint, field); }
+    var box = document.getElementById("nearby"), region = document.getElementById("region_code");
+    if (box && field && region) { nearby(box, field, region); }
   });
 })();
