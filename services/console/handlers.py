@@ -158,12 +158,15 @@ class Console:
 
     # supervision and the leaders ---------------------------------------------------------
 
-    async def board(self, user: User) -> dict[str, Any]:
-        params = {"region_code": user.region_code} if user.region_code else None
+    async def board(self, user: User, office_id: str | None = None) -> dict[str, Any]:
+        """Overdue clocks within the user's region (and of one office, when asked)."""
+        params = {"region_code": user.region_code} if user.region_code else {}
+        if office_id:
+            params["office_id"] = office_id
         overdue, open_ = await asyncio.gather(
-            self.platform.call("supervision", "GET", "/clocks/overdue", params=params),
+            self.platform.call("supervision", "GET", "/clocks/overdue", params=params or None),
             self.platform.call(
-                "supervision", "GET", "/clocks/open", params={**(params or {}), "limit": 50}
+                "supervision", "GET", "/clocks/open", params={**params, "limit": 50}
             ),
         )
         await self.names.learn(set(overdue.get("by_office") or {}) - {"-"})
@@ -171,14 +174,17 @@ class Console:
 
     async def dashboard(self, on: date) -> dict[str, Any]:
         month = {"period": "month", "on": on.isoformat()}
-        rates, rankings = await asyncio.gather(
+        rates, rankings, townships = await asyncio.gather(
             self.platform.call("reporting", "GET", "/rates", params=month),
             self.platform.call(
                 "reporting", "GET", "/rankings", params={**month, "subject": "office"}
             ),
+            self.platform.call(
+                "reporting", "GET", "/rankings", params={**month, "subject": "township"}
+            ),
         )
         await self.names.learn({str(row["id"]) for row in rankings.get("rows", [])[:20]})
-        return {"rates": rates, "rankings": rankings}
+        return {"rates": rates, "rankings": rankings, "townships": townships}
 
     async def _optional(self, service: str, path: str) -> Any:
         try:

@@ -16,14 +16,14 @@ def build_oversight_router(web: Web) -> APIRouter:
     router = APIRouter()
 
     @router.get("/board")
-    async def board(request: Request) -> Response:
+    async def board(request: Request, office_id: str | None = None) -> Response:
         user = await web.require(request, "board")
         try:
-            found = await web.console.board(user)
+            found = await web.console.board(user, office_id)
         except ApiRefused as refused:
             return web.render(request, "error.html", user, status=502,
                               error=web.refusal(request, refused))  # fmt: skip
-        return web.render(request, "board.html", user, **found)
+        return web.render(request, "board.html", user, office_id=office_id, **found)
 
     @router.get("/dashboard")
     async def dashboard(request: Request) -> Response:
