@@ -4,6 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+RUNNING = {"accept": ("assigned", "reopened"), "resolve": ("accepted", "reopened")}
+"""The states in which each clock runs (it stops on acceptance, on resolution)."""
+
 
 @dataclass(frozen=True)
 class Row:
@@ -13,6 +16,7 @@ class Row:
     description: str
     due_at: str | None
     clock: str  # which clock the due time is: accept or resolve
+    running: bool  # whether that clock runs now (a countdown), else its deadline only
     mark: str  # "red", "yellow", "overdue" or ""
     reminded: bool
 
@@ -43,6 +47,7 @@ def rows(items: list[dict[str, Any]], now: datetime) -> list[Row]:
                 description=str(item.get("description") or "")[:80],
                 due_at=item.get("due_at"),
                 clock=clock,
+                running=str(item.get("state")) in RUNNING.get(clock, ()),
                 mark=mark_of(item, now),
                 reminded=bool((item.get("flags") or {}).get("reminded")),
             )

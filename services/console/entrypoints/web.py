@@ -27,8 +27,10 @@ from services.console.domain.i18n import pick, translate
 from services.console.domain.refusals import readable
 from services.console.domain.users import User
 from services.console.handlers import Console
+from services.runtime.logging import get_logger
 
 HERE = Path(__file__).resolve().parents[1]
+log = get_logger(__name__)
 SESSION = "hy_session"
 CSRF = "hy_csrf"
 LANG = "lang"
@@ -161,6 +163,8 @@ class Web:
 
     def refusal(self, request: Request, error: ApiRefused) -> str:
         self.metrics.refusals.labels(str(error.status)).inc()
+        log.info("api.refused", path=request.url.path, status=error.status,
+                 detail=str(error.detail)[:300])  # fmt: skip
         return readable(error.status, error.detail, self.lang(request))
 
     @staticmethod

@@ -26,6 +26,13 @@ def test_rows_keep_intakes_order_and_name_the_running_clock() -> None:
     assert [r.issue_id for r in found] == ["i1", "i2"]
     assert [r.clock for r in found] == ["resolve", "accept"]
     assert found[0].reminded and not found[1].reminded
+    assert not found[0].running and found[1].running  # assigned: only the accept clock runs
+
+
+def test_a_stopped_clock_has_no_countdown() -> None:
+    accepted = item(1, state="accepted", deadlines={"accept": "a", "resolve": "b"})
+    visited = item(2, state="visited", deadlines={"accept": "a", "resolve": "b"})
+    assert [r.running for r in rows([accepted, visited], NOW)] == [True, False]
 
 
 def test_pages() -> None:
