@@ -38,21 +38,36 @@ def rows(items: list[dict[str, Any]], now: datetime) -> list[Row]:
     out = []
     for item in items:
         deadlines = item.get("deadlines") or {}
-        clock = "resolve" if deadlines.get("resolve") else "accept"
+        state = str(item.get("state", ""))
+        clock = clock_of(state, deadlines)
+        due = _text(deadlines.get(clock)) or item.get("due_at")
         out.append(
             Row(
                 issue_id=str(item["issue_id"]),
-                state=str(item.get("state", "")),
+                state=state,
                 category=str(item.get("category") or ""),
                 description=str(item.get("description") or "")[:80],
-                due_at=item.get("due_at"),
+                due_at=due,
                 clock=clock,
-                running=str(item.get("state")) in RUNNING.get(clock, ()),
-                mark=mark_of(item, now),
+                running=state in RUNNING[clock],
+                mark=mark_of({**item, "due_at": due, "overdue": False}, now),
                 reminded=bool((item.get("flags") or {}).get("reminded")),
             )
         )
     return out
+
+
+def clock_of(state: str, deadlines: dict[str, Any]) -> str:
+    """The clock that matters now: accepting while assigned, resolving once accepted."""
+    if state == "assigned" and deadlines.get("accept"):
+        return "accept"
+    return "resolve" if deadlines.get("resolve") else "accept"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def page(items: list[Row], number: int, size: int) -> tuple[list[Row], int]:

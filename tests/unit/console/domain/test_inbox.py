@@ -19,14 +19,21 @@ def test_red_outranks_yellow_outranks_overdue() -> None:
 
 
 def test_rows_keep_intakes_order_and_name_the_running_clock() -> None:
+    both = {"accept": "2026-11-23T07:00:00Z", "resolve": "2026-11-25T07:00:00Z"}
     found = rows(
-        [item(1, deadlines={"accept": "a", "resolve": "b"}, flags={"reminded": True}), item(2)],
+        [
+            item(1, state="accepted", deadlines=both, flags={"reminded": True}),
+            item(2, deadlines=both, due_at=both["resolve"]),
+        ],
         NOW,
     )
     assert [r.issue_id for r in found] == ["i1", "i2"]
     assert [r.clock for r in found] == ["resolve", "accept"]
     assert found[0].reminded and not found[1].reminded
-    assert not found[0].running and found[1].running  # assigned: only the accept clock runs
+    assert found[0].running and found[1].running
+    # assigned: the accept clock is the one due (intake's due_at is the resolve clock's)
+    assert found[1].due_at == both["accept"] and found[1].mark == "overdue"
+    assert found[0].mark == ""
 
 
 def test_a_stopped_clock_has_no_countdown() -> None:
