@@ -15,7 +15,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run chaos bench bench-clocks bench-reporting asyncapi prometheus-tools check-prometheus check-compose up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run chaos bench bench-clocks bench-reporting bench-console asyncapi prometheus-tools browser-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -54,6 +54,31 @@ prometheus-tools:
 	  fi; \
 	fi
 
+# axe-core (the accessibility checker the console's browser tests run in each page), from npm;
+# only the tests load it, the console never serves it.
+AXE_VERSION := 4.14.1
+AXE := .local/axe-core-$(AXE_VERSION)/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null || { echo "error: npm is needed to fetch axe-core (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	cd $(dir $@) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js \
+	  && rm axe-core-$(AXE_VERSION).tgz
+
+# Debian's Chromium (the console's browser tests drive it with Playwright: no browser
+# download) and a font with Chinese glyphs, unless they are there already.
+browser-tools: $(AXE)
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium and fonts-wqy-microhei"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "error: the browser tests need Debian's 'chromium' and a Chinese font" \
+	      "(apt-get install chromium fonts-wqy-microhei, as root)" >&2; exit 1; \
+	  fi; \
+	fi
+
 # The scrape config, the rules, and the rules' unit tests (deploy/prometheus/).
 check-prometheus: prometheus-tools
 	promtool check config deploy/prometheus/prometheus.yml
@@ -83,10 +108,10 @@ test-unit: setup
 test-integration: setup infra
 	$(RUN) pytest tests/integration -q
 
-test-e2e: setup infra prometheus-tools
+test-e2e: setup infra prometheus-tools browser-tools
 	$(RUN) pytest tests/e2e -q
 
-test: setup lint check-prometheus check-compose infra
+test: setup lint check-prometheus check-compose browser-tools infra
 	$(RUN) pytest tests -q -p no:cacheprovider --durations=8
 
 run: setup infra
@@ -108,6 +133,11 @@ bench-reporting: setup infra
 # BENCH_CLOCKS open clocks armed, fired and restarted (default 1,000,000; takes a while)
 bench-clocks: setup infra
 	$(RUN) python -m bench.clocks
+
+# BENCH_ISSUES open issues (default 10,000) in one office: the console's first render of the
+# inbox and the dashboard
+bench-console: setup infra browser-tools
+	$(RUN) python -m bench.console
 
 asyncapi: setup
 	$(RUN) python -m devkit.asyncapi > docs/asyncapi.json

@@ -15,6 +15,7 @@ import httpx
 from devkit.infra import REPO, Endpoints
 
 SERVICES = ("intake", "routing", "supervision", "reporting", "notify")
+CONSOLE = "console"  # the web console: HTTP only, started beside them when asked for
 
 
 def free_port() -> int:
@@ -85,6 +86,8 @@ class Platform:
     extra_env: dict[str, str] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    console: bool = False
+    console_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
 
     def __post_init__(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -98,6 +101,16 @@ class Platform:
         for name in SERVICES:
             port = int(self.extra_env.get(f"HUIYIN_{name.upper()}_PORT", 0)) or free_port()
             self.services[name] = ServiceProcess(name, port, env, self.log_dir / f"{name}.log")
+        if self.console:
+            port = int(self.extra_env.get("HUIYIN_CONSOLE_PORT", 0)) or free_port()
+            urls = {f"HUIYIN_CONSOLE_{name.upper()}_URL": self[name].url for name in SERVICES}
+            admin = {
+                "HUIYIN_CONSOLE_ADMIN_PASSWORD": self.console_password,
+                "HUIYIN_CONSOLE_ADMIN_TOKEN": self.admin_token,
+            }
+            self.services[CONSOLE] = ServiceProcess(
+                CONSOLE, port, {**env, **urls, **admin}, self.log_dir / "console.log"
+            )
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]

@@ -12,18 +12,29 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
+from devkit.console_users import ConsoleAdmin
 from devkit.infra import REPO, endpoints
 from devkit.processes import SERVICES, Platform
 from devkit.simulator.__main__ import settings_from_env, simulate
 from devkit.simulator.clock import supervision_offset
 
 SHIFT = "HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS"
+DEMO_PASSWORD = "huiyin-demo"
+DEMO_USERS = {  # console user → role and binding; all with DEMO_PASSWORD
+    "demo-operator": ("operator", {}),
+    "demo-office": ("office", {"office_id": "411900-urban_management"}),
+    "demo-supervisor": ("supervisor", {"region_code": "411900", "level": "city"}),
+    "demo-grid": ("grid_worker", {"region_code": "411901001"}),
+    "demo-leader": ("leader", {}),
+}
 console = Console(soft_wrap=True)
 
 
 def main() -> None:
     ports = {f"HUIYIN_{name.upper()}_PORT": str(8101 + i) for i, name in enumerate(SERVICES)}
+    ports["HUIYIN_CONSOLE_PORT"] = "8100"
     ports = {key: os.environ.get(key, value) for key, value in ports.items()}
+    console_password = os.environ.get("HUIYIN_CONSOLE_ADMIN_PASSWORD", "demo-admin-password")
     admin = os.environ.get("HUIYIN_INTAKE_ADMIN_TOKEN", "demo-admin-token")
     day = settings_from_env("", "", admin)
     # offices miss deadlines within minutes: supervision's clock runs one working day ahead,
@@ -37,8 +48,9 @@ def main() -> None:
         servers = endpoints(stack)
         env = {**ports, **clock}
         platform = Platform(
-            servers, namespace, REPO / ".local/logs", extra_env=env, admin_token=admin
-        )
+            servers, namespace, REPO / ".local/logs", extra_env=env, admin_token=admin,
+            console=True, console_password=console_password,
+        )  # fmt: skip
         console.print(
             f"[bold]Huiyin[/] on {servers.source}: Kafka {servers.kafka_bootstrap}, "
             f"MongoDB {servers.mongo_url}"
@@ -49,8 +61,17 @@ def main() -> None:
         operator = platform.token("operator")
         office = platform.token("office", office_id="411900-urban_management")
         supervisor = platform.token("supervisor", region_code="411900", level="city")
+        console_url = platform["console"].url
+        demo_admin = ConsoleAdmin(console_url, console_password)
+        for name, (role, binding) in DEMO_USERS.items():
+            demo_admin.add_user(name, DEMO_PASSWORD, role, **binding)
+        demo_admin.close()
+        users = "   ".join(f"{name} ({role})" for name, (role, _) in DEMO_USERS.items())
         console.print(
             f"""
+  console    {console_url}   sign in as one of (password {DEMO_PASSWORD}):
+             {users}
+             or admin / {console_password} (adds users); the public page: {console_url}/public
   services   intake {intake}   routing {platform["routing"].url}
              supervision {platform["supervision"].url}   reporting {reporting}
   tokens     export OPERATOR={operator}

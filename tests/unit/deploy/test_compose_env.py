@@ -47,7 +47,7 @@ def words(text: str) -> set[str]:
 
 def test_the_walk_finds_the_settings_everyone_knows() -> None:
     read = variables_read()
-    assert set(read) == {"intake", "routing", "supervision", "reporting", "notify"}
+    assert set(read) == {"intake", "routing", "supervision", "reporting", "notify", "console"}
     for name, names in read.items():
         assert {"HUIYIN_KAFKA_BOOTSTRAP", "HUIYIN_MONGO_URL", "HUIYIN_PARTITIONS"} <= names
         assert {f"HUIYIN_{name.upper()}_HOST", f"HUIYIN_{name.upper()}_PORT"} <= names
