@@ -1,5 +1,9 @@
 """Composition root of intake: the store, the throttle, the use cases, the routers."""
 
+import os
+import signal
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from services.intake.adapters.catalogue import load_catalogue
@@ -26,7 +30,9 @@ def build_app(settings: IntakeSettings) -> FastAPI:
 
         runtime.on_startup.append(bootstrap_admin)
     throttle = MongoThrottle(runtime.db, Limit.parse(settings.public_rate_limit))
-    intake = IntakeHandlers(store, runtime.publisher, Privacy(settings.secret), throttle)
+    intake = IntakeHandlers(
+        store, runtime.publisher, Privacy(settings.secret), throttle, _fault(settings.fault)
+    )
     subscribe(runtime, intake)
     catalogue = load_catalogue(settings.catalogue)
     app = create_app(
@@ -36,3 +42,10 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     )
     errors.install(app)
     return app
+
+
+def _fault(name: str) -> Callable[[], None] | None:
+    """The test-only fault hook `HUIYIN_INTAKE_FAULT` names (none unless set)."""
+    if name == "after_publish":
+        return lambda: os.kill(os.getpid(), signal.SIGKILL)
+    return None

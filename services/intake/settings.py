@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -23,4 +24,10 @@ class IntakeSettings(ServiceSettings):
     public_rate_limit: str = Field(
         default="120/minute",
         description="per client, shared by every instance: receipt codes wherever checked, Open311",
+    )
+    fault: Literal["", "after_publish"] = Field(
+        default="",
+        description="TEST ONLY, never in production: 'after_publish' makes the process SIGKILL "
+        "itself right after the broker acknowledged a publish, before the view and the "
+        "idempotency record are written (the retry-after-crash test)",
     )

@@ -3,7 +3,7 @@ view from the log. Each checks with the rules (`domain`), then publishes and sto
 edge only reads the request and maps refusals to statuses."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,21 +38,30 @@ from services.intake.domain.rules import (
     may_see,
 )
 from services.intake.domain.scope import place_of
-from services.intake.domain.view import answer_of, history_in_order, present, public_view
+from services.intake.domain.view import (
+    answer_of,
+    history_in_order,
+    present,
+    public_view,
+    state_through,
+)
 from services.intake.handlers.auth import Authenticator
-from services.intake.handlers.idempotency import Idempotency
+from services.intake.handlers.idempotency import Answer, Idempotency
 from services.intake.handlers.ports import IntakeStore, Publisher, Throttle
 from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
 from services.runtime.consumer import Delivery
-
-Answer = tuple[int, Any]
 
 
 class IntakeHandlers:
     """The use cases and the steps they share."""
 
     def __init__(
-        self, store: IntakeStore, publisher: Publisher, privacy: Privacy, throttle: Throttle
+        self,
+        store: IntakeStore,
+        publisher: Publisher,
+        privacy: Privacy,
+        throttle: Throttle,
+        after_publish: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -60,6 +69,9 @@ class IntakeHandlers:
         self.throttle = throttle
         self.authenticate = Authenticator(store, throttle)
         self.idempotency = Idempotency(store)
+        self.after_publish = after_publish
+        """A test-only fault hook: run right after the broker acknowledged a publish, before
+        the view and the idempotency record are written (`HUIYIN_INTAKE_FAULT`)."""
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
         """The log consumer's handler: keep the status view."""
@@ -68,6 +80,8 @@ class IntakeHandlers:
     async def publish(self, events: Sequence[Envelope]) -> None:
         """Publish, then apply to the view at once (the consumer's later copy is a no-op)."""
         landed = await self.publisher.publish_all(events)
+        if self.after_publish is not None:
+            self.after_publish()
         for event, where in zip(events, landed, strict=True):
             await self.store.apply(event, where.offset)  # type: ignore[arg-type]
 
@@ -141,6 +155,21 @@ class IntakeHandlers:
         if body.direct_answer is not None:
             check(Action.ANSWER, who, None, None, "")
 
+    def report_answer(self, body: ReportIn, issue_id: str) -> Answer:
+        state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
+        receipt = self.privacy.receipt_code(issue_id)
+        return 201, ReportOut(issue_id=issue_id, receipt_code=receipt, state=state).model_dump(
+            mode="json"
+        )
+
+    async def recall_report(self, body: ReportIn, seed: uuid.UUID) -> Answer | None:
+        """The first answer to a report seeded so, if its `IssueReported` is in the view."""
+        issue_id = str(uuid.uuid5(seed, "issue"))
+        view = await self.store.issue(issue_id)
+        if view is None or str(uuid.uuid5(seed, "reported")) not in view.get("history", {}):
+            return None
+        return self.report_answer(body, issue_id)
+
     async def create_report(self, body: ReportIn, who: Principal, seed: uuid.UUID | None) -> Answer:
         self.check_report(body, who)
         issue_id = str(uuid.uuid5(seed, "issue") if seed else uuid.uuid4())
@@ -182,9 +211,7 @@ class IntakeHandlers:
         if not body.public:
             await self.store.withhold(issue_id)  # before it is published: never public, not once
         await self.publish(events)
-        state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
-        out = ReportOut(issue_id=issue_id, receipt_code=receipt, state=state)
-        return 201, out.model_dump(mode="json")
+        return self.report_answer(body, issue_id)
 
     async def act(
         self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID | None
@@ -201,13 +228,30 @@ class IntakeHandlers:
             uuid.uuid5(seed, action.value) if seed else uuid.uuid4(), reporter_id, problem_id,
         )  # fmt: skip
         await self.publish(events)
-        after = await self.store.issue(issue_id)
-        out = ActionOut(
-            issue_id=issue_id,
-            event_ids=[str(e.event_id) for e in events],
-            state=IssueState((after or view)["state"]),
-        )
+        after = await self.store.issue(issue_id) or view
+        return self.action_answer(issue_id, events, after)
+
+    @staticmethod
+    def action_answer(issue_id: str, events: Sequence[Event], view: dict[str, Any]) -> Answer:
+        """The state the log implies just after the action's events (not a later one's)."""
+        ids = [str(e.event_id) for e in events]
+        state = state_through(view.get("history", {}), ids) or view["state"]
+        out = ActionOut(issue_id=issue_id, event_ids=ids, state=IssueState(state))
         return 200, out.model_dump(mode="json")
+
+    async def recall_action(
+        self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID
+    ) -> Answer | None:
+        """The first answer to an action seeded so, if its event is in the issue's view."""
+        view = await self.store.issue(issue_id)
+        event_id = uuid.uuid5(seed, action.value)
+        if view is None or str(event_id) not in view.get("history", {}):
+            return None
+        events = action_events(  # the same ids as the first attempt's (deterministic)
+            action, body, who, issue_id, view.get("office_id"), datetime.now(UTC), event_id,
+            None, view.get("merged_into"),
+        )  # fmt: skip
+        return self.action_answer(issue_id, events, view)
 
     async def decide_extension(
         self, issue_id: str, body: ExtensionDecisionIn, who: Principal, seed: uuid.UUID | None
@@ -227,3 +271,19 @@ class IntakeHandlers:
             decided_by=who.id,
         )  # fmt: skip
         return 200, out.model_dump(mode="json")
+
+    async def recall_decision(self, issue_id: str, seed: uuid.UUID) -> Answer | None:
+        """The first answer to a decision seeded so, if its `ExtensionDecided` is in the view."""
+        view = await self.store.issue(issue_id)
+        for entry in (view or {}).get("history", {}).values():
+            request_id = entry.get("request_id")
+            if entry["type"] != "ExtensionDecided" or not request_id:
+                continue
+            if entry["event_id"] == str(uuid.uuid5(seed, f"extension-decision:{request_id}")):
+                out = ExtensionDecisionOut(
+                    issue_id=issue_id, event_id=entry["event_id"], request_id=request_id,
+                    granted=entry["granted"], working_days=entry["working_days"],
+                    decided_by=entry["decided_by"],
+                )  # fmt: skip
+                return 200, out.model_dump(mode="json")
+        return None

@@ -67,7 +67,7 @@ def test_the_view_tells_the_story() -> None:
 
 def test_a_rescheduled_clock_moves_the_deadline_shown() -> None:
     started = next(e for e in EVENTS if e.type == "ClockStarted")
-    old = started.payload.due_at  # type: ignore[union-attr]
+    old = started.payload.due_at
     moved = ClockRescheduled(
         issue_id="hard", producer="supervision",
         payload=ClockRescheduledPayload(
