@@ -21,9 +21,18 @@ class IntakeSettings(ServiceSettings):
         default=None, description="a bootstrap admin token (stored hashed); admins add principals"
     )
     catalogue: Path = CONFIG / "city/categories.yaml"
+    city: Path = Field(
+        default=CONFIG / "city",
+        description="the city's configuration folder: the offices and regions a principal or "
+        "an assignment may name (offices.yaml, regions.yaml)",
+    )
     public_rate_limit: str = Field(
         default="120/minute",
         description="per client, shared by every instance: receipt codes wherever checked, Open311",
+    )
+    notify_token: str = Field(
+        default="",
+        description="notify's bearer token at GET /internal/contacts/{issue_id} (empty: refused)",
     )
     fault: Literal["", "after_publish"] = Field(
         default="",

@@ -78,6 +78,10 @@ class IntakeStore:
             {"_id": issue_id}, {"$set": {"reporter_id": reporter_id, "sealed": sealed}}, upsert=True
         )
 
+    async def sealed_contact(self, issue_id: str) -> str | None:
+        doc = await self._contacts.find_one({"_id": issue_id})
+        return str(doc["sealed"]) if doc and doc.get("sealed") else None
+
     async def reporter_of(self, issue_id: str) -> str | None:
         doc = await self._contacts.find_one({"_id": issue_id})
         return str(doc["reporter_id"]) if doc and doc.get("reporter_id") else None

@@ -12,6 +12,7 @@ from services.contracts.events import (
     Event,
     IssueAnswered,
     IssueAnsweredPayload,
+    IssueAssigned,
     IssueReported,
     IssueReportedPayload,
     Location,
@@ -19,6 +20,7 @@ from services.contracts.events import (
 )
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.actions import ActionIn, action_events
+from services.intake.domain.city import City, UnknownOffice
 from services.intake.domain.errors import Forbidden, Invalid, NotFound
 from services.intake.domain.extension_decisions import (
     ExtensionDecisionIn,
@@ -62,6 +64,7 @@ class IntakeHandlers:
         privacy: Privacy,
         throttle: Throttle,
         after_publish: Callable[[], None] | None = None,
+        city: City | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -70,11 +73,20 @@ class IntakeHandlers:
         self.authenticate = Authenticator(store, throttle)
         self.idempotency = Idempotency(store)
         self.after_publish = after_publish
+        self.city = city
+        """The offices and regions names are checked against (None: not checked)."""
         """A test-only fault hook: run right after the broker acknowledged a publish, before
         the view and the idempotency record are written (`HUIYIN_INTAKE_FAULT`)."""
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
-        """The log consumer's handler: keep the status view."""
+        """The log consumer's handler: keep the status view. An assignment to an office the
+        city does not list is refused (`UnknownOffice`: the runtime dead-letters it)."""
+        if isinstance(event, IssueAssigned) and self.city is not None:
+            named = [event.payload.office_id, *event.payload.co_office_ids]
+            if unknown := self.city.unknown_offices(named):
+                raise UnknownOffice(
+                    f"IssueAssigned names offices the city does not list: {unknown}"
+                )
         await self.store.apply(event, delivery.offset)
 
     async def publish(self, events: Sequence[Envelope]) -> None:
@@ -136,6 +148,11 @@ class IntakeHandlers:
             raise Invalid("an office principal is bound to one office", "office_id")
         if (problem := binding_problem(body.role, body.region_code)) is not None:
             raise Invalid(problem, "region_code")
+        if self.city is not None:
+            if body.office_id is not None and body.office_id not in self.city.offices:
+                raise Invalid(f"the city has no office {body.office_id!r}", "office_id")
+            if body.region_code is not None and body.region_code not in self.city.regions:
+                raise Invalid(f"the city has no region {body.region_code!r}", "region_code")
 
     async def add_principal(self, body: PrincipalIn, who: Principal, _: object) -> Answer:
         """An admin adds a principal; its token is answered once and stored as a hash."""

@@ -83,6 +83,9 @@ class FakeStore:
     async def save_contact(self, issue_id: str, reporter_id: str, sealed: str) -> None:
         self.contacts[issue_id] = (reporter_id, sealed)
 
+    async def sealed_contact(self, issue_id: str) -> str | None:
+        return self.contacts.get(issue_id, ("", None))[1] or None
+
     async def reporter_of(self, issue_id: str) -> str | None:
         return self.contacts.get(issue_id, (None, ""))[0]
 
