@@ -85,6 +85,8 @@ class Platform:
     extra_env: dict[str, str] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    notify_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    """notify's token at intake's internal contact endpoint (both are given it)."""
 
     def __post_init__(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -93,11 +95,16 @@ class Platform:
             "HUIYIN_TOPIC_PREFIX": f"{self.namespace}." if self.namespace else "",
             "HUIYIN_DATABASE_PREFIX": f"{self.namespace}_" if self.namespace else "huiyin_",
             "HUIYIN_INTAKE_ADMIN_TOKEN": self.admin_token,
+            "HUIYIN_INTAKE_NOTIFY_TOKEN": self.notify_token,
+            "HUIYIN_NOTIFY_INTAKE_TOKEN": self.notify_token,
             **self.extra_env,
         }
         for name in SERVICES:
             port = int(self.extra_env.get(f"HUIYIN_{name.upper()}_PORT", 0)) or free_port()
             self.services[name] = ServiceProcess(name, port, env, self.log_dir / f"{name}.log")
+        # notify asks intake for reporters' contacts, where this platform's intake listens
+        intake_url = {"HUIYIN_NOTIFY_INTAKE_URL": self.services["intake"].url}
+        self.services["notify"].env = {**intake_url, **env}
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
