@@ -9,6 +9,10 @@ import yaml
 
 from services.intake.domain.city import City
 
+_Loader = yaml.CSafeLoader | yaml.SafeLoader
+_LOADER: type[_Loader] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+"""libyaml's parser when there (regions.yaml is a megabyte: seconds in pure Python)."""
+
 
 def _codes(node: Any) -> Iterator[str]:
     """Every region code of the tree (city, counties, townships, villages, grids)."""
@@ -23,8 +27,8 @@ def _codes(node: Any) -> Iterator[str]:
 
 
 def load_city(folder: Path) -> City:
-    offices = yaml.safe_load((folder / "offices.yaml").read_text(encoding="utf-8")) or []
-    regions = yaml.safe_load((folder / "regions.yaml").read_text(encoding="utf-8")) or {}
+    offices = yaml.load((folder / "offices.yaml").read_text(encoding="utf-8"), _LOADER) or []
+    regions = yaml.load((folder / "regions.yaml").read_text(encoding="utf-8"), _LOADER) or {}
     return City(
         offices=frozenset(str(office["id"]) for office in offices),
         regions=frozenset(_codes(regions)),
