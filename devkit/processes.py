@@ -88,6 +88,8 @@ class Platform:
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     console: bool = False
     console_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    notify_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    """notify's token at intake's internal contact endpoint (both are given it)."""
 
     def __post_init__(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +98,8 @@ class Platform:
             "HUIYIN_TOPIC_PREFIX": f"{self.namespace}." if self.namespace else "",
             "HUIYIN_DATABASE_PREFIX": f"{self.namespace}_" if self.namespace else "huiyin_",
             "HUIYIN_INTAKE_ADMIN_TOKEN": self.admin_token,
+            "HUIYIN_INTAKE_NOTIFY_TOKEN": self.notify_token,
+            "HUIYIN_NOTIFY_INTAKE_TOKEN": self.notify_token,
             **self.extra_env,
         }
         for name in SERVICES:
@@ -103,7 +107,8 @@ class Platform:
             self.services[name] = ServiceProcess(name, port, env, self.log_dir / f"{name}.log")
         if self.console:
             port = int(self.extra_env.get("HUIYIN_CONSOLE_PORT", 0)) or free_port()
-            urls = {f"HUIYIN_CONSOLE_{name.upper()}_URL": self[name].url for name in SERVICES}
+            talks_to = ("intake", "routing", "supervision", "reporting")
+            urls = {f"HUIYIN_CONSOLE_{name.upper()}_URL": self[name].url for name in talks_to}
             admin = {
                 "HUIYIN_CONSOLE_ADMIN_PASSWORD": self.console_password,
                 "HUIYIN_CONSOLE_ADMIN_TOKEN": self.admin_token,
@@ -111,6 +116,9 @@ class Platform:
             self.services[CONSOLE] = ServiceProcess(
                 CONSOLE, port, {**env, **urls, **admin}, self.log_dir / "console.log"
             )
+        # notify asks intake for reporters' contacts, where this platform's intake listens
+        intake_url = {"HUIYIN_NOTIFY_INTAKE_URL": self.services["intake"].url}
+        self.services["notify"].env = {**intake_url, **env}
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]

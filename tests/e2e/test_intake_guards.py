@@ -2,13 +2,19 @@
 receipt look-up that shows someone's phone number, and guessing receipt codes wherever one is
 checked — limited per client across every intake instance."""
 
+import asyncio
 import time
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from devkit.processes import Platform, ServiceProcess, free_port
-from tests.e2e.conftest import Client
+from services.contracts.dead_letter import DeadLetter
+from services.contracts.events import IssueAssigned, IssueAssignedPayload, encode
+from services.contracts.vocabulary import Level
+from services.runtime.topic_reader import read_topic
+from tests.e2e.conftest import Client, eventually
 
 BAD_CODES = ["../../etc/passwd", "4119\x0005", "４１１９０５", "411900/../../", "41190"]
 GUESSES = 150
@@ -80,3 +86,48 @@ def test_receipt_guesses_count_against_one_limit_everywhere_and_on_every_instanc
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
     assert (looked_up.status_code, acted.status_code) == (429, 429), (looked_up.text, acted.text)
     assert "Retry-After" in looked_up.headers
+
+
+def test_a_principal_bound_to_an_office_or_region_the_city_lacks_is_a_422(city: Platform) -> None:
+    admin = {"Authorization": f"Bearer {city.admin_token}"}
+    cases = [({"role": "office", "office_id": "fake-office"}, "office_id"),
+             ({"role": "supervisor", "region_code": "411999"}, "region_code")]  # fmt: skip
+    for fields, field in cases:
+        refused = httpx.post(
+            f"{city['intake'].url}/principals", json={"name": "n", **fields}, headers=admin
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"].startswith(f"{field}: "), refused.text
+
+
+def test_an_assignment_to_an_office_the_city_lacks_is_dead_lettered_not_shown(
+    city: Platform, operator: Client
+) -> None:
+    created = operator.report("路灯不亮", category="street_lighting",
+                              location={"region_code": "411905003"})  # fmt: skip
+    issue_id = created["issue_id"]
+    real = operator.in_state(issue_id, "assigned")["office_id"]
+    payload = IssueAssignedPayload(office_id="fake-office", level=Level.CITY, reason="forged")
+    forged = IssueAssigned(issue_id=issue_id, producer="routing", payload=payload)
+    asyncio.run(_produce(city, encode(forged), issue_id))
+
+    def letter() -> list[DeadLetter]:
+        topic = f"{city.namespace}.huiyin.issues.dlq.v1"
+        records = asyncio.run(read_topic(city.endpoints.kafka_bootstrap, topic))
+        letters = [DeadLetter.model_validate_json(r.value) for r in records]
+        return [d for d in letters if d.service == "intake" and d.key == issue_id]
+
+    (dead,) = eventually(letter, timeout=90, what="intake dead-letters the forged assignment")
+    assert "fake-office" in dead.error
+    view = operator.issue(issue_id)
+    assert view is not None and view["office_id"] == real
+    assert str(forged.event_id) not in {h["event_id"] for h in view["history"]}
+
+
+async def _produce(city: Platform, value: bytes, key: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=city.endpoints.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(f"{city.namespace}.huiyin.issues.v1", value, key=key.encode())
+    finally:
+        await producer.stop()

@@ -53,3 +53,24 @@ def test_no_phone_number_or_name_in_clear_on_the_topic_in_logs_or_at_rest(city: 
         assert spelling not in logs, f"{spelling} in a log"
         assert spelling not in stored, f"{spelling} stored in clear"
         assert spelling not in str(view)
+
+
+def test_only_notify_gets_a_reporters_contact_and_only_while_it_sends(city: Platform) -> None:
+    intake = city["intake"].url
+    operator = Client(intake, city.token("operator"))
+    created = operator.report("楼道灯坏了", category="street_lighting", reporter_phone=PHONE)
+    anonymous = operator.report("路面塌陷", category="road_maintenance")
+    url = f"{intake}/internal/contacts/{created['issue_id']}"
+    notify = {"Authorization": f"Bearer {city.notify_token}"}
+
+    answer = httpx.get(url, headers=notify, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"phone": PHONE, "email": "", "receipt_code": created["receipt_code"]}
+    for headers in ({}, {"Authorization": f"Bearer {city.admin_token}"},
+                    {"Authorization": "Bearer wrong"}):  # fmt: skip
+        assert httpx.get(url, headers=headers, timeout=10).status_code == 401
+    missing = f"{intake}/internal/contacts/{anonymous['issue_id']}"
+    assert httpx.get(missing, headers=notify, timeout=10).status_code == 404
+    assert "/internal/" not in httpx.get(f"{intake}/openapi.json", timeout=10).text
+    logs = "\n".join(p.read_text(errors="replace") for p in city.log_dir.glob("*.log"))
+    assert PHONE not in logs

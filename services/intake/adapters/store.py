@@ -15,10 +15,12 @@ from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
-from services.intake.domain.view import view_update
-from services.runtime.mongo import APPLIED, Document, apply_once
+from services.intake.domain.view import VERSION, derive, record_update
+from services.runtime.mongo import APPLIED, Document, upsert
 
 OPEN_STATES = [s.value for s in IssueState if s not in FINAL_STATES]
+HIDDEN = {APPLIED: 0, **{name: 0 for name in VERSION}}
+"""Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
 
 
 class IntakeStore:
@@ -33,14 +35,26 @@ class IntakeStore:
     # the status view ------------------------------------------------------------------
 
     async def apply(self, event: Event, offset: int) -> bool:
-        update = view_update(event, offset)
-        return await apply_once(self._issues, event.issue_id, str(event.event_id), update)
+        """Record the event in its issue's history (idempotent, order-independent), then derive
+        the view's fields from the whole history and write them with a compare-and-set on the
+        history's version: whoever derived from the latest history wins, in any order."""
+        await upsert(self._issues, event.issue_id, record_update(event, offset))
+        doc = await self._issues.find_one({"_id": event.issue_id}, {"history": 1})
+        history = (doc or {}).get("history") or {}
+        derived = derive(history)
+        n, w = (derived[name] for name in VERSION)
+        older = {"$or": [
+            {VERSION[0]: {"$exists": False}}, {VERSION[0]: {"$lt": n}},
+            {VERSION[0]: n, VERSION[1]: {"$lt": w}},
+        ]}  # fmt: skip
+        written = await self._issues.update_one({"_id": event.issue_id, **older}, {"$set": derived})
+        return written.modified_count == 1
 
     async def issue(self, issue_id: str) -> dict[str, Any] | None:
-        return await self._issues.find_one({"_id": issue_id}, {APPLIED: 0})
+        return await self._issues.find_one({"_id": issue_id}, HIDDEN)
 
     async def issues(self, query: Document, limit: int = 1000) -> list[Document]:
-        cursor = self._issues.find(query, {APPLIED: 0}).sort("reported_at", -1).limit(limit)
+        cursor = self._issues.find(query, HIDDEN).sort("reported_at", -1).limit(limit)
         return [doc async for doc in cursor]
 
     async def inbox(self, office_id: str) -> list[Document]:
@@ -63,6 +77,10 @@ class IntakeStore:
         await self._contacts.update_one(
             {"_id": issue_id}, {"$set": {"reporter_id": reporter_id, "sealed": sealed}}, upsert=True
         )
+
+    async def sealed_contact(self, issue_id: str) -> str | None:
+        doc = await self._contacts.find_one({"_id": issue_id})
+        return str(doc["sealed"]) if doc and doc.get("sealed") else None
 
     async def reporter_of(self, issue_id: str) -> str | None:
         doc = await self._contacts.find_one({"_id": issue_id})

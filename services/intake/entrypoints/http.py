@@ -15,7 +15,7 @@ from services.intake.domain.fingerprint import fingerprint
 from services.intake.domain.reports import PrincipalIn, ReportIn
 from services.intake.domain.rules import Action, Principal
 from services.intake.entrypoints.auth import IdempotencyKey, authenticated, client_of
-from services.intake.handlers.idempotency import Work
+from services.intake.handlers.idempotency import Recall, Work
 from services.intake.handlers.issues import IntakeHandlers
 from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
 
@@ -36,10 +36,11 @@ async def once(
     key: str | None,
     body: BaseModel,
     work: Work,
+    recall: Recall | None = None,
 ) -> JSONResponse:
     """Run a creating request at most once per Idempotency-Key; a retry gets the first answer."""
     print_ = fingerprint(request.method, request.url.path, body.model_dump(mode="json"))
-    code, answer, replayed = await intake.idempotency.run(who.id, key, print_, work)
+    code, answer, replayed = await intake.idempotency.run(who.id, key, print_, work, recall)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return JSONResponse(answer, status_code=code, headers=headers)
 
@@ -67,7 +68,8 @@ def build_router(intake: IntakeHandlers) -> APIRouter:
     ) -> JSONResponse:
         intake.check_report(body, who)
         work = partial(intake.create_report, body, who)
-        response = await once(intake, request, who, key, body, work)
+        recall = partial(intake.recall_report, body)
+        response = await once(intake, request, who, key, body, work, recall)
         response.headers["Location"] = f"/issues/{json.loads(bytes(response.body))['issue_id']}"
         return response
 
@@ -104,7 +106,8 @@ def build_router(intake: IntakeHandlers) -> APIRouter:
         decision; the decision is published as `ExtensionDecided` (decided by the caller)
         and supervision moves the clock when it reads it."""
         work = partial(intake.decide_extension, issue_id, body, who)
-        return await once(intake, request, who, key, body, work)
+        recall = partial(intake.recall_decision, issue_id)
+        return await once(intake, request, who, key, body, work, recall)
 
     for action, model in BODIES.items():
         router.add_api_route(
@@ -128,7 +131,8 @@ def _action_route(intake: IntakeHandlers, action: Action, model: type) -> Any:
     ) -> JSONResponse:
         payload: ActionIn = body
         work = partial(intake.act, action, issue_id, payload, who)
-        return await once(intake, request, who, key, payload, work)
+        recall = partial(intake.recall_action, action, issue_id, payload, who)
+        return await once(intake, request, who, key, payload, work, recall)
 
     route.__name__ = f"{action.value}_issue"
     return route

@@ -113,13 +113,20 @@ def build_router(intake: IntakeHandlers, catalogue: Catalogue) -> APIRouter:
         who, report = await _read_request(intake, catalogue, fields)
         print_ = fingerprint("POST", request.url.path, report.model_dump(mode="json"))
 
-        async def work(seed: uuid.UUID | None) -> tuple[int, Any]:
-            _, out = await intake.create_report(report, who, seed)
+        def answer(out: dict[str, Any]) -> tuple[int, Any]:
             created = {"service_request_id": out["issue_id"], "service_notice": None,
                        "account_id": None}  # fmt: skip
             return 200, [created]
 
-        _, body, replayed = await intake.idempotency.run(who.id, key, print_, work)
+        async def work(seed: uuid.UUID | None) -> tuple[int, Any]:
+            _, out = await intake.create_report(report, who, seed)
+            return answer(out)
+
+        async def recall(seed: uuid.UUID) -> tuple[int, Any] | None:
+            first = await intake.recall_report(report, seed)
+            return None if first is None else answer(first[1])
+
+        _, body, replayed = await intake.idempotency.run(who.id, key, print_, work, recall)
         response = render(fmt, "service_requests", body)
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"

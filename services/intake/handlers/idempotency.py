@@ -1,7 +1,12 @@
 """`Idempotency-Key`: a retried creating request gets the first answer, and creates nothing.
 
-The key also seeds the ids of what the request creates, so even a retry after a crash
-between publishing and answering republishes the same ids (which consumers drop).
+The key also seeds the ids of what the request creates, so the status view tells whether a
+first attempt got as far as the log, and what it answered (`Recall`): a retry whose first
+attempt died between publishing and storing its answer, or failed after publishing, gets
+that answer (replayed), never a new run on a state its own first attempt moved on. Only a
+first attempt that left no trace is run again, with the same seed (so the same ids); while
+its trace may still be on its way to the view (a claim younger than `STALE_CLAIM`), a retry
+is told "still in progress".
 """
 
 import hashlib
@@ -13,7 +18,11 @@ from typing import Any
 from services.intake.domain.errors import Conflict, Invalid
 from services.intake.handlers.ports import IntakeStore
 
-Work = Callable[[uuid.UUID | None], Awaitable[tuple[int, Any]]]
+Answer = tuple[int, Any]
+Work = Callable[[uuid.UUID | None], Awaitable[Answer]]
+Recall = Callable[[uuid.UUID], Awaitable[Answer | None]]
+"""The answer a first attempt seeded so gave, found from its events in the status view (None:
+no trace of them)."""
 
 STALE_CLAIM = timedelta(seconds=30)
 NAMESPACE = uuid.UUID("6f1c3a52-2d9e-4c53-9a57-1d6c2b0e5f11")
@@ -24,9 +33,15 @@ class Idempotency:
         self._store = store
 
     async def run(
-        self, principal_id: str, key: str | None, request_fingerprint: str, work: Work
+        self,
+        principal_id: str,
+        key: str | None,
+        request_fingerprint: str,
+        work: Work,
+        recall: Recall | None = None,
     ) -> tuple[int, Any, bool]:
-        """(status, body, replayed). `work` gets a seed for deterministic ids (None: no key)."""
+        """(status, body, replayed). `work` gets a seed for deterministic ids (None: no key);
+        `recall` finds the answer of a first attempt that reached the log."""
         if key is None:
             code, body = await work(None)
             return code, body, False
@@ -44,13 +59,33 @@ class Idempotency:
                 )
             if first["state"] == "done":
                 return int(first["status"]), first["body"], True
-            if now - first["at"] < STALE_CLAIM:
-                raise Conflict("a request with this Idempotency-Key is still in progress; retry")
-            # the first attempt died mid-way: redo it with the same seed, hence the same ids
+        # a first attempt may have reached the log and died (a claim left pending) or failed
+        # after publishing (its claim released): its events in the view say what it answered
+        if (recalled := await self._recall(scoped, seed, recall)) is not None:
+            return recalled
+        if first is not None and now - first["at"] < STALE_CLAIM:
+            raise Conflict("a request with this Idempotency-Key is still in progress; retry")
+        # no trace of a first attempt: run it (again) with the same seed, hence the same ids
         try:
             code, body = await work(seed)
+        except Conflict:
+            # refused by a state its own first attempt may have made, which the view has
+            # just caught up with: that attempt's answer, else the refusal
+            if (recalled := await self._recall(scoped, seed, recall)) is not None:
+                return recalled
+            await self._store.forget(scoped)
+            raise
         except Exception:
             await self._store.forget(scoped)
             raise
         await self._store.remember(scoped, code, body)
         return code, body, False
+
+    async def _recall(
+        self, scoped: str, seed: uuid.UUID, recall: Recall | None
+    ) -> tuple[int, Any, bool] | None:
+        if recall is None or (answer := await recall(seed)) is None:
+            return None
+        code, body = answer
+        await self._store.remember(scoped, code, body)
+        return code, body, True

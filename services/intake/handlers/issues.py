@@ -3,7 +3,7 @@ view from the log. Each checks with the rules (`domain`), then publishes and sto
 edge only reads the request and maps refusals to statuses."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from services.contracts.events import (
     Event,
     IssueAnswered,
     IssueAnsweredPayload,
+    IssueAssigned,
     IssueReported,
     IssueReportedPayload,
     Location,
@@ -19,6 +20,7 @@ from services.contracts.events import (
 )
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.actions import ActionIn, action_events
+from services.intake.domain.city import City, UnknownOffice
 from services.intake.domain.errors import Forbidden, Invalid, NotFound
 from services.intake.domain.extension_decisions import (
     ExtensionDecisionIn,
@@ -38,21 +40,31 @@ from services.intake.domain.rules import (
     may_see,
 )
 from services.intake.domain.scope import place_of
-from services.intake.domain.view import answer_of, history_in_order, present, public_view
+from services.intake.domain.view import (
+    answer_of,
+    history_in_order,
+    present,
+    public_view,
+    state_through,
+)
 from services.intake.handlers.auth import Authenticator
-from services.intake.handlers.idempotency import Idempotency
+from services.intake.handlers.idempotency import Answer, Idempotency
 from services.intake.handlers.ports import IntakeStore, Publisher, Throttle
 from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
 from services.runtime.consumer import Delivery
-
-Answer = tuple[int, Any]
 
 
 class IntakeHandlers:
     """The use cases and the steps they share."""
 
     def __init__(
-        self, store: IntakeStore, publisher: Publisher, privacy: Privacy, throttle: Throttle
+        self,
+        store: IntakeStore,
+        publisher: Publisher,
+        privacy: Privacy,
+        throttle: Throttle,
+        after_publish: Callable[[], None] | None = None,
+        city: City | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -60,14 +72,28 @@ class IntakeHandlers:
         self.throttle = throttle
         self.authenticate = Authenticator(store, throttle)
         self.idempotency = Idempotency(store)
+        self.after_publish = after_publish
+        self.city = city
+        """The offices and regions names are checked against (None: not checked)."""
+        """A test-only fault hook: run right after the broker acknowledged a publish, before
+        the view and the idempotency record are written (`HUIYIN_INTAKE_FAULT`)."""
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
-        """The log consumer's handler: keep the status view."""
+        """The log consumer's handler: keep the status view. An assignment to an office the
+        city does not list is refused (`UnknownOffice`: the runtime dead-letters it)."""
+        if isinstance(event, IssueAssigned) and self.city is not None:
+            named = [event.payload.office_id, *event.payload.co_office_ids]
+            if unknown := self.city.unknown_offices(named):
+                raise UnknownOffice(
+                    f"IssueAssigned names offices the city does not list: {unknown}"
+                )
         await self.store.apply(event, delivery.offset)
 
     async def publish(self, events: Sequence[Envelope]) -> None:
         """Publish, then apply to the view at once (the consumer's later copy is a no-op)."""
         landed = await self.publisher.publish_all(events)
+        if self.after_publish is not None:
+            self.after_publish()
         for event, where in zip(events, landed, strict=True):
             await self.store.apply(event, where.offset)  # type: ignore[arg-type]
 
@@ -122,6 +148,11 @@ class IntakeHandlers:
             raise Invalid("an office principal is bound to one office", "office_id")
         if (problem := binding_problem(body.role, body.region_code)) is not None:
             raise Invalid(problem, "region_code")
+        if self.city is not None:
+            if body.office_id is not None and body.office_id not in self.city.offices:
+                raise Invalid(f"the city has no office {body.office_id!r}", "office_id")
+            if body.region_code is not None and body.region_code not in self.city.regions:
+                raise Invalid(f"the city has no region {body.region_code!r}", "region_code")
 
     async def add_principal(self, body: PrincipalIn, who: Principal, _: object) -> Answer:
         """An admin adds a principal; its token is answered once and stored as a hash."""
@@ -140,6 +171,21 @@ class IntakeHandlers:
         check(Action.REPORT, who, None, None, "")
         if body.direct_answer is not None:
             check(Action.ANSWER, who, None, None, "")
+
+    def report_answer(self, body: ReportIn, issue_id: str) -> Answer:
+        state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
+        receipt = self.privacy.receipt_code(issue_id)
+        return 201, ReportOut(issue_id=issue_id, receipt_code=receipt, state=state).model_dump(
+            mode="json"
+        )
+
+    async def recall_report(self, body: ReportIn, seed: uuid.UUID) -> Answer | None:
+        """The first answer to a report seeded so, if its `IssueReported` is in the view."""
+        issue_id = str(uuid.uuid5(seed, "issue"))
+        view = await self.store.issue(issue_id)
+        if view is None or str(uuid.uuid5(seed, "reported")) not in view.get("history", {}):
+            return None
+        return self.report_answer(body, issue_id)
 
     async def create_report(self, body: ReportIn, who: Principal, seed: uuid.UUID | None) -> Answer:
         self.check_report(body, who)
@@ -182,9 +228,7 @@ class IntakeHandlers:
         if not body.public:
             await self.store.withhold(issue_id)  # before it is published: never public, not once
         await self.publish(events)
-        state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
-        out = ReportOut(issue_id=issue_id, receipt_code=receipt, state=state)
-        return 201, out.model_dump(mode="json")
+        return self.report_answer(body, issue_id)
 
     async def act(
         self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID | None
@@ -201,13 +245,30 @@ class IntakeHandlers:
             uuid.uuid5(seed, action.value) if seed else uuid.uuid4(), reporter_id, problem_id,
         )  # fmt: skip
         await self.publish(events)
-        after = await self.store.issue(issue_id)
-        out = ActionOut(
-            issue_id=issue_id,
-            event_ids=[str(e.event_id) for e in events],
-            state=IssueState((after or view)["state"]),
-        )
+        after = await self.store.issue(issue_id) or view
+        return self.action_answer(issue_id, events, after)
+
+    @staticmethod
+    def action_answer(issue_id: str, events: Sequence[Event], view: dict[str, Any]) -> Answer:
+        """The state the log implies just after the action's events (not a later one's)."""
+        ids = [str(e.event_id) for e in events]
+        state = state_through(view.get("history", {}), ids) or view["state"]
+        out = ActionOut(issue_id=issue_id, event_ids=ids, state=IssueState(state))
         return 200, out.model_dump(mode="json")
+
+    async def recall_action(
+        self, action: Action, issue_id: str, body: ActionIn, who: Principal, seed: uuid.UUID
+    ) -> Answer | None:
+        """The first answer to an action seeded so, if its event is in the issue's view."""
+        view = await self.store.issue(issue_id)
+        event_id = uuid.uuid5(seed, action.value)
+        if view is None or str(event_id) not in view.get("history", {}):
+            return None
+        events = action_events(  # the same ids as the first attempt's (deterministic)
+            action, body, who, issue_id, view.get("office_id"), datetime.now(UTC), event_id,
+            None, view.get("merged_into"),
+        )  # fmt: skip
+        return self.action_answer(issue_id, events, view)
 
     async def decide_extension(
         self, issue_id: str, body: ExtensionDecisionIn, who: Principal, seed: uuid.UUID | None
@@ -227,3 +288,19 @@ class IntakeHandlers:
             decided_by=who.id,
         )  # fmt: skip
         return 200, out.model_dump(mode="json")
+
+    async def recall_decision(self, issue_id: str, seed: uuid.UUID) -> Answer | None:
+        """The first answer to a decision seeded so, if its `ExtensionDecided` is in the view."""
+        view = await self.store.issue(issue_id)
+        for entry in (view or {}).get("history", {}).values():
+            request_id = entry.get("request_id")
+            if entry["type"] != "ExtensionDecided" or not request_id:
+                continue
+            if entry["event_id"] == str(uuid.uuid5(seed, f"extension-decision:{request_id}")):
+                out = ExtensionDecisionOut(
+                    issue_id=issue_id, event_id=entry["event_id"], request_id=request_id,
+                    granted=entry["granted"], working_days=entry["working_days"],
+                    decided_by=entry["decided_by"],
+                )  # fmt: skip
+                return 200, out.model_dump(mode="json")
+        return None

@@ -9,7 +9,7 @@ from typing import Any
 from services.contracts.events import Envelope, Event
 from services.intake.domain.rules import Principal
 from services.intake.domain.throttling import Limit, counter_id
-from services.intake.domain.view import view_update
+from services.intake.domain.view import VERSION, derive, record_update, version_of
 from services.intake.handlers.ports import Document, IntakeStore, Landed, Publisher, Throttle
 
 
@@ -47,16 +47,26 @@ class FakeStore:
 
     async def apply(self, event: Event, offset: int) -> bool:
         view = self.views.setdefault(event.issue_id, {"_id": event.issue_id})
-        for path, value in view_update(event, offset)["$set"].items():
-            *parents, leaf = path.split(".")
-            target = view
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[leaf] = value
+        update = record_update(event, offset)
+        for operator, changes in update.items():
+            for path, value in changes.items():
+                *parents, leaf = path.split(".")
+                target = view
+                for part in parents:
+                    target = target.setdefault(part, {})
+                if operator == "$set" or leaf not in target:
+                    target[leaf] = value
+                else:  # $min
+                    target[leaf] = min(target[leaf], value)
+        derived = derive(view["history"])
+        if tuple(view.get(name, -(2**63)) for name in VERSION) >= version_of(view["history"]):
+            return False
+        view |= derived
         return True
 
     async def issue(self, issue_id: str) -> Document | None:
-        return self.views.get(issue_id)
+        view = self.views.get(issue_id)
+        return None if view is None else {k: v for k, v in view.items() if k not in VERSION}
 
     async def issues(self, query: Document, limit: int = 1000) -> list[Document]:
         return list(self.views.values())[: limit or None]
@@ -72,6 +82,9 @@ class FakeStore:
 
     async def save_contact(self, issue_id: str, reporter_id: str, sealed: str) -> None:
         self.contacts[issue_id] = (reporter_id, sealed)
+
+    async def sealed_contact(self, issue_id: str) -> str | None:
+        return self.contacts.get(issue_id, ("", None))[1] or None
 
     async def reporter_of(self, issue_id: str) -> str | None:
         return self.contacts.get(issue_id, (None, ""))[0]

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from services.contracts.vocabulary import Channel, Kind
-from services.intake.domain.errors import Forbidden, RateLimited, Unauthenticated
+from services.intake.domain.actions import AcceptIn
+from services.intake.domain.errors import Conflict, Forbidden, RateLimited, Unauthenticated
 from services.intake.domain.privacy import Privacy
 from services.intake.domain.reports import ReportIn
-from services.intake.domain.rules import Principal, Role
+from services.intake.domain.rules import Action, Principal, Role
 from services.intake.domain.throttling import Limit
 from services.intake.handlers.issues import IntakeHandlers
 from tests.unit.intake.fakes import CountingThrottle, FakePublisher, FakeStore
@@ -113,5 +114,72 @@ def test_a_retried_request_is_answered_once_and_a_reporter_may_not_report() -> N
         reporter = Principal(id="reporter:x", role=Role.REPORTER, issue_id="x")
         with pytest.raises(Forbidden):
             await handlers.create_report(report(), reporter, None)
+
+    asyncio.run(run())
+
+
+class Died(Exception):
+    """The process died right after the broker acknowledged (the claim stays pending)."""
+
+
+def test_a_retry_after_a_crash_between_publish_and_store_gets_the_first_answer() -> None:
+    handlers = intake()
+    store = handlers.store
+    assert isinstance(store, FakeStore) and isinstance(handlers.publisher, FakePublisher)
+    publisher = handlers.publisher
+
+    def die() -> None:
+        raise Died
+
+    async def run() -> None:
+        body = report()
+
+        async def work(seed: uuid.UUID | None) -> tuple[int, Any]:
+            return await handlers.create_report(body, OPERATOR, seed)
+
+        async def recall(seed: uuid.UUID) -> tuple[int, Any] | None:
+            return await handlers.recall_report(body, seed)
+
+        handlers.after_publish = die
+        with pytest.raises(Died):
+            await handlers.idempotency.run(OPERATOR.id, "k", "print", work, recall)
+        handlers.after_publish = None
+        # the claim was released; the consumer then applies what reached the log
+        await store.apply(publisher.published[0], 1)  # type: ignore[arg-type]
+        code, answer, replayed = await handlers.idempotency.run(
+            OPERATOR.id, "k", "print", work, recall
+        )
+        assert (code, replayed, answer["state"]) == (201, True, "received")
+        assert answer["receipt_code"] == handlers.privacy.receipt_code(answer["issue_id"])
+        assert len(publisher.published) == 1  # not run again
+
+    asyncio.run(run())
+
+
+def test_an_action_that_took_effect_is_replayed_not_refused_by_its_own_state() -> None:
+    handlers = intake()
+    store = handlers.store
+    assert isinstance(store, FakeStore) and isinstance(handlers.publisher, FakePublisher)
+    office = Principal(id="office:1", role=Role.OFFICE, office_id="street-1")
+
+    async def run() -> None:
+        _, created = await handlers.create_report(report(), OPERATOR, None)
+        issue_id = created["issue_id"]
+        store.views[issue_id] |= {"state": "assigned", "office_id": "street-1"}
+        accept = AcceptIn()
+
+        async def work(seed: uuid.UUID | None) -> tuple[int, Any]:
+            return await handlers.act(Action.ACCEPT, issue_id, accept, office, seed)
+
+        async def recall(seed: uuid.UUID) -> tuple[int, Any] | None:
+            return await handlers.recall_action(Action.ACCEPT, issue_id, accept, office, seed)
+
+        first = await handlers.idempotency.run(office.id, "a", "print", work, recall)
+        store.claims.clear()  # as if the first attempt died before storing its answer
+        again = await handlers.idempotency.run(office.id, "a", "print", work, recall)
+        assert first[0] == again[0] == 200 and (first[2], again[2]) == (False, True)
+        assert first[1] == again[1] and again[1]["state"] == "accepted"
+        with pytest.raises(Conflict):  # a new request is refused by the state
+            await handlers.idempotency.run(office.id, "b", "print", work, recall)
 
     asyncio.run(run())
