@@ -20,7 +20,8 @@ server (FerretDB v1 on SQLite) answers from an index. The `due` index serves Mon
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +30,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.runtime.effects import BulkWrites
 from services.runtime.mongo import APPLIED, Document
 from services.supervision.domain.calendar import WorkingCalendar
 from services.supervision.domain.record import CONTEXT_FIELDS, IssueRecord
+from services.supervision.domain.writes import Writes
 
 __all__ = ["ClockStore", "Loaded"]
 
@@ -59,6 +62,34 @@ class ClockStore:
         applied = frozenset(doc.pop(APPLIED, ()))
         doc["issue_id"] = issue_id
         return IssueRecord.model_validate(doc), applied
+
+    async def load_many(self, issue_ids: Iterable[str]) -> dict[str, Loaded]:
+        """The records of `issue_ids` that exist: point reads by `_id`, side by side (the
+        one lookup both engines answer from an index; `$in` would scan on FerretDB v1)."""
+        ids = list(dict.fromkeys(issue_ids))
+        found = await asyncio.gather(*(self.load(issue_id) for issue_id in ids))
+        return {i: loaded for i, loaded in zip(ids, found, strict=True) if loaded is not None}
+
+    async def write(self, writes: Writes, calendar: WorkingCalendar) -> None:
+        """A batch's writes: one ordered bulk write for the issues, one per timer partition
+        touched (records before timers, as the tracker's order wants)."""
+        records, timers = BulkWrites(), BulkWrites()
+        for issue_id, fields in writes.remembered:
+            if unknown := set(fields) - CONTEXT_FIELDS:
+                raise ValueError(f"not context fields: {sorted(unknown)}")
+            records.update(self._issues, issue_id, {"$set": {"issue_id": issue_id, **fields}})
+        for record, applied in writes.saved:
+            update: dict[str, Any] = {"$set": self.document(record, calendar)}
+            if applied:
+                update["$addToSet"] = {APPLIED: {"$each": list(applied)}}
+            records.update(self._issues, record.issue_id, update)
+        for issue_id, partition, due in writes.timers:
+            if due is None:
+                timers.delete(self._timers(partition), issue_id)
+            else:
+                timers.update(self._timers(partition), issue_id, {"$set": {"due": due}})
+        await records.commit()
+        await timers.commit()
 
     async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
         """Set context fields without reading the record (idempotent, order-preserving)."""

@@ -22,6 +22,7 @@ from services.supervision.domain.policy import Policy
 from services.supervision.domain.record import IssueRecord
 from services.supervision.domain.rules import Rules
 from services.supervision.domain.timetable import Timetable, micros
+from services.supervision.domain.writes import Writes
 from services.supervision.handlers import ClockRecords, ClockTracker, Publisher
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
@@ -39,6 +40,22 @@ class MemoryStore:
         self.calls.append("load")
         found = self.records.get(issue_id)
         return None if found is None else (found[0], frozenset(found[1]))
+
+    async def load_many(
+        self, issue_ids: Iterable[str]
+    ) -> dict[str, tuple[IssueRecord, frozenset[str]]]:
+        found = {i: await self.load(i) for i in issue_ids}
+        return {i: loaded for i, loaded in found.items() if loaded is not None}
+
+    async def write(self, writes: Writes, calendar: WorkingCalendar) -> None:
+        for issue_id, fields in writes.remembered:
+            await self.remember(issue_id, fields)
+        for record, applied in writes.saved:
+            self.calls.append("save")
+            ids = self.records.get(record.issue_id, (record, set()))[1]
+            self.records[record.issue_id] = (record, ids | set(applied))
+        for issue_id, partition, due in writes.timers:
+            await self.set_timer(issue_id, partition, due)
 
     async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
         self.calls.append("remember")
