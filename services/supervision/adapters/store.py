@@ -14,6 +14,11 @@ right one) or be rewritten by the replayed event; never later, never missing. An
 assigned a partition reads that partition's collection whole (`timers_in`): tiny
 documents, and only the partitions it owns, so instances never scan each other's timers.
 
+`provisional_p<n>`, likewise per partition (`_id` = issue id): `{clocks: n}` for each issue of
+the partition with open clocks computed on a year no calendar knows yet, no document for the
+others; written beside the record. Read whole (bounded: only such issues) to recompute them
+when the year is declared and for the metric, so neither scans `issues`.
+
 Every point read and write filters on `_id` alone: the one lookup the local MongoDB-wire
 server (FerretDB v1 on SQLite) answers from an index. The `due` index serves MongoDB.
 """
@@ -50,6 +55,21 @@ class ClockStore:
     def _timers(self, partition: int) -> AsyncCollection[Document]:
         return self._db[f"timers_p{partition}"]
 
+    def _provisional(self, partition: int) -> AsyncCollection[Document]:
+        return self._db[f"provisional_p{partition}"]
+
+    def _mark_provisional(
+        self, writes: BulkWrites, record: IssueRecord, calendar: WorkingCalendar
+    ) -> None:
+        if record.partition is None:
+            return
+        clocks = record.provisional_clocks(calendar)
+        where = self._provisional(record.partition)
+        if clocks:
+            writes.update(where, record.issue_id, {"$set": {"clocks": clocks}})
+        else:
+            writes.delete(where, record.issue_id)
+
     async def ensure_indexes(self) -> None:
         for partition in range(self._partitions):
             await self._timers(partition).create_index([("due", ASCENDING)])
@@ -73,7 +93,7 @@ class ClockStore:
     async def write(self, writes: Writes, calendar: WorkingCalendar) -> None:
         """A batch's writes: one ordered bulk write for the issues, one per timer partition
         touched (records before timers, as the tracker's order wants)."""
-        records, timers = BulkWrites(), BulkWrites()
+        records, derived = BulkWrites(), BulkWrites()
         for issue_id, fields in writes.remembered:
             if unknown := set(fields) - CONTEXT_FIELDS:
                 raise ValueError(f"not context fields: {sorted(unknown)}")
@@ -83,13 +103,14 @@ class ClockStore:
             if applied:
                 update["$addToSet"] = {APPLIED: {"$each": list(applied)}}
             records.update(self._issues, record.issue_id, update)
+            self._mark_provisional(derived, record, calendar)
         for issue_id, partition, due in writes.timers:
             if due is None:
-                timers.delete(self._timers(partition), issue_id)
+                derived.delete(self._timers(partition), issue_id)
             else:
-                timers.update(self._timers(partition), issue_id, {"$set": {"due": due}})
+                derived.update(self._timers(partition), issue_id, {"$set": {"due": due}})
         await records.commit()
-        await timers.commit()
+        await derived.commit()
 
     async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
         """Set context fields without reading the record (idempotent, order-preserving)."""
@@ -116,6 +137,9 @@ class ClockStore:
         if applied is not None:
             update["$addToSet"] = {APPLIED: applied}
         await _upsert(self._issues, record.issue_id, update)
+        provisional = BulkWrites()
+        self._mark_provisional(provisional, record, calendar)
+        await provisional.commit()
 
     async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
         timers = self._timers(partition)
@@ -136,19 +160,17 @@ class ClockStore:
             yield str(doc["_id"]), doc["due"]
 
     async def provisional_clocks(self) -> int:
-        """Open clocks computed on a provisional calendar, over every issue (for the metric)."""
-        pipeline: list[dict[str, Any]] = [
-            {"$match": {"open": True, "provisional": True}},
-            {"$group": {"_id": None, "clocks": {"$sum": "$provisional_clocks"}}},
-        ]
-        async for row in await self._issues.aggregate(pipeline):
-            return int(row["clocks"])
-        return 0
+        """Open clocks computed on a provisional calendar, over every issue (for the metric):
+        the partitions' small `provisional_p<n>` collections, read whole."""
+        total = 0
+        for partition in range(self._partitions):
+            async for doc in self._provisional(partition).find({}, {"clocks": 1}):
+                total += int(doc.get("clocks", 0))
+        return total
 
     async def provisional_issues(self, partition: int) -> AsyncIterator[str]:
         """The issues of `partition` with an open provisional clock (to recompute them)."""
-        match = {"open": True, "provisional": True, "partition": partition}
-        async for doc in self._issues.find(match, {"_id": 1}):
+        async for doc in self._provisional(partition).find({}, {"_id": 1}):
             yield str(doc["_id"])
 
     async def records(
