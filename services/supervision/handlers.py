@@ -184,6 +184,8 @@ class ClockTracker:
             force = force or bool(moved.publish)
         if changed:
             writes.saved.append((record, tuple(absorbed)))
+            if loaded is None:
+                writes.new.add(record.issue_id)
         if not arm:
             return
         if stored_partition is not None and stored_partition != partition:

@@ -59,7 +59,12 @@ class ClockStore:
         return self._db[f"provisional_p{partition}"]
 
     def _mark_provisional(
-        self, writes: BulkWrites, record: IssueRecord, calendar: WorkingCalendar
+        self,
+        writes: BulkWrites,
+        record: IssueRecord,
+        calendar: WorkingCalendar,
+        *,
+        new: bool = False,
     ) -> None:
         if record.partition is None:
             return
@@ -67,7 +72,7 @@ class ClockStore:
         where = self._provisional(record.partition)
         if clocks:
             writes.update(where, record.issue_id, {"$set": {"clocks": clocks}})
-        else:
+        elif not new:  # a new issue has no such document to delete
             writes.delete(where, record.issue_id)
 
     async def ensure_indexes(self) -> None:
@@ -99,14 +104,26 @@ class ClockStore:
                 raise ValueError(f"not context fields: {sorted(unknown)}")
             records.update(self._issues, issue_id, {"$set": {"issue_id": issue_id, **fields}})
         for record, applied in writes.saved:
-            update: dict[str, Any] = {"$set": self.document(record, calendar)}
+            fields = self.document(record, calendar)
+            update: dict[str, Any] = {"$set": fields}
             if applied:
                 update["$addToSet"] = {APPLIED: {"$each": list(applied)}}
-            records.update(self._issues, record.issue_id, update)
-            self._mark_provisional(derived, record, calendar)
+            new = record.issue_id in writes.new
+            if new:
+                doc = {**fields, "_id": record.issue_id, APPLIED: list(applied)}
+                records.insert(self._issues, doc, otherwise=update)
+            else:
+                records.update(self._issues, record.issue_id, update)
+            self._mark_provisional(derived, record, calendar, new=new)
         for issue_id, partition, due in writes.timers:
             if due is None:
                 derived.delete(self._timers(partition), issue_id)
+            elif issue_id in writes.new:
+                derived.insert(
+                    self._timers(partition),
+                    {"_id": issue_id, "due": due},
+                    otherwise={"$set": {"due": due}},
+                )
             else:
                 derived.update(self._timers(partition), issue_id, {"$set": {"due": due}})
         await records.commit()

@@ -22,6 +22,9 @@ class Writes:
     """Context fields set on an issue's document without reading it."""
     saved: list[tuple[IssueRecord, tuple[str, ...]]] = field(default_factory=list)
     """Whole records, with the ids of the events they absorbed now."""
+    new: set[str] = field(default_factory=set)
+    """Issues whose record and timer were not stored before this batch (inserted, cheaper;
+    updated after all when they turn out to exist)."""
     timers: list[tuple[str, int, datetime | None]] = field(default_factory=list)
     """`(issue_id, partition, due)`: the issue's timer in that partition (None: none)."""
 
