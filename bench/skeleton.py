@@ -338,11 +338,12 @@ async def scanning(path: Path, mongo_url: str) -> list[str]:
 def table(result: dict[str, Any]) -> str:
     """The figures as one plain table (no braces: the JSON after it is found by them)."""
     rows = [(name.replace("_", " "), value) for name, value in result.items()]
-    rows = [(n, ", ".join(map(str, v)) if isinstance(v, list) else v) for n, v in rows]
     width = max(len(n) for n, _ in rows)
+    pad = "\n" + " " * (width + 2)
+    rows = [(n, pad.join(map(str, v)) or "none" if isinstance(v, list) else v) for n, v in rows]
     lines = [f"{'figure'.ljust(width)}  value", f"{'-' * width}  -----"]
     lines += [f"{n.ljust(width)}  {v}" for n, v in rows]
-    return "\n".join(lines)
+    return "\n".join(lines).replace("{", "(").replace("}", ")")
 
 
 def main() -> None:
