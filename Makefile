@@ -1,7 +1,8 @@
 # Huiyin — every target installs what it needs into the repository (.venv, .local/).
 #   make run     the platform on this machine: Kafka, FerretDB, the four services, a demo day
 #   make test    lint, then unit, integration and end-to-end tests on the real broker and database
-#   make bench   throughput of the skeleton next to raw Kafka on the same broker
+#   make bench   one table: throughput next to raw Kafka, latency at a steady rate, the
+#                engine's ceilings, CPU and memory per process (BENCH_ISSUES, BENCH_RATE…)
 #   make bench-clocks   arming, firing lag, memory and restart of many open clocks
 #   make bench-reporting   reporting's rebuild from the log, and its reads
 #   make chaos   a load while services are killed and the broker and database restarted

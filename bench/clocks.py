@@ -16,7 +16,8 @@
    the step's due instant).
 
 `uv run python -m bench.clocks`; BENCH_CLOCKS (1,000,000), BENCH_ARMED (all), BENCH_RATE
-(50), BENCH_WINDOW (60), BENCH_BACKLOG (1000). Never part of the tests. Prints JSON.
+(50), BENCH_WINDOW (60), BENCH_BACKLOG (1000); BENCH_ARM_ONLY=1 stops after step 1.
+Never part of the tests. Prints JSON.
 """
 
 import asyncio
@@ -64,6 +65,7 @@ ARMED = min(int(os.environ.get("BENCH_ARMED", str(CLOCKS))), CLOCKS)
 RATE = float(os.environ.get("BENCH_RATE", "50"))
 WINDOW = float(os.environ.get("BENCH_WINDOW", "60"))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", "1000"))
+ARM_ONLY = os.environ.get("BENCH_ARM_ONLY", "") not in ("", "0")
 ISSUES, ARMED_ISSUES = CLOCKS // 2, ARMED // 2
 WATCHED = BACKLOG + int(RATE * WINDOW)
 MONDAY = datetime(2026, 11, 23, tzinfo=SHANGHAI)
@@ -117,7 +119,7 @@ def plan(lead: float) -> tuple[list[datetime], datetime]:
 
 
 def assignment(issue_id: str, at: datetime) -> tuple[IssueTriaged, IssueAssigned]:
-    common: dict[str, Any] = {"issue_id": issue_id, "occurred_at": at, "producer": "bench"}
+    common: dict[str, Any] = {"issue_id": issue_id, "occurred_at": at, "producer": "routing"}
     tier = IssueTriagedPayload(category="lights", tier=Tier.GENERAL, region_code="41", reason="b")
     office = IssueAssignedPayload(office_id="bench-office", level=Level.CITY, reason="b")
     return IssueTriaged(payload=tier, **common), IssueAssigned(payload=office, **common)
@@ -252,6 +254,8 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
         result["arming_clocks_per_s"] = round(ARMED_ISSUES * 2 / arming, 1)
         result["rss_mb_armed"] = rss_mb(supervision)
         await asyncio.to_thread(supervision.kill, signal.SIGKILL)
+        if ARM_ONLY:
+            return result
 
         follower = asyncio.create_task(follow(settings, seen, stop))
         await asyncio.sleep(2)  # the follower stands at the end of the log

@@ -19,6 +19,15 @@ make the replay harmless.
 - but while the database or the broker is unreachable, the event waits and is retried
   (with a capped backoff) until they answer: an outage is not the event's fault.
 Both retries go through `stamina`, the platform's one retry helper.
+
+Two ways to subscribe: a `Handler` gets one event at a time (partitions side by side, each
+in order); a `BatchHandler` gets the whole batch's valid events at once, in log order
+(`Delivered`: the event and where it was read), so a service can store the batch's effects
+as bulk writes per collection and publish what it derives as one produce batch
+(`runtime.effects.BulkWrites`). A batch whose handler keeps failing is split: each event
+is then handed over alone (still in order), and only the one that keeps failing is
+dead-lettered. A batch handler must be idempotent per event, like a `Handler`: a batch
+can be replayed whole after a crash or a split.
 """
 
 import asyncio
@@ -54,7 +63,16 @@ class Delivery:
     offset: int
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """A valid event of a batch, and where it was read from."""
+
+    event: Event
+    delivery: Delivery
+
+
 Handler = Callable[[Event, Delivery], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Delivered]], Awaitable[None]]
 
 log = get_logger(__name__)
 
@@ -78,7 +96,8 @@ class IssueLogConsumer:
         settings: PlatformSettings,
         service: str,
         metrics: ServiceMetrics,
-        handle: Handler,
+        handle: Handler | None = None,
+        handle_batch: BatchHandler | None = None,
         group_id: str | None = None,
         listener: ConsumerRebalanceListener | None = None,
         max_records: int = 500,
@@ -87,7 +106,10 @@ class IssueLogConsumer:
         self._settings = settings
         self._service = service
         self._metrics = metrics
+        if (handle is None) == (handle_batch is None):
+            raise ValueError("give exactly one of handle and handle_batch")
         self._handle = handle
+        self._handle_batch = handle_batch
         self._retry_pause = settings.retry_pause
         subscriber = broker.subscriber(
             settings.issues_topic,
@@ -117,9 +139,12 @@ class IssueLogConsumer:
         by_partition = defaultdict(list)
         for record in batch:
             by_partition[(record.topic, record.partition)].append(record)
-        # Partitions are independent (every event of one issue is in one partition), so they
-        # proceed side by side; within a partition, records are applied strictly in order.
-        await asyncio.gather(*(self._in_order(part) for part in by_partition.values()))
+        if self._handle_batch is not None:
+            await self._whole(batch)
+        else:
+            # Partitions are independent (every event of one issue is in one partition), so
+            # they proceed side by side; within a partition, records are applied in order.
+            await asyncio.gather(*(self._in_order(part) for part in by_partition.values()))
         await message.ack()
         self._observe_lag(consumer, batch)
 
@@ -127,31 +152,91 @@ class IssueLogConsumer:
         for record in records:
             await self.process(record)
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Decode one record and apply it; dead-letter what cannot be applied."""
+    async def _whole(self, batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """The batch's valid events to the batch handler at once (what cannot be read is
+        dead-lettered or skipped first); split into single events when it keeps failing."""
+        valid: list[tuple[ConsumerRecord[bytes, bytes], Delivered]] = []
+        for record in batch:
+            event = await self._decoded(record)
+            if event is not None:
+                valid.append((record, Delivered(event, origin(record))))
+        if not valid:
+            return
+        if not await self._apply_batch(valid, dead_letter=len(valid) == 1):
+            for one in valid:
+                await self._apply_batch([one], dead_letter=True)
+
+    async def _apply_batch(
+        self,
+        items: Sequence[tuple[ConsumerRecord[bytes, bytes], Delivered]],
+        *,
+        dead_letter: bool,
+    ) -> bool:
+        """Run the batch handler on `items`; False when it kept failing (dead-lettered when
+        `dead_letter`, i.e. a single event)."""
+        assert self._handle_batch is not None
+        handle_batch = self._handle_batch
+        delivered = [d for _, d in items]
+        kind = delivered[0].event.type if len(delivered) == 1 else "batch"
+        started = time.perf_counter()
+        try:
+            async for attempt in stamina.retry_context(
+                on=_not_transient,
+                attempts=self._settings.handler_attempts,
+                timeout=None,
+                wait_initial=self._retry_pause,
+                wait_jitter=0,
+            ):
+                with attempt:
+                    started = time.perf_counter()
+                    await self._waiting_out_outages(
+                        lambda: handle_batch(delivered),
+                        kind,
+                        str(delivered[0].event.event_id),
+                        attempt.num,
+                    )
+        except Exception as error:
+            if dead_letter:
+                await self._dead_letter(items[0][0], "handler_failed", repr(error))
+            return False
+        share = (time.perf_counter() - started) / len(delivered)
+        for one in delivered:
+            self._metrics.handler_seconds.labels(one.event.type).observe(share)
+            self._metrics.processed.labels(one.event.type).inc()
+        return True
+
+    async def _decoded(self, record: ConsumerRecord[bytes, bytes]) -> Event | None:
+        """The record's event, or None when it was skipped or dead-lettered."""
         raw = record.value or b""
         try:
             event = decode(raw)
         except UnknownEventType as unknown:
             self._metrics.skipped.labels("unknown_type").inc()
             log.info("event.skipped", reason="unknown_type", type=str(unknown))
-            return
+            return None
         except UnsupportedVersion as unsupported:
             self._metrics.consumed.labels("unsupported").inc()
             await self._dead_letter(record, "unsupported_version", str(unsupported))
-            return
+            return None
         except (ValidationError, ValueError) as invalid:
             self._metrics.consumed.labels("invalid").inc()
             await self._dead_letter(record, "invalid_event", _summary(invalid))
-            return
+            return None
         if not owns(event.producer, event.type):
             self._metrics.consumed.labels("foreign").inc()
             reason = (
                 f"{event.type} is written by {sorted(OWNERS[event.type])}, not {event.producer!r}"
             )
             await self._dead_letter(record, "foreign_producer", reason)
-            return
+            return None
         self._metrics.consumed.labels(event.type).inc()
+        return event
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Decode one record and apply it; dead-letter what cannot be applied."""
+        event = await self._decoded(record)
+        if event is None:
+            return
         started = time.perf_counter()
         try:
             async for attempt in stamina.retry_context(
@@ -174,6 +259,15 @@ class IssueLogConsumer:
         self, event: Event, delivery: Delivery, attempt: int
     ) -> None:
         """One attempt of the handler: an outage is waited out (retried without end)."""
+        assert self._handle is not None
+        handle = self._handle
+        await self._waiting_out_outages(
+            lambda: handle(event, delivery), event.type, str(event.event_id), attempt
+        )
+
+    async def _waiting_out_outages(
+        self, run: Callable[[], Awaitable[None]], kind: str, event_id: str, attempt: int = 0
+    ) -> None:
         async for waiting in stamina.retry_context(
             on=TRANSIENT,
             attempts=None,
@@ -184,19 +278,17 @@ class IssueLogConsumer:
         ):
             with waiting:
                 try:
-                    await self._handle(event, delivery)
+                    await run()
                 except TRANSIENT as outage:
-                    self._metrics.failed.labels(event.type).inc()
-                    log.warning(
-                        "event.waiting_for_infrastructure", type=event.type, error=repr(outage)
-                    )
+                    self._metrics.failed.labels(kind).inc()
+                    log.warning("event.waiting_for_infrastructure", type=kind, error=repr(outage))
                     raise
                 except Exception as error:
-                    self._metrics.failed.labels(event.type).inc()
+                    self._metrics.failed.labels(kind).inc()
                     log.warning(
                         "event.failed",
-                        type=event.type,
-                        event_id=str(event.event_id),
+                        type=kind,
+                        event_id=event_id,
                         attempt=attempt,
                         error=repr(error),
                     )

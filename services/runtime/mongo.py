@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from services.runtime.query_log import QueryLog
 from services.runtime.settings import PlatformSettings
 
 Document = dict[str, Any]
@@ -21,7 +22,16 @@ APPLIED = "_applied"
 
 
 def make_mongo_client(settings: PlatformSettings) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    """The service's client; noting every query shape when `mongo_explain_log` is set."""
+    listeners: list[QueryLog] = []
+    if settings.mongo_explain_log is not None:
+        listeners.append(QueryLog(settings.mongo_explain_log))
+    return AsyncMongoClient(
+        settings.mongo_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=10_000,
+        event_listeners=listeners,
+    )
 
 
 async def apply_once(

@@ -28,7 +28,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.runtime.broker import EventPublisher, ensure_topics, make_broker
-from services.runtime.consumer import Handler, IssueLogConsumer
+from services.runtime.consumer import BatchHandler, Handler, IssueLogConsumer
 from services.runtime.http import RequestMetrics, SafeJSONResponse, validation_failed
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.metrics import ServiceMetrics
@@ -60,6 +60,17 @@ class Runtime:
             service=self.name,
             metrics=self.metrics,
             handle=handle,
+            **options,
+        )
+
+    def consume_batch(self, handle_batch: BatchHandler, **options: Any) -> IssueLogConsumer:
+        """Subscribe `handle_batch` to the issue log: a whole consumer batch at a time."""
+        return IssueLogConsumer(
+            broker=self.broker,
+            settings=self.settings,
+            service=self.name,
+            metrics=self.metrics,
+            handle_batch=handle_batch,
             **options,
         )
 

@@ -1,5 +1,7 @@
 """Settings every service shares (prefix HUIYIN_), and the base for a service's own."""
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +28,10 @@ class PlatformSettings(BaseSettings):
     kafka_password: SecretStr = SecretStr("")
     kafka_ssl_cafile: str = Field(default="", description="CA of the brokers' TLS certificates")
     mongo_url: str = "mongodb://127.0.0.1:27018/"
+    mongo_explain_log: Path | None = Field(
+        default=None,
+        description="note every query shape in this file, to explain (runtime.query_log)",
+    )
     topic_prefix: str = Field(default="", description="namespace for the topics (tests, demos)")
     database_prefix: str = Field(default="huiyin_", description="prefix of each service's database")
     partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1)

@@ -124,7 +124,7 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
     scheduler.fire_with(tracker.fire)
     scheduler.when_loaded(lambda partition: tracker.reschedule([partition]))
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
-    runtime.consume(subscriber(tracker), listener=listener)
+    runtime.consume_batch(subscriber(tracker), listener=listener)
     router = build_router(ClockViews(store, lambda: tracker.rules, now))
     app = create_app(runtime, [router])
     register_errors(app)

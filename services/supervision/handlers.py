@@ -1,17 +1,19 @@
 """Supervision's use cases: an event of the log, a firing, a calendar reload, and the reads of
 the views, each from the request to the domain to the adapters.
 
-`ClockTracker` is the only place that writes an issue's clocks. An event and a firing follow
-the same order, under a per-issue lock (so the consumer and the firing loop of one instance
-never interleave on an issue):
+`ClockTracker` is the only place that writes an issue's clocks. A batch of events and a
+firing follow the same order, under per-issue locks (so the consumer and the firing loop of
+one instance never interleave on an issue):
 
-1. load the record (one read by `_id`);
+1. load the records (point reads by `_id`, side by side, for a batch; none for an issue the
+   batch only tells context about: that is written without a read);
 2. let the pure rules decide (`reactions.recalendar` first, for a year declared since the
    record was stored; then `reactions.react` for an event, `reactions.fire_due` for a firing
    at `now`): the new record and the events to publish;
-3. publish those events and wait for Kafka's acknowledgement;
-4. store the record (one update by `_id`; an event's id is absorbed with it);
-5. store the issue's timer, and set it in the in-memory timetable.
+3. publish those events (a batch's all at once) and wait for Kafka's acknowledgement;
+4. store the records (a batch's as one bulk write; the events' ids are absorbed with them);
+5. store the issues' timers (one bulk write per partition), and set them in the in-memory
+   timetable: a batch arms its clocks in bulk.
 
 A crash between 3 and 4 publishes the same deterministic ids again after the restart
 (consumers drop the copies); an event already absorbed changes nothing but re-arms the
@@ -23,7 +25,8 @@ are ports (`ClockRecords`, `Publisher`): the unit tests' fakes satisfy them, typ
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,6 +50,7 @@ from services.supervision.domain.record import IssueRecord
 from services.supervision.domain.rules import Rules
 from services.supervision.domain.timetable import Timetable
 from services.supervision.domain.views import clock_view, history_view, open_clocks, overdue_list
+from services.supervision.domain.writes import Writes
 
 __all__ = ["ClockRecords", "ClockTracker", "ClockViews", "Publisher"]
 
@@ -57,6 +61,12 @@ class ClockRecords(Protocol):
     """What the tracker needs of the store (`adapters.store.ClockStore`)."""
 
     async def load(self, issue_id: str) -> tuple[IssueRecord, frozenset[str]] | None: ...
+
+    async def load_many(
+        self, issue_ids: Iterable[str]
+    ) -> dict[str, tuple[IssueRecord, frozenset[str]]]: ...
+
+    async def write(self, writes: Writes, calendar: WorkingCalendar) -> None: ...
 
     async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None: ...
 
@@ -98,35 +108,93 @@ class ClockTracker:
 
     async def apply(self, event: Event, partition: int) -> None:
         """Apply one event of the log, read from `partition`."""
-        issue_id = event.issue_id
-        context = context_of(event)
-        if context is not None:
-            async with self._locks.hold(issue_id):
-                await self._store.remember(issue_id, {**context, "partition": partition})
+        await self.apply_batch([(event, partition)])
+
+    async def apply_batch(self, batch: Sequence[tuple[Event, int]]) -> None:
+        """Apply a batch of events of the log (each with the partition it was read from), in
+        order per issue: one read per issue whose clocks the batch touches, one produce
+        batch, one bulk write of the records and one of the timers."""
+        by_issue: dict[str, list[tuple[Event, int]]] = {}
+        for event, partition in batch:
+            if event.type in CLOCK_EVENTS or context_of(event) is not None:
+                by_issue.setdefault(event.issue_id, []).append((event, partition))
+        if not by_issue:
             return
-        if event.type not in CLOCK_EVENTS:
-            return
-        async with self._locks.hold(issue_id):
-            loaded = await self._store.load(issue_id)
-            record, applied = loaded or (IssueRecord.new(issue_id), frozenset())
-            if str(event.event_id) in applied:
-                await self._arm(record, partition, force=True)
-                return
-            if record.partition != partition:
-                if record.partition is not None:  # the topic was repartitioned: move the timer
-                    await self._store.set_timer(issue_id, record.partition, None)
-                record = record.changed(partition=partition)
-            rules = self._rules
-            before = record.next_due(rules.calendar)
-            moved = recalendar(record, self._now(), rules)
-            reaction = react(moved.record, event, rules)
-            publish = (*moved.publish, *reaction.publish)
-            if reaction.record == record and not publish:
-                return  # nothing to supervise (an acceptance of an issue without clocks…)
+        tracked = [i for i, events in by_issue.items() if any(_clocked(e) for e, _ in events)]
+        async with AsyncExitStack() as held:
+            for issue_id in sorted(by_issue):
+                await held.enter_async_context(self._locks.hold(issue_id))
+            loaded = await self._store.load_many(tracked)
+            publish: list[Envelope]
+            writes, publish = Writes(), []
+            armed: list[tuple[IssueRecord, int, datetime | None]] = []
+            for issue_id, events in by_issue.items():
+                if issue_id not in tracked:
+                    for event, partition in events:
+                        context = context_of(event) or {}
+                        writes.remembered.append((issue_id, {**context, "partition": partition}))
+                    continue
+                self._fold(events, loaded.get(issue_id), writes, publish, armed)
             if publish:
                 await self._publisher.publish_all(publish)
-            await self._store.save(reaction.record, rules.calendar, str(event.event_id))
-            await self._arm(reaction.record, partition, force=bool(moved.publish), before=before)
+            if writes:
+                await self._store.write(writes, self._rules.calendar)
+            for record, partition, due in armed:
+                self._timetable.set(record.issue_id, partition, due)
+
+    def _fold(
+        self,
+        events: list[tuple[Event, int]],
+        loaded: tuple[IssueRecord, frozenset[str]] | None,
+        writes: Writes,
+        publish: list[Envelope],
+        armed: list[tuple[IssueRecord, int, datetime | None]],
+    ) -> None:
+        """One issue's events of a batch, in order, over its record: what to publish, the
+        record to store and its timer."""
+        rules = self._rules
+        record, applied = loaded or (IssueRecord.new(events[0][0].issue_id), frozenset())
+        stored_partition = record.partition
+        before = record.next_due(rules.calendar)
+        absorbed: list[str] = []
+        changed = force = arm = False
+        partition = events[0][1]
+        for event, partition in events:
+            context = context_of(event)
+            if context is not None:
+                fields = {**record.model_dump(), **context, "partition": partition}
+                record = IssueRecord.model_validate(fields)
+                changed = True
+                continue
+            event_id = str(event.event_id)
+            if event_id in applied or event_id in absorbed:
+                force = arm = True  # a replay: nothing changes, but the timer is re-armed
+                continue
+            if record.partition != partition:
+                record = record.changed(partition=partition)
+            moved = recalendar(record, self._now(), rules)
+            reaction = react(moved.record, event, rules)
+            derived = (*moved.publish, *reaction.publish)
+            if reaction.record == record and not derived:
+                continue  # nothing to supervise (an acceptance of an issue without clocks…)
+            publish.extend(derived)
+            record = reaction.record
+            absorbed.append(event_id)
+            changed = arm = True
+            force = force or bool(moved.publish)
+        if changed:
+            writes.saved.append((record, tuple(absorbed)))
+            if loaded is None:
+                writes.new.add(record.issue_id)
+        if not arm:
+            return
+        if stored_partition is not None and stored_partition != partition:
+            writes.timers.append((record.issue_id, stored_partition, None))  # repartitioned
+            force = True
+        due = record.next_due(rules.calendar)
+        if force or due != before:
+            writes.timers.append((record.issue_id, partition, due))
+        armed.append((record, partition, due))
 
     async def fire(self, issue_id: str, partition: int) -> None:
         """Fire whatever of the issue is due now; publishes each step once."""
@@ -279,6 +347,10 @@ class ClockViews:
         match = _match(office_id, region_code, level) | {"deadline": {"$lte": at}}
         found = [r async for r in self._store.records(match, limit=limit)]
         return overdue_list(found, self._rules().calendar, at)
+
+
+def _clocked(event: Event) -> bool:
+    return event.type in CLOCK_EVENTS and context_of(event) is None
 
 
 def _match(office_id: str | None, region_code: str | None, level: Level | None) -> dict[str, Any]:

@@ -47,14 +47,19 @@ def printed_json(out: str) -> dict[str, Any]:
 def test_the_skeleton_bench_posts_as_an_operator_and_prints_its_figures(
     servers: Endpoints,
 ) -> None:
-    figures = printed_json(
-        run_bench("bench.skeleton", servers, BENCH_ISSUES="6", BENCH_CLIENTS="2")
-    )
+    sizes = {"BENCH_ISSUES": "6", "BENCH_CLIENTS": "2", "BENCH_RATE": "4", "BENCH_SECONDS": "1"}
+    figures = printed_json(run_bench("bench.skeleton", servers, **sizes, BENCH_EXPLAIN="1"))
     assert figures["issues"] == 6 and figures["clients"] == 2
     assert figures["events_on_log"] >= 6 * 3  # reported, triaged, assigned at least
     for name in ("skeleton_issues_per_s", "intake_posts_per_s", "raw_kafka_events_per_s",
-                 "intake_post_p50_ms", "intake_post_p99_ms", "raw_over_skeleton"):  # fmt: skip
+                 "intake_post_p50_ms", "intake_post_p99_ms", "raw_over_skeleton",
+                 "steady_post_p99_ms", "steady_report_to_assigned_p99_ms",
+                 "engine_find_by_id_per_s", "engine_find_by_indexed_field_per_s",
+                 "engine_bulk_upsert_docs_per_s", "cpu_ms_per_issue_first_10pct",
+                 "rss_mb_intake", "cpu_s_routing"):  # fmt: skip
         assert isinstance(figures[name], float | int) and figures[name] > 0, name
+    assert figures["steady_reports"] == 4 and figures["steady_not_assigned"] == 0
+    assert isinstance(figures["scanning_queries"], list)
 
 
 def test_the_reporting_rebuild_bench_rebuilds_and_reads_back(servers: Endpoints) -> None:

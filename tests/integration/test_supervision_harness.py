@@ -33,6 +33,7 @@ from services.contracts.events import (
     decode,
     encode,
 )
+from services.contracts.owners import OWNERS
 from services.contracts.vocabulary import Level, Rung, Satisfaction, Tier
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
@@ -141,15 +142,16 @@ class Issue:
         self.tier = tier
         self.office = office
 
-    def _common(self, when: datetime, cause: Envelope | None) -> dict[str, Any]:
+    def _common(self, when: datetime, cause: Envelope | None, kind: str) -> dict[str, Any]:
         caused = {"causation_id": cause.event_id} if cause is not None else {}
-        return {"issue_id": self.id, "occurred_at": when, "producer": "test", **caused}
+        producer = min(OWNERS[kind])  # its owner: another producer's would be dead-lettered
+        return {"issue_id": self.id, "occurred_at": when, "producer": producer, **caused}
 
     def triaged(self, when: datetime = T0) -> IssueTriaged:
         payload = IssueTriagedPayload(
             category="street_lighting", tier=self.tier, region_code="410102", reason="test"
         )
-        return IssueTriaged(payload=payload, **self._common(when, None))
+        return IssueTriaged(payload=payload, **self._common(when, None, "IssueTriaged"))
 
     def assigned(
         self, when: datetime = T0, cause: Envelope | None = None, rung: Rung = Rung.OFFICE
@@ -157,27 +159,27 @@ class Issue:
         payload = IssueAssignedPayload(
             office_id=self.office, level=Level.TOWNSHIP, rung=rung, reason="test"
         )
-        return IssueAssigned(payload=payload, **self._common(when, cause))
+        return IssueAssigned(payload=payload, **self._common(when, cause, "IssueAssigned"))
 
     def accepted(self, when: datetime) -> IssueAccepted:
         payload = IssueAcceptedPayload(office_id=self.office)
-        return IssueAccepted(payload=payload, **self._common(when, None))
+        return IssueAccepted(payload=payload, **self._common(when, None, "IssueAccepted"))
 
     def extension(self, when: datetime, days: int) -> ExtensionRequested:
         payload = ExtensionRequestedPayload(office_id=self.office, working_days=days, reason="x")
-        return ExtensionRequested(payload=payload, **self._common(when, None))
+        return ExtensionRequested(payload=payload, **self._common(when, None, "ExtensionRequested"))
 
     def resolved(self, when: datetime) -> IssueResolved:
         payload = IssueResolvedPayload(office_id=self.office, result="fixed")
-        return IssueResolved(payload=payload, **self._common(when, None))
+        return IssueResolved(payload=payload, **self._common(when, None, "IssueResolved"))
 
     def visited(self, when: datetime) -> IssueVisited:
         payload = IssueVisitedPayload(satisfaction=Satisfaction.DISSATISFIED, solved=False)
-        return IssueVisited(payload=payload, **self._common(when, None))
+        return IssueVisited(payload=payload, **self._common(when, None, "IssueVisited"))
 
     def reopened(self, when: datetime) -> IssueReopened:
         payload = IssueReopenedPayload(reason="the reporter is not satisfied")
-        return IssueReopened(payload=payload, **self._common(when, None))
+        return IssueReopened(payload=payload, **self._common(when, None, "IssueReopened"))
 
 
 class Log:

@@ -14,13 +14,19 @@ right one) or be rewritten by the replayed event; never later, never missing. An
 assigned a partition reads that partition's collection whole (`timers_in`): tiny
 documents, and only the partitions it owns, so instances never scan each other's timers.
 
+`provisional_p<n>`, likewise per partition (`_id` = issue id): `{clocks: n}` for each issue of
+the partition with open clocks computed on a year no calendar knows yet, no document for the
+others; written beside the record. Read whole (bounded: only such issues) to recompute them
+when the year is declared and for the metric, so neither scans `issues`.
+
 Every point read and write filters on `_id` alone: the one lookup the local MongoDB-wire
 server (FerretDB v1 on SQLite) answers from an index. The `due` index serves MongoDB.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +35,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.runtime.effects import BulkWrites
 from services.runtime.mongo import APPLIED, Document
 from services.supervision.domain.calendar import WorkingCalendar
 from services.supervision.domain.record import CONTEXT_FIELDS, IssueRecord
+from services.supervision.domain.writes import Writes
 
 __all__ = ["ClockStore", "Loaded"]
 
@@ -47,6 +55,26 @@ class ClockStore:
     def _timers(self, partition: int) -> AsyncCollection[Document]:
         return self._db[f"timers_p{partition}"]
 
+    def _provisional(self, partition: int) -> AsyncCollection[Document]:
+        return self._db[f"provisional_p{partition}"]
+
+    def _mark_provisional(
+        self,
+        writes: BulkWrites,
+        record: IssueRecord,
+        calendar: WorkingCalendar,
+        *,
+        new: bool = False,
+    ) -> None:
+        if record.partition is None:
+            return
+        clocks = record.provisional_clocks(calendar)
+        where = self._provisional(record.partition)
+        if clocks:
+            writes.update(where, record.issue_id, {"$set": {"clocks": clocks}})
+        elif not new:  # a new issue has no such document to delete
+            writes.delete(where, record.issue_id)
+
     async def ensure_indexes(self) -> None:
         for partition in range(self._partitions):
             await self._timers(partition).create_index([("due", ASCENDING)])
@@ -59,6 +87,47 @@ class ClockStore:
         applied = frozenset(doc.pop(APPLIED, ()))
         doc["issue_id"] = issue_id
         return IssueRecord.model_validate(doc), applied
+
+    async def load_many(self, issue_ids: Iterable[str]) -> dict[str, Loaded]:
+        """The records of `issue_ids` that exist: point reads by `_id`, side by side (the
+        one lookup both engines answer from an index; `$in` would scan on FerretDB v1)."""
+        ids = list(dict.fromkeys(issue_ids))
+        found = await asyncio.gather(*(self.load(issue_id) for issue_id in ids))
+        return {i: loaded for i, loaded in zip(ids, found, strict=True) if loaded is not None}
+
+    async def write(self, writes: Writes, calendar: WorkingCalendar) -> None:
+        """A batch's writes: one ordered bulk write for the issues, one per timer partition
+        touched (records before timers, as the tracker's order wants)."""
+        records, derived = BulkWrites(), BulkWrites()
+        for issue_id, fields in writes.remembered:
+            if unknown := set(fields) - CONTEXT_FIELDS:
+                raise ValueError(f"not context fields: {sorted(unknown)}")
+            records.update(self._issues, issue_id, {"$set": {"issue_id": issue_id, **fields}})
+        for record, applied in writes.saved:
+            fields = self.document(record, calendar)
+            update: dict[str, Any] = {"$set": fields}
+            if applied:
+                update["$addToSet"] = {APPLIED: {"$each": list(applied)}}
+            new = record.issue_id in writes.new
+            if new:
+                doc = {**fields, "_id": record.issue_id, APPLIED: list(applied)}
+                records.insert(self._issues, doc, otherwise=update)
+            else:
+                records.update(self._issues, record.issue_id, update)
+            self._mark_provisional(derived, record, calendar, new=new)
+        for issue_id, partition, due in writes.timers:
+            if due is None:
+                derived.delete(self._timers(partition), issue_id)
+            elif issue_id in writes.new:
+                derived.insert(
+                    self._timers(partition),
+                    {"_id": issue_id, "due": due},
+                    otherwise={"$set": {"due": due}},
+                )
+            else:
+                derived.update(self._timers(partition), issue_id, {"$set": {"due": due}})
+        await records.commit()
+        await derived.commit()
 
     async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
         """Set context fields without reading the record (idempotent, order-preserving)."""
@@ -85,6 +154,9 @@ class ClockStore:
         if applied is not None:
             update["$addToSet"] = {APPLIED: applied}
         await _upsert(self._issues, record.issue_id, update)
+        provisional = BulkWrites()
+        self._mark_provisional(provisional, record, calendar)
+        await provisional.commit()
 
     async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
         timers = self._timers(partition)
@@ -105,19 +177,17 @@ class ClockStore:
             yield str(doc["_id"]), doc["due"]
 
     async def provisional_clocks(self) -> int:
-        """Open clocks computed on a provisional calendar, over every issue (for the metric)."""
-        pipeline: list[dict[str, Any]] = [
-            {"$match": {"open": True, "provisional": True}},
-            {"$group": {"_id": None, "clocks": {"$sum": "$provisional_clocks"}}},
-        ]
-        async for row in await self._issues.aggregate(pipeline):
-            return int(row["clocks"])
-        return 0
+        """Open clocks computed on a provisional calendar, over every issue (for the metric):
+        the partitions' small `provisional_p<n>` collections, read whole."""
+        total = 0
+        for partition in range(self._partitions):
+            async for doc in self._provisional(partition).find({}, {"clocks": 1}):
+                total += int(doc.get("clocks", 0))
+        return total
 
     async def provisional_issues(self, partition: int) -> AsyncIterator[str]:
         """The issues of `partition` with an open provisional clock (to recompute them)."""
-        match = {"open": True, "provisional": True, "partition": partition}
-        async for doc in self._issues.find(match, {"_id": 1}):
+        async for doc in self._provisional(partition).find({}, {"_id": 1}):
             yield str(doc["_id"])
 
     async def records(

@@ -11,10 +11,12 @@ from services.contracts.events import (
     Envelope,
     IssueAssigned,
     IssueAssignedPayload,
+    IssueTriaged,
+    IssueTriagedPayload,
     ProgressNoted,
     ProgressNotedPayload,
 )
-from services.contracts.vocabulary import Level
+from services.contracts.vocabulary import Level, Tier
 from services.runtime.locks import KeyedLocks
 from services.supervision.adapters.metrics import SupervisionMetrics
 from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
@@ -22,6 +24,7 @@ from services.supervision.domain.policy import Policy
 from services.supervision.domain.record import IssueRecord
 from services.supervision.domain.rules import Rules
 from services.supervision.domain.timetable import Timetable, micros
+from services.supervision.domain.writes import Writes
 from services.supervision.handlers import ClockRecords, ClockTracker, Publisher
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
@@ -39,6 +42,22 @@ class MemoryStore:
         self.calls.append("load")
         found = self.records.get(issue_id)
         return None if found is None else (found[0], frozenset(found[1]))
+
+    async def load_many(
+        self, issue_ids: Iterable[str]
+    ) -> dict[str, tuple[IssueRecord, frozenset[str]]]:
+        found = {i: await self.load(i) for i in issue_ids}
+        return {i: loaded for i, loaded in found.items() if loaded is not None}
+
+    async def write(self, writes: Writes, calendar: WorkingCalendar) -> None:
+        for issue_id, fields in writes.remembered:
+            await self.remember(issue_id, fields)
+        for record, applied in writes.saved:
+            self.calls.append("save")
+            ids = self.records.get(record.issue_id, (record, set()))[1]
+            self.records[record.issue_id] = (record, ids | set(applied))
+        for issue_id, partition, due in writes.timers:
+            await self.set_timer(issue_id, partition, due)
 
     async def remember(self, issue_id: str, fields: Mapping[str, Any]) -> None:
         self.calls.append("remember")
@@ -160,3 +179,24 @@ async def test_keyed_locks_are_forgotten_once_free() -> None:
     async with locks.hold("a"), locks.hold("b"):
         assert len(locks) == 2
     assert len(locks) == 0
+
+
+async def test_a_batch_reads_each_clocked_issue_once_and_writes_once() -> None:
+    track, store, publisher, timetable, _, calls = tracker()
+    first, other = assigned(), assigned().model_copy(update={"issue_id": "iss-2"})
+    triaged = IssueTriaged(
+        issue_id="iss-3",
+        producer="routing",
+        occurred_at=T0,
+        payload=IssueTriagedPayload(
+            category="lights", tier=Tier.GENERAL, region_code="41", reason="r"
+        ),
+    )
+    await track.apply_batch([(first, 0), (triaged, 0), (other, 0), (first, 0)])
+    # one read per issue with clock events (none for the context-only issue), one produce
+    # batch, then the records and the timers together: clocks armed in bulk
+    assert calls == ["load", "load", "publish", "remember", "save", "save", "timer", "timer"]
+    assert len(publisher.published) == 4
+    assert set(store.timers) == {"iss-1", "iss-2"} and len(timetable) == 2
+    assert store.records["iss-3"][0].category == "lights"
+    assert store.records["iss-1"][1] == {str(first.event_id)}
