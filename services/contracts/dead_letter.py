@@ -16,6 +16,7 @@ class DeadLetter(BaseModel):
     service: str
     reason: str = Field(
         description="invalid_event | unsupported_version | foreign_producer | handler_failed"
+        " | a handler's own verdict, e.g. unknown_office"
     )
     error: str
     topic: str = Field(description="the facts topic the event was read from")

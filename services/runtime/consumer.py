@@ -11,7 +11,8 @@ make the replay harmless.
 
 - a record that is not a valid event goes to the dead-letter topic with the reason;
 - a record of a version this service cannot read goes there too (`unsupported_version`);
-- so does an event whose producer does not own its type (`foreign_producer`,
+- so does an event a handler rejects (`Rejected`, with its own reason, at once),
+- and an event whose producer does not own its type (`foreign_producer`,
   `services/contracts/owners.py`): only routing assigns, only supervision flags…;
 - a record of a type this service does not know (a newer producer) is skipped;
 - a handler that keeps raising is tried `handler_attempts` times, then dead-lettered,
@@ -84,8 +85,19 @@ TRANSIENT: tuple[type[Exception], ...] = (
 """Errors of an unreachable database or broker: wait and retry, never dead-letter."""
 
 
-def _not_transient(error: Exception) -> bool:
-    return not isinstance(error, TRANSIENT)
+class Rejected(Exception):
+    """A handler's verdict that an event must not be applied, with the reason the dead letter
+    carries (e.g. `unknown_office` for an assignment to an office the city does not have).
+    Dead-lettered at once: trying again cannot change the verdict."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _retried(error: Exception) -> bool:
+    """Tried again: anything but an outage (waited out apart) or a verdict."""
+    return not isinstance(error, (*TRANSIENT, Rejected))
 
 
 class IssueLogConsumer:
@@ -181,7 +193,7 @@ class IssueLogConsumer:
         started = time.perf_counter()
         try:
             async for attempt in stamina.retry_context(
-                on=_not_transient,
+                on=_retried,
                 attempts=self._settings.handler_attempts,
                 timeout=None,
                 wait_initial=self._retry_pause,
@@ -195,6 +207,10 @@ class IssueLogConsumer:
                         str(delivered[0].event.event_id),
                         attempt.num,
                     )
+        except Rejected as verdict:
+            if dead_letter:
+                await self._dead_letter(items[0][0], verdict.reason, str(verdict))
+            return False
         except Exception as error:
             if dead_letter:
                 await self._dead_letter(items[0][0], "handler_failed", repr(error))
@@ -240,7 +256,7 @@ class IssueLogConsumer:
         started = time.perf_counter()
         try:
             async for attempt in stamina.retry_context(
-                on=_not_transient,
+                on=_retried,
                 attempts=self._settings.handler_attempts,
                 timeout=None,
                 wait_initial=self._retry_pause,
@@ -249,6 +265,9 @@ class IssueLogConsumer:
                 with attempt:
                     started = time.perf_counter()
                     await self._until_infrastructure_answers(event, origin(record), attempt.num)
+        except Rejected as verdict:
+            await self._dead_letter(record, verdict.reason, str(verdict))
+            return
         except Exception as error:
             await self._dead_letter(record, "handler_failed", repr(error))
             return

@@ -7,10 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
-class UnknownOffice(ValueError):
-    """An event names an office the city's configuration does not list (a forged fact)."""
-
-
 @dataclass(frozen=True)
 class City:
     offices: frozenset[str]

@@ -20,7 +20,7 @@ from services.contracts.events import (
 )
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.actions import ActionIn, action_events
-from services.intake.domain.city import City, UnknownOffice
+from services.intake.domain.city import City
 from services.intake.domain.errors import Forbidden, Invalid, NotFound
 from services.intake.domain.extension_decisions import (
     ExtensionDecisionIn,
@@ -51,7 +51,7 @@ from services.intake.handlers.auth import Authenticator
 from services.intake.handlers.idempotency import Answer, Idempotency
 from services.intake.handlers.ports import IntakeStore, Publisher, Throttle
 from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
-from services.runtime.consumer import Delivery
+from services.runtime.consumer import Delivery, Rejected
 
 
 class IntakeHandlers:
@@ -80,13 +80,12 @@ class IntakeHandlers:
 
     async def handle(self, event: Event, delivery: Delivery) -> None:
         """The log consumer's handler: keep the status view. An assignment to an office the
-        city does not list is refused (`UnknownOffice`: the runtime dead-letters it)."""
+        city does not list is rejected: the runtime dead-letters it (`unknown_office`)."""
         if isinstance(event, IssueAssigned) and self.city is not None:
             named = [event.payload.office_id, *event.payload.co_office_ids]
             if unknown := self.city.unknown_offices(named):
-                raise UnknownOffice(
-                    f"IssueAssigned names offices the city does not list: {unknown}"
-                )
+                detail = f"IssueAssigned names offices the city does not list: {unknown}"
+                raise Rejected("unknown_office", detail)
         await self.store.apply(event, delivery.offset)
 
     async def publish(self, events: Sequence[Envelope]) -> None:

@@ -9,7 +9,6 @@ import pytest
 from services.contracts.events import IssueAssigned, IssueAssignedPayload
 from services.contracts.vocabulary import Level
 from services.intake.adapters.city import load_city
-from services.intake.domain.city import UnknownOffice
 from services.intake.domain.errors import Invalid
 from services.intake.domain.privacy import Privacy
 from services.intake.domain.reports import PrincipalIn
@@ -17,7 +16,7 @@ from services.intake.domain.rules import Principal, Role
 from services.intake.domain.throttling import Limit
 from services.intake.handlers.issues import IntakeHandlers
 from services.intake.settings import CONFIG
-from services.runtime.consumer import Delivery
+from services.runtime.consumer import Delivery, Rejected
 from tests.unit.intake.fakes import CountingThrottle, FakePublisher, FakeStore
 
 CITY = load_city(CONFIG / "city")
@@ -70,8 +69,9 @@ def test_an_assignment_to_an_office_the_city_does_not_list_is_refused(
     event: IssueAssigned,
 ) -> None:
     handlers, store = intake()
-    with pytest.raises(UnknownOffice, match="fake"):
+    with pytest.raises(Rejected, match="fake") as rejected:
         asyncio.run(handlers.handle(event, Delivery(0, 1)))
+    assert rejected.value.reason == "unknown_office"
     assert store.views == {}
 
 
