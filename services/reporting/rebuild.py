@@ -38,7 +38,8 @@ def main() -> None:
     done = asyncio.run(run())
     console.print(
         f"rebuilt {platform.database('reporting')} as generation {done.generation}: "
-        f"{done.applied} events applied ({done.issues} issues, {done.events_per_second:.0f} events/s), "
+        f"{done.applied} events applied ({done.issues} issues, "
+        f"{done.events_per_second:.0f} events/s), "
         f"{done.skipped} skipped, {done.caught_up} caught up after"
     )
 
