@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from services.contracts.events import Event, decode
 from services.reporting.domain import cells as cell_rules
-from services.reporting.domain.facts import FactRules, derive, fact_update
+from services.reporting.domain.facts import FactRules, derive, entry_data
 from services.runtime.consumer import Delivery
 from services.runtime.mongo import APPLIED, Document
 
@@ -131,27 +131,38 @@ class Fold:
         self.logs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
 
     def add(self, event: Event) -> None:
-        entry = fact_update(event)
+        """The entry `fact_update` stores, as MongoDB gives it back (times to the ms)."""
         log = self.logs[event.issue_id]
         key = str(event.event_id)
-        at = entry["$min"][f"log.{key}.at"]
+        at = _stored(event.occurred_at)
         known = log.get(key)
-        fields = {k.rsplit(".", 1)[1]: _stored(v) for k, v in entry["$set"].items()}
-        at = _stored(at)
-        log[key] = fields | {"at": min(at, known["at"]) if known else at}
+        data = entry_data(event)
+        if any(isinstance(v, datetime | list | dict) for v in data.values()):
+            data = _stored(data)
+        log[key] = {
+            "type": event.type,
+            "cause": str(event.causation_id) if event.causation_id else None,
+            "data": data,
+            "at": min(at, known["at"]) if known else at,
+        }
 
     def documents(self) -> tuple[list[Document], cell_rules.Cells]:
         docs: list[Document] = []
-        totals: cell_rules.Cells = {}
+        by_group: dict[tuple[str, ...], dict[str, int]] = {}
         for issue_id, log in self.logs.items():
             view = derive(log, self.rules)
             contributed = cell_rules.contributions(view)
-            for cell, counters in contributed.items():
-                cell_rules.add(totals.setdefault(cell, {}), counters)
-            posted = {"v": view["_n"], "cells": cell_rules.as_list(contributed)}
+            stored = cell_rules.as_list(contributed)
+            for item in stored:  # issues of one day and place add to the same group
+                cell_rules.add(by_group.setdefault(tuple(item["c"]), {}), item["n"])
+            posted = {"v": view["_n"], "cells": stored}
             docs.append(
                 {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log), "posted": posted}
             )
+        totals: cell_rules.Cells = {}
+        for ids, counters in by_group.items():
+            for cell in ids:
+                cell_rules.add(totals.setdefault(cell, {}), counters)
         return docs, totals
 
 

@@ -16,8 +16,9 @@ what it posted before to what its view contributes now, EXACTLY ONCE:
    `posted` to the new contribution and `pending` to the difference and its marker
    (`<issue>|<old v>><new v>`): of two writers only one claims a transition;
 2. apply: for each cell of the difference one update guarded by the marker not being in the
-   cell yet (`{_id: cell, applied: {$ne: marker}}`, `$inc` + `$push` of the marker), after
-   an upsert that makes the cell exist: a replay applies none twice;
+   cell yet (`{_id: cell, applied: {$ne: marker}}`, `$inc` + `$push` of the marker), in one
+   bulk; when fewer matched than sent (a new cell, or a replay), upserts make every cell
+   exist and the guarded bulk runs again: a replay applies none twice;
 3. mark the transfer done, pull the marker from the cells (no cell grows with history), and
    clear `pending`.
 A crash between any two writes leaves `pending` set: the next `post` of that issue (the
@@ -42,6 +43,7 @@ from services.contracts.events import Event
 from services.reporting.domain import cells as cell_rules
 from services.reporting.domain.cells import Cells
 from services.reporting.domain.facts import FactRules, fact_update
+from services.reporting.domain.scope import Scope
 from services.runtime.locks import KeyedLocks
 from services.runtime.mongo import Document, apply_once
 
@@ -250,7 +252,12 @@ class ReportingStore:
         category: str | None = None,
     ) -> dict[str, int]:
         """The counters of the issues reported in a period (local days, inclusive; an open
-        end: the first / last month with issues) in one scope, summed from cells."""
+        end: the first / last month with issues) in one scope, summed from cells (a scope
+        of an office and a category at once: counted over the facts, which scans)."""
+        if office_id is not None and category is not None:
+            scope = Scope(start, end, office_id, region_code, category)
+            views = await self.facts(scope.query())
+            return cell_rules.summed(cell_rules.scope_counters(v) for v in views)
         if start is None or end is None:
             months = cell_rules.months_with_issues(await self.summed([cell_rules.GLOBAL]))
             found = cell_rules.span(start, end, months)
@@ -258,9 +265,8 @@ class ReportingStore:
                 return {}
             start, end = found
         periods = cell_rules.periods_of(start, end)
-        return await self.summed(
-            cell_rules.scope_cell_ids(periods, region_code, office_id, category)
-        )
+        total = await self.summed(cell_rules.scope_cell_ids(periods, region_code))
+        return cell_rules.narrowed(total, office_id, category)
 
     async def all_cells(self) -> dict[str, dict[str, int]]:
         """Every cell (tests compare them with a count over the fact documents)."""
@@ -336,16 +342,18 @@ async def _finish(
     marker = pending["marker"]
     moved = cell_rules.from_list(pending["cells"])
     if moved and not pending.get("done"):
-        exist = [
-            UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": []}}, upsert=True)
-            for c in moved
-        ]
-        await cells.bulk_write(exist, ordered=False)
         incs = [
             UpdateOne({"_id": c, "applied": {"$ne": marker}}, _moved(counters, marker))
             for c, counters in moved.items()
         ]
-        await cells.bulk_write(incs, ordered=False)
+        applied = await cells.bulk_write(incs, ordered=False)
+        if applied.matched_count < len(incs):  # a cell is new, or this ran before a crash
+            exist = [
+                UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": []}}, upsert=True)
+                for c in moved
+            ]
+            await cells.bulk_write(exist, ordered=False)
+            await cells.bulk_write(incs, ordered=False)
     if moved:
         await facts.update_one(
             {"_id": issue_id, "pending.marker": marker}, {"$set": {"pending.done": True}}

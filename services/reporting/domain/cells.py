@@ -4,14 +4,15 @@ from cells. Pure.
 A cell is one counter document whose `_id` is the cell key (the only lookup the local
 engine answers from an index), holding a map of counters (`n`):
 
-- `D|<day>|<region>|<office>|<category>` and `M|<month>|…`: the issues reported that local
-  day (month) in one scope. `<region>` is `*` (every region), `p:<code>` (the code is on the
-  region path routing gave) or `s:<stem>` (an issue with no path whose own code begins with
-  that stem: `contracts.regions.lies_in` as keys); `<office>` the current lead office or
-  `*`; `<category>` the category or `*`. Counters: the numerators and bases of the rates
-  (`rates.Rates`' fields), open issues by state, level and flag, the duration buckets, the
-  channels; and in the `*|*` cells of a region, per office (`o:<id>:…`) and per township
-  (`t:<code>:…`) the counters the rankings and the bulletin's overdue table read.
+- `D|<day>|<region>` and `M|<month>|<region>`: the issues reported that local day (month)
+  in a region. `<region>` is `*` (every region), `p:<code>` (the code is on the region path
+  routing gave) or `s:<stem>` (an issue with no path whose own code begins with that stem:
+  `contracts.regions.lies_in` as keys). Counters: the numerators and bases of the rates
+  (`r:<field>`), open issues by state, level and flag, the duration buckets, the channels;
+  the same again per current lead office (`o=<office>|…`) and per category (`c=<cat>|…`);
+  per office (`o:<id>:…`) and per township (`t:<code>:…`) what the rankings and the
+  bulletin's overdue table read; the names the events gave offices, townships and regions.
+  (A scope naming an office AND a category is not kept: it is counted over the facts.)
 - `G`: the whole projection, as `/metrics` shows it (labels from bounded vocabularies).
 - `Due|<clock>` (open issues per UTC day their clock fell due) and `Due|<clock>|<day>` (per
   minute of that day): overdue counts at a minute's precision, without reading issues.
@@ -87,8 +88,8 @@ def region_key_of(region_code: str | None) -> list[str]:
     return [f"p:{escape(region_code)}", f"s:{escape(stem(region_code))}"]
 
 
-def cell_id(grain: str, when: str, region: str, office: str, category: str) -> str:
-    return "|".join((grain, when, region, office, category))
+def cell_id(grain: str, when: str, region: str) -> str:
+    return "|".join((grain, when, region))
 
 
 def rate_counters(view: Mapping[str, Any]) -> Counters:
@@ -204,21 +205,33 @@ def contributions(view: Mapping[str, Any] | None) -> Cells:
     out: Cells = {}
     if day := view.get("reported_day"):
         per_scope = scope_counters(view)
-        units = unit_counters(view)
-        offices = [ALL] + ([escape(view["office_id"])] if view.get("office_id") else [])
-        categories = [ALL] + ([escape(view["category"])] if view.get("category") else [])
+        counters = per_scope | unit_counters(view)
+        if view.get("office_id"):
+            office = escape(view["office_id"])
+            counters |= {f"o={office}|{name}": n for name, n in per_scope.items()}
+        if view.get("category"):
+            category = escape(view["category"])
+            counters |= {f"c={category}|{name}": n for name, n in per_scope.items()}
         for grain, when in (("D", day), ("M", day[:7])):
             for region in (ALL, *region_keys(view)):
-                for office in offices:
-                    for category in categories:
-                        counters = dict(per_scope)
-                        if office == ALL and category == ALL:
-                            counters |= units
-                        out[cell_id(grain, when, region, office, category)] = counters
+                out[cell_id(grain, when, region)] = counters  # one dict: see `grouped`
     if counted := global_counters(view):
         out[GLOBAL] = counted
     out |= due_cells(view)
     return {cell: counters for cell, counters in out.items() if counters}
+
+
+def narrowed(
+    counters: Mapping[str, int], office_id: str | None, category: str | None
+) -> dict[str, int]:
+    """A region cell's counters of one office's or one category's issues (the scope counters
+    under `o=<office>|` or `c=<category>|`); both at once are not kept in cells."""
+    if office_id is not None and category is not None:
+        raise ValueError("cells keep an office's or a category's counters, not both at once")
+    if office_id is None and category is None:
+        return dict(counters)
+    head = f"o={escape(office_id)}|" if office_id is not None else f"c={escape(category)}|"
+    return {name[len(head) :]: n for name, n in counters.items() if name.startswith(head)}
 
 
 def difference(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Mapping[str, int]]) -> Cells:
@@ -286,16 +299,9 @@ def span(start: date | None, end: date | None, months: list[str]) -> tuple[date,
     return (lo, hi) if lo <= hi else None
 
 
-def scope_cell_ids(
-    periods: Iterable[tuple[str, str]],
-    region_code: str | None,
-    office_id: str | None,
-    category: str | None,
-) -> list[str]:
-    office = ALL if office_id is None else escape(office_id)
-    cat = ALL if category is None else escape(category)
+def scope_cell_ids(periods: Iterable[tuple[str, str]], region_code: str | None) -> list[str]:
     return [
-        cell_id(grain, when, region, office, cat)
+        cell_id(grain, when, region)
         for grain, when in periods
         for region in region_key_of(region_code)
     ]
@@ -339,11 +345,25 @@ def unit_rates(counted: Mapping[str, int]) -> Rates:
     return Rates(**values)
 
 
+def grouped(cells: Mapping[str, Mapping[str, int]]) -> list[tuple[tuple[str, ...], dict[str, int]]]:
+    """Cells with equal counters together (an issue adds the same to each of its region
+    cells): (cell ids, counters) pairs, in a stable order."""
+    groups: dict[tuple[tuple[str, int], ...], list[str]] = {}
+    for cell, counters in cells.items():
+        groups.setdefault(tuple(sorted(counters.items())), []).append(cell)
+    return sorted((tuple(sorted(ids)), dict(key)) for key, ids in groups.items())
+
+
 def as_list(cells: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
-    """Cells as stored inside a fact document: a list of `{c: cell, n: counters}` (a cell
-    key may hold dots, so not a map; the local engine stores no nested arrays)."""
-    return [{"c": cell, "n": dict(counters)} for cell, counters in sorted(cells.items())]
+    """Cells as stored inside a fact document: a list of `{c: [cell ids], n: counters}`
+    (cells with equal counters once; a cell key may hold dots, so not a map)."""
+    return [{"c": list(ids), "n": counters} for ids, counters in grouped(cells)]
 
 
 def from_list(stored: Iterable[Mapping[str, Any]] | None) -> Cells:
-    return {str(item["c"]): {k: int(v) for k, v in item["n"].items()} for item in stored or ()}
+    out: Cells = {}
+    for item in stored or ():
+        counters = {k: int(v) for k, v in item["n"].items()}
+        for cell in item["c"]:
+            out[str(cell)] = dict(counters)
+    return out
