@@ -43,6 +43,8 @@ from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.reporting_events import CITY, Story
 
+__all__ = ["CITY", "main", "reads", "run", "story"]
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = datetime(2025, 1, 1, tzinfo=SHANGHAI)
 NOW = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
@@ -138,6 +140,11 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def row(label: str, values: list[float]) -> None:
+    print(f"{label:<48} {statistics.median(values):>9.1f} {p(values, 0.95):>9.1f} "
+          f"{min(values):>8.1f} {max(values):>8.1f}", flush=True)  # fmt: skip
+
+
 async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
     rng = random.Random(size)
     rules = FactRules(SHANGHAI)
@@ -166,25 +173,23 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
         print(f"\n== {size:,} issues, {len(events):,} events (generated in {generated:.0f} s)")
         print(f"rebuild (fold + bulk writes): {took:.1f} s = {rate:,.0f} events/s "
               f"(fold alone {len(events) / folded:,.0f} events/s); "
-              f"{len(docs):,} fact documents, {len(totals):,} cells")  # fmt: skip
+              f"{len(docs):,} fact documents, {len(totals):,} cells", flush=True)  # fmt: skip
         del events, docs, totals, fold
         app = app_of(store, rules)
         transport = httpx.ASGITransport(app=app)
-        rows: list[tuple[str, list[float]]] = []
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        print(f"{'read':<48} {'p50 ms':>9} {'p95 ms':>9} {'min':>8} {'max':>8}", flush=True)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", timeout=None
+        ) as client:
             for label, (path, params) in reads(CITY).items():
 
                 async def call(path: str = path, params: dict[str, Any] = params) -> None:
                     answer = await client.get(path, params=params)
                     assert answer.status_code == 200, (path, answer.text[:300])
 
-                rows.append((label, await timed(call, repeats)))
+                row(label, await timed(call, repeats))
         metrics = DomainMetrics(store, now=lambda: NOW)
-        rows.append(("/metrics refresh (domain figures)", await timed(metrics.refresh, repeats)))
-        print(f"{'read':<48} {'p50 ms':>9} {'p95 ms':>9} {'min':>8} {'max':>8}")
-        for label, values in rows:
-            print(f"{label:<48} {statistics.median(values):>9.1f} {p(values, 0.95):>9.1f} "
-                  f"{min(values):>8.1f} {max(values):>8.1f}")  # fmt: skip
+        row("/metrics refresh (domain figures)", await timed(metrics.refresh, repeats))
         on_disk = await store.size_on_disk()
         print(f"projection on disk: {on_disk / 1e6:,.1f} MB")
     finally:
