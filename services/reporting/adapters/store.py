@@ -111,8 +111,8 @@ class ReportingStore:
         self._db = db
         self.rules = rules
         self._pinned = generation
-        self.generations = generations or Generations(db)
-        self._writers = writers or KeyedLocks()
+        self.generations = generations if generations is not None else Generations(db)
+        self._writers = writers if writers is not None else KeyedLocks()
 
     # --- generations -------------------------------------------------------------------
 
