@@ -96,7 +96,7 @@ def plays(draw: st.DrawFn) -> tuple[list[int], list[int], int, float]:
 
 
 @hypothesis_settings(
-    max_examples=5,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
