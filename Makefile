@@ -5,6 +5,7 @@
 #                engine's ceilings, CPU and memory per process (BENCH_ISSUES, BENCH_RATE…)
 #   make bench-clocks   arming, firing lag, memory and restart of many open clocks
 #   make bench-reporting   reporting's rebuild from the log, and its reads
+#   make bench-scale   reporting's reads and rebuild at 10 k, 100 k and 1 M issues (BENCH_SCALE_SIZES)
 #   make chaos   a load while services are killed and the broker and database restarted
 #   make up / make down  the platform in containers on a Docker host (deploy/compose.yaml)
 
@@ -16,7 +17,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen --no-sync
 INFRA := deploy/local/infra.sh
 
-.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run chaos bench bench-clocks bench-reporting bench-console asyncapi prometheus-tools browser-tools check-prometheus check-compose up down
+.PHONY: setup infra stop clean lint test test-unit test-integration test-e2e run chaos bench bench-clocks bench-reporting bench-scale bench-console asyncapi prometheus-tools browser-tools check-prometheus check-compose up down
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11) is required" >&2; exit 1; }
@@ -130,6 +131,11 @@ bench: setup infra
 # BENCH_ISSUES issues (default 500) rebuilt from the log by reporting, then read back
 bench-reporting: setup infra
 	$(RUN) python -m bench.reporting_rebuild
+
+# a generated city year folded into reporting's projection at each of BENCH_SCALE_SIZES issues,
+# then every read's p50/p95, the rebuild rate and the size on disk
+bench-scale: setup infra
+	$(RUN) python -m bench.scale
 
 # BENCH_CLOCKS open clocks armed, fired and restarted (default 1,000,000; takes a while)
 bench-clocks: setup infra

@@ -1,35 +1,24 @@
 """Reporting's use cases: an event is counted (recorded in its issue's facts, the view derived
-again), and the projection is rebuilt from the start of the log.
+again, its contribution to the count cells moved exactly once), and the projection is
+rebuilt from the start of the log into a new generation beside the live one (`rebuild`).
 
-The rebuild (POST /admin/rebuild on the running service, or `python -m
-services.reporting.rebuild`) drops the issue facts, then reads the issues topic from the
-beginning up to the high watermarks seen when it started, with its own consumer (no group,
-nothing committed), and records every event with the same update the live consumer uses.
-Because those updates are idempotent and order-independent (domain/facts.py), the rebuild
-may run while the service keeps consuming: events the live consumer applies meanwhile,
-before or after the rebuild reaches them, converge to the same documents.
-
-On FerretDB v1, whose single-document updates are not atomic under concurrent writers,
-that holds for POST /admin/rebuild (it runs inside the service, and the store lets one
-writer at a time touch an issue); run the command while reporting is stopped or idle.
-Records that are not valid events are skipped here (the live consumer dead-lettered them
-when they first came).
+Records that are not valid events are skipped by the rebuild (the live consumer
+dead-lettered them when they first came).
 """
 
-import asyncio
+import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.contracts.events import Event, decode
-from services.reporting.domain.facts import FactRules, derive
+from services.reporting.domain import cells as cell_rules
+from services.reporting.domain.facts import FactRules, derive, entry_data
 from services.runtime.consumer import Delivery
-from services.runtime.mongo import Document
-from services.runtime.settings import PlatformSettings
-from services.runtime.topic_reader import TopicSnapshot
+from services.runtime.mongo import APPLIED, Document
 
 
 class FactsWriter(Protocol):
@@ -42,38 +31,59 @@ class FactsWriter(Protocol):
     async def record(self, event: Event) -> bool: ...
     async def log_of(self, issue_id: str) -> Document | None: ...
     async def write_view(self, issue_id: str, view: Document) -> None: ...
-    async def drop(self) -> None: ...
+    async def post(self, issue_id: str) -> None: ...
+
+
+class LiveProjection(Protocol):
+    """The store as the live consumer needs it: the generation live now."""
+
+    async def live(self) -> FactsWriter: ...
+
+
+class Projection(FactsWriter, Protocol):
+    """A store with generations (adapters/store.py: ReportingStore)."""
+
+    async def live(self) -> "Projection": ...
+    def pinned(self, generation: int) -> "Projection": ...
+    async def generation(self) -> int: ...
+    async def new_generation(self) -> int: ...
+    async def switch(self, generation: int) -> None: ...
+    async def drop_generation(self, generation: int) -> None: ...
+    async def insert_facts(self, docs: list[Document]) -> None: ...
+    async def insert_cells(self, totals: cell_rules.Cells) -> None: ...
 
 
 async def refresh(store: FactsWriter, issue_id: str) -> None:
-    """Derive the issue's view from its whole log as stored, and write it. Every writer
-    refreshes after its own record, so the last view written is derived from the most
-    entries (adapters/store.py); a crash between the two writes is repaired by the replay."""
+    """Derive the issue's view from its whole log as stored, write it, and move its
+    contribution to the cells (exactly once, adapters/store.py). Every writer refreshes after
+    its own record, so the last view written is derived from the most entries; a crash
+    between two writes is repaired by the replay."""
     log = await store.log_of(issue_id)
     if log is not None:
         await store.write_view(issue_id, derive(log, store.rules))
+        await store.post(issue_id)
+
+
+async def count(store: FactsWriter, event: Event) -> bool:
+    """Record the event in its issue's facts, refresh the view and the cells. True when new."""
+    async with store.writing(event.issue_id):
+        applied = await store.record(event)
+        await refresh(store, event.issue_id)
+    return applied
 
 
 class ReportingHandlers:
-    """Reporting counts every event: it records it in the issue's facts, then derives the
-    issue's view again, one writer per issue (see adapters/store.py)."""
+    """Reporting counts every event into the live generation of its projection."""
 
-    def __init__(self, store: FactsWriter) -> None:
+    def __init__(self, store: LiveProjection) -> None:
         self._store = store
 
     async def apply(self, event: Event) -> bool:
-        """Record the event in its issue's facts and refresh the view. True when new."""
-        async with self._store.writing(event.issue_id):
-            applied = await self._store.record(event)
-            await refresh(self._store, event.issue_id)
-        return applied
+        return await count(await self._store.live(), event)
 
     async def handle(self, event: Event, _: Delivery) -> None:
         await self.apply(event)
 
-
-CONCURRENCY = 16
-"""Issues rebuilt side by side (each issue's events in order, one refresh per batch)."""
 
 Progress = Callable[[int, int], None]
 """Called with (records read, records to read)."""
@@ -86,6 +96,10 @@ class RebuildStatus:
     read: int = 0
     applied: int = 0
     skipped: int = 0
+    issues: int = 0
+    caught_up: int = 0
+    generation: int | None = None
+    events_per_second: float = 0.0
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
@@ -99,34 +113,109 @@ class RebuildStatus:
         return asdict(self) | {"end_offsets": {str(p): o for p, o in self.end_offsets.items()}}
 
 
+class EventLog(Protocol):
+    """The issues topic as a rebuild reads it (adapters/log.py: KafkaLog)."""
+
+    async def end_offsets(self) -> dict[int, int]: ...
+    def batches(
+        self, start: dict[int, int], end: dict[int, int]
+    ) -> AsyncIterator[list[bytes | None]]: ...
+
+
+class Fold:
+    """Issues' logs folded in memory (the same entries `fact_update` stores), then their
+    fact documents and the sum of their contributions to the cells."""
+
+    def __init__(self, rules: FactRules) -> None:
+        self.rules = rules
+        self.logs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+
+    def add(self, event: Event) -> None:
+        """The entry `fact_update` stores, as MongoDB gives it back (times to the ms)."""
+        log = self.logs[event.issue_id]
+        key = str(event.event_id)
+        at = _stored(event.occurred_at)
+        known = log.get(key)
+        data = entry_data(event)
+        if any(isinstance(v, datetime | list | dict) for v in data.values()):
+            data = _stored(data)
+        log[key] = {
+            "type": event.type,
+            "cause": str(event.causation_id) if event.causation_id else None,
+            "data": data,
+            "at": min(at, known["at"]) if known else at,
+        }
+
+    def documents(self) -> tuple[list[Document], cell_rules.Cells]:
+        docs: list[Document] = []
+        by_group: dict[tuple[str, ...], dict[str, int]] = {}
+        for issue_id, log in self.logs.items():
+            view = derive(log, self.rules)
+            contributed = cell_rules.contributions(view)
+            stored = cell_rules.as_list(contributed)
+            for item in stored:  # issues of one day and place add to the same group
+                cell_rules.add(by_group.setdefault(tuple(item["c"]), {}), item["n"])
+            posted = {"v": view["_n"], "cells": stored}
+            docs.append(
+                {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log), "posted": posted}
+            )
+        totals: cell_rules.Cells = {}
+        for ids, counters in by_group.items():
+            for cell in ids:
+                cell_rules.add(totals.setdefault(cell, {}), counters)
+        return docs, totals
+
+
 async def rebuild(
-    platform: PlatformSettings,
-    store: FactsWriter,
+    log: EventLog,
+    store: Projection,
     status: RebuildStatus | None = None,
     progress: Progress = lambda read, total: None,
 ) -> RebuildStatus:
-    """Drop the projection and rebuild it from the log; returns the final status."""
+    """Rebuild the projection from the log into a NEW generation, beside the live one.
+
+    1. Read the log up to the end offsets seen at the start, in bulk; fold each issue's
+       events in memory; insert its fact documents and the summed cells in bulk.
+    2. Catch up: the events appended since, through the live path (exactly once), into the
+       new generation; then switch the pointer (one write): reads move to the new figures.
+    3. Catch up once more (what the live consumer wrote into the old generation while it was
+       switching), then drop the old generation's collections whole.
+    The live consumer keeps serving and writing the old generation until the switch."""
     status = status or RebuildStatus()
-    status.start()
+    if status.state != "running":
+        status.start()
+    started = time.perf_counter()
     try:
-        async with TopicSnapshot(platform.kafka, platform.issues_topic) as log:
-            status.end_offsets, status.total = log.end_offsets, log.total
-            progress(0, status.total)
-            await store.drop()
-            async for batch in log.batches():
-                by_issue: dict[str, list[Event]] = defaultdict(list)
-                for record in batch:
-                    status.read += 1
-                    try:
-                        event = decode(record.value or b"")
-                    except ValueError:
-                        status.skipped += 1
-                        continue
-                    by_issue[event.issue_id].append(event)
-                await _apply(store, by_issue, status)
-                progress(status.read, status.total)
+        old = await store.generation()
+        generation = await store.new_generation()
+        status.generation = generation
+        target = store.pinned(generation)
+        end = await log.end_offsets()
+        status.end_offsets, status.total = end, sum(end.values())
+        progress(0, status.total)
+        fold = Fold(store.rules)
+        async for batch in log.batches({}, end):
+            for value in batch:
+                status.read += 1
+                try:
+                    fold.add(decode(value or b""))
+                    status.applied += 1
+                except ValueError:
+                    status.skipped += 1
+            progress(status.read, status.total)
+        docs, totals = fold.documents()
+        fold.logs.clear()
+        status.issues = len(docs)
+        await target.insert_facts(docs)
+        await target.insert_cells(totals)
+        status.events_per_second = round(status.applied / (time.perf_counter() - started), 1)
+        end = await _catch_up(log, target, end, status)
+        await store.switch(generation)
+        await _catch_up(log, target, end, status)
+        if old != generation:
+            await store.drop_generation(old)
         status.state = "done"
-    except Exception as error:
+    except BaseException as error:
         status.state, status.error = "failed", repr(error)
         raise
     finally:
@@ -134,17 +223,36 @@ async def rebuild(
     return status
 
 
-async def _apply(
-    store: FactsWriter, by_issue: dict[str, list[Event]], status: RebuildStatus
-) -> None:
-    """Record each issue's events, then refresh its view once; issues side by side."""
-    lanes = asyncio.Semaphore(CONCURRENCY)
+async def _catch_up(
+    log: EventLog, target: FactsWriter, since: dict[int, int], status: RebuildStatus
+) -> dict[int, int]:
+    """Count the events appended after `since` into `target` (the live path); the new end."""
+    end = await log.end_offsets()
+    async for batch in log.batches(since, end):
+        for event in _decoded(batch):
+            await count(target, event)
+            status.caught_up += 1
+    return end
 
-    async def one(issue_id: str, events: list[Event]) -> None:
-        async with lanes, store.writing(issue_id):
-            for event in events:
-                await store.record(event)
-                status.applied += 1
-            await refresh(store, issue_id)
 
-    await asyncio.gather(*(one(issue_id, events) for issue_id, events in by_issue.items()))
+def _stored(value: Any) -> Any:
+    """A value as MongoDB gives it back: times in UTC to the millisecond (the live fold
+    derives its views from stored logs; the rebuild's must be equal)."""
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    if isinstance(value, dict):
+        return {k: _stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_stored(v) for v in value]
+    return value
+
+
+def _decoded(batch: Iterable[bytes | None]) -> list[Event]:
+    out = []
+    for value in batch:
+        try:
+            out.append(decode(value or b""))
+        except ValueError:
+            continue
+    return out

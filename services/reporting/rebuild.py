@@ -1,11 +1,13 @@
 """`python -m services.reporting.rebuild`: rebuild reporting's projection from the start of
-the log (handlers.rebuild), with a progress bar; run it while reporting is stopped or idle."""
+the log (handlers.rebuild) into a new generation, with a progress bar; the running service
+keeps serving the old one until the switch."""
 
 import asyncio
 
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from services.reporting.adapters.log import KafkaLog
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.handlers import RebuildStatus, rebuild
 from services.reporting.settings import ReportingSettings
@@ -28,14 +30,17 @@ def main() -> None:
                 def show(read: int, total: int) -> None:
                     bar.update(task, completed=read, total=total)
 
-                return await rebuild(platform, store, progress=show)
+                log = KafkaLog(platform.kafka, platform.issues_topic)
+                return await rebuild(log, store, progress=show)
         finally:
             await mongo.close()
 
     done = asyncio.run(run())
     console.print(
-        f"rebuilt {platform.database('reporting')}: {done.applied} events applied, "
-        f"{done.skipped} skipped, from {done.total} records"
+        f"rebuilt {platform.database('reporting')} as generation {done.generation}: "
+        f"{done.applied} events applied ({done.issues} issues, "
+        f"{done.events_per_second:.0f} events/s), "
+        f"{done.skipped} skipped, {done.caught_up} caught up after"
     )
 
 

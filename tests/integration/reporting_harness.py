@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -14,13 +15,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.contracts.events import Envelope, encode
+from services.reporting.adapters.store import ReportingStore
 from services.reporting.app import build_app
+from services.reporting.domain import cells
+from services.reporting.domain.facts import FactRules
 from services.reporting.settings import ReportingSettings
 from services.runtime.broker import ensure_topics
 from services.runtime.mongo import Document, make_mongo_client
 from services.runtime.settings import PlatformSettings
 
 ADMIN_TOKEN = "reporting-admin-secret"
+RULES = FactRules(ZoneInfo("Asia/Shanghai"))
 
 
 @asynccontextmanager
@@ -81,16 +86,27 @@ async def caught_up(platform: PlatformSettings, timeout: float = 60) -> None:
 
 
 async def projection(platform: PlatformSettings) -> dict[str, Document]:
-    """Every fact document, with its set of absorbed event ids as a sorted list."""
+    """Every fact document of the live generation, with its set of absorbed event ids as a
+    sorted list."""
     client = make_mongo_client(platform)
     try:
-        facts = client[platform.database("reporting")]["issue_facts"]
-        docs = {doc["_id"]: doc async for doc in facts.find({})}
+        store = ReportingStore(client[platform.database("reporting")], RULES)
+        docs = await store.documents()
     finally:
         await client.close()
     for doc in docs.values():
         doc["_applied"] = sorted(doc["_applied"])  # a set: the order of arrival differs
     return docs
+
+
+async def count_cells(platform: PlatformSettings) -> dict[str, dict[str, int]]:
+    """Every count cell of the live generation, without zero counters."""
+    client = make_mongo_client(platform)
+    try:
+        store = ReportingStore(client[platform.database("reporting")], RULES)
+        return cells.nonzero(await store.all_cells())
+    finally:
+        await client.close()
 
 
 async def rebuilt(client: httpx.AsyncClient, timeout: float = 120) -> dict[str, Any]:

@@ -34,6 +34,7 @@ import pytest
 from services.contracts.events import Envelope, decode
 from services.contracts.vocabulary import Flag, Level, Satisfaction
 from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain import cells
 from services.reporting.domain.facts import FactRules
 from services.reporting.handlers import ReportingHandlers
 from services.runtime.settings import PlatformSettings
@@ -41,6 +42,7 @@ from services.runtime.topic_reader import read_topic
 from tests.integration.reporting_harness import (
     ADMIN_TOKEN,
     caught_up,
+    count_cells,
     projection,
     publish,
     rebuilt,
@@ -328,6 +330,8 @@ async def test_rebuilding_gives_the_same_projection_also_after_copies(
 ) -> None:
     live = await projection(settings)
     assert len(live) == 10
+    live_cells = await count_cells(settings)
+    assert live_cells == counted_over(live)
     events = await on_the_log(settings)
 
     await publish(settings, events)  # every event delivered a second time
@@ -345,6 +349,7 @@ async def test_rebuilding_gives_the_same_projection_also_after_copies(
     assert status["state"] == "done", status
     assert status["total"] == status["applied"] == 2 * len(events)
     assert await projection(settings) == live
+    assert await count_cells(settings) == live_cells
 
     # again, while the live consumer takes a third copy of every event meanwhile
     assert (await reporting.post("/admin/rebuild", headers=auth)).status_code == 202
@@ -352,6 +357,7 @@ async def test_rebuilding_gives_the_same_projection_also_after_copies(
     assert (await rebuilt(reporting))["state"] == "done"
     await caught_up(settings)
     assert await projection(settings) == live
+    assert await count_cells(settings) == live_cells
 
     # and the command an operator runs
     env = os.environ | {
@@ -367,6 +373,16 @@ async def test_rebuilding_gives_the_same_projection_also_after_copies(
     assert done.returncode == 0, done.stderr
     assert f"{3 * len(events)} events applied" in done.stdout
     assert await projection(settings) == live
+    assert await count_cells(settings) == live_cells
+
+
+def counted_over(facts: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The cells counted over the fact documents' views (what the cells must hold)."""
+    totals: dict[str, dict[str, int]] = {}
+    for doc in facts.values():
+        for cell, counters in cells.contributions(doc["view"]).items():
+            cells.add(totals.setdefault(cell, {}), counters)
+    return cells.nonzero(totals)
 
 
 async def on_the_log(settings: PlatformSettings) -> list[Envelope]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from services.reporting.bulletins.charts import one_decimal
 from services.reporting.domain import lists
 from services.reporting.domain.period import Period
-from services.reporting.domain.rankings import RankedUnit, Weights, rank
+from services.reporting.domain.rankings import RankedUnit, Weights, rank_units
 from services.reporting.domain.rates import Rates, rates
 from services.reporting.domain.scope import lies_in_region
 
@@ -150,8 +150,9 @@ def figures(
     names: Mapping[str, str],
     ranking_limit: int = 20,
 ) -> BulletinFigures:
-    """The bulletin's figures. `reported`: facts of issues reported in the period (others are
-    left out); `unsolved`: facts of unsolved issues reported up to the end of the period."""
+    """The bulletin's figures counted over issue facts. `reported`: facts of issues reported
+    in the period (others are left out); `unsolved`: facts of unsolved issues reported up to
+    the end of the period. (The service sums the same from cells: `Counted`.)"""
     first, last = period.start.isoformat(), period.end.isoformat()
     scoped = [
         f
@@ -161,7 +162,6 @@ def figures(
     by_day: dict[str, list[Fact]] = {}
     for fact in scoped:
         by_day.setdefault(fact["reported_day"], []).append(fact)
-    channels = Counter(str(f.get("channel")) for f in scoped)
     overdue = Counter(
         (f["office_id"], colour)
         for f in scoped
@@ -169,34 +169,88 @@ def figures(
         for colour in ("yellow", "red")
         if (f.get("flags") or {}).get(colour)
     )
-    offices = sorted(
-        {office for office, _ in overdue},
-        key=lambda o: (-overdue[(o, "red")], -overdue[(o, "yellow")], o),
+    offices: dict[str, list[Fact]] = {}
+    townships: dict[str, list[Fact]] = {}
+    township_names: dict[str, str | None] = {}
+    for fact in scoped:
+        if fact.get("office_id"):
+            offices.setdefault(fact["office_id"], []).append(fact)
+        if town := fact.get("township"):
+            townships.setdefault(town, []).append(fact)
+            township_names[town] = township_names.get(town) or fact.get("township_name")
+    counted = Counted(
+        totals=rates(scoped),
+        by_channel=Counter(str(f.get("channel")) for f in scoped),
+        daily={day: rates(by_day.get(day.isoformat(), [])) for day in period.days},
+        offices={o: rates(members) for o, members in offices.items()},
+        townships={t: rates(members) for t, members in townships.items()},
+        township_names=township_names,
+        overdue={o: (overdue[(o, "yellow")], overdue[(o, "red")]) for o, _ in overdue},
     )
     period_end = datetime.combine(period.end + timedelta(days=1), time(), timezone)
     backlog = lists.backlog(
         (f for f in unsolved if lies_in_region(f, region_code)), period_end, backlog_days
     )
+    return figures_from(
+        counted,
+        period=period,
+        region_code=region_code,
+        region_name=region_name,
+        backlog=backlog,
+        generated_at=generated_at,
+        timezone=timezone,
+        weights=weights,
+        backlog_days=backlog_days,
+        names=names,
+        ranking_limit=ranking_limit,
+    )
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What a bulletin counts in its period and region, by the rates' counters."""
+
+    totals: Rates
+    by_channel: Mapping[str, int]
+    daily: Mapping[date, Rates]
+    offices: Mapping[str, Rates]
+    townships: Mapping[str, Rates]
+    township_names: Mapping[str, str | None]
+    overdue: Mapping[str, tuple[int, int]]  # office → (yellow, red)
+
+
+def figures_from(
+    counted: Counted,
+    *,
+    period: Period,
+    region_code: str | None,
+    region_name: str | None,
+    backlog: Iterable[Mapping[str, Any]],
+    generated_at: datetime,
+    timezone: ZoneInfo,
+    weights: Weights,
+    backlog_days: float,
+    names: Mapping[str, str],
+    ranking_limit: int = 20,
+) -> BulletinFigures:
+    """The bulletin's figures from its counts and its backlog rows (lists.backlog)."""
+    overdue = {o: yr for o, yr in counted.overdue.items() if yr[0] or yr[1]}
+    offices = sorted(overdue, key=lambda o: (-overdue[o][1], -overdue[o][0], o))
+    channels = {c: n for c, n in counted.by_channel.items() if n > 0}
     return BulletinFigures(
         period=period,
         region_code=region_code,
         region_name=region_name or (names.get(region_code) if region_code else None),
         generated_at=generated_at.astimezone(timezone),
-        totals=rates(scoped),
+        totals=counted.totals,
         by_channel=tuple(sorted(channels.items(), key=lambda c: (-c[1], c[0]))),
-        daily=tuple(DayRates(day, rates(by_day.get(day.isoformat(), []))) for day in period.days),
-        office_ranking=_ranked(
-            rank(scoped, lambda f: f.get("office_id"), weights), names, ranking_limit
-        ),
+        daily=tuple(DayRates(day, counted.daily.get(day) or rates([])) for day in period.days),
+        office_ranking=_ranked(rank_units(counted.offices, {}, weights), names, ranking_limit),
         township_ranking=_ranked(
-            rank(scoped, lambda f: f.get("township"), weights, lambda f: f.get("township_name")),
-            names,
-            ranking_limit,
+            rank_units(counted.townships, counted.township_names, weights), names, ranking_limit
         ),
         score_rule=score_rule(weights),
-        overdue=tuple(
-            Overdue(o, names.get(o), overdue[(o, "yellow")], overdue[(o, "red")]) for o in offices
-        ),
+        overdue=tuple(Overdue(o, names.get(o), overdue[o][0], overdue[o][1]) for o in offices),
         backlog=tuple(
             BacklogCase(
                 issue_id=row["issue_id"],

@@ -2,20 +2,24 @@
 rendered (used by the HTTP routes, the schedule and the command line). Offices and regions
 are named as the events named them (see figures.names_in)."""
 
+import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.reporting.adapters.store import ReportingStore
-from services.reporting.bulletins.figures import BulletinFigures, figures, names_in
+from services.reporting.bulletins.figures import BulletinFigures, Counted, figures_from, names_in
 from services.reporting.bulletins.render import render_html, render_markdown
+from services.reporting.domain import cells, lists
 from services.reporting.domain.facts import UNSOLVED
 from services.reporting.domain.period import Due, Period
 from services.reporting.domain.rankings import Weights
+from services.reporting.domain.scope import lies_in_region
+from services.runtime.mongo import Document
 
 MEDIA_TYPES: dict[str, str] = {
     "md": "text/markdown; charset=utf-8",
@@ -67,12 +71,21 @@ class BulletinSettings(BaseSettings):
         return [None if code.lower() == "all" else code for code in codes]
 
 
+class BulletinSource(Protocol):
+    """What a bulletin reads of the store (adapters/store.py: ReportingStore)."""
+
+    async def counted(
+        self, start: date | None, end: date | None, region_code: str | None = None
+    ) -> dict[str, int]: ...
+    async def facts(self, query: Document) -> list[Document]: ...
+
+
 class Bulletins:
     """Gathers a bulletin's figures from the store and renders them."""
 
     def __init__(
         self,
-        store: ReportingStore,
+        store: BulletinSource,
         settings: BulletinSettings,
         *,
         timezone: ZoneInfo,
@@ -88,23 +101,47 @@ class Bulletins:
         self.now = now
 
     async def figures(self, period: Period, region_code: str | None) -> BulletinFigures:
-        first, last = period.start.isoformat(), period.end.isoformat()
-        # the region is matched in figures(): an issue never triaged (直办) has no region path
-        reported = await self.store.facts({"reported_day": {"$gte": first, "$lte": last}})
+        """The figures summed from cells (the period's months or days, and each day), the
+        backlog cases from the issues still unsolved (a list, read from the facts)."""
+        totals, *days = await asyncio.gather(
+            self.store.counted(period.start, period.end, region_code),
+            *(self.store.counted(day, day, region_code) for day in period.days),
+        )
+        last = period.end.isoformat()
         unsolved = await self.store.facts(
             {"reported_day": {"$lte": last}, "state": {"$in": sorted(UNSOLVED)}}
         )
-        return figures(
+        period_end = datetime.combine(period.end + timedelta(days=1), time(), self.timezone)
+        backlog = lists.backlog(
+            (f for f in unsolved if lies_in_region(f, region_code)), period_end, self.backlog_days
+        )
+        names = cells.unit_names(totals, "rname") | cells.unit_names(totals, "oname")
+        names |= names_in(unsolved)
+        offices = cells.units_of(totals, "o")
+        counted = Counted(
+            totals=cells.rates_of(totals),
+            by_channel=cells.prefixed(totals, "channel"),
+            daily={day: cells.rates_of(c) for day, c in zip(period.days, days, strict=True)},
+            offices={o: cells.unit_rates(c) for o, c in offices.items() if c.get("n", 0) > 0},
+            townships={
+                t: cells.unit_rates(c)
+                for t, c in cells.units_of(totals, "t").items()
+                if c.get("n", 0) > 0
+            },
+            township_names=cells.unit_names(totals, "tname"),
+            overdue={o: (c.get("yellow", 0), c.get("red", 0)) for o, c in offices.items()},
+        )
+        return figures_from(
+            counted,
             period=period,
             region_code=region_code,
             region_name=None,
-            reported=reported,
-            unsolved=unsolved,
+            backlog=backlog,
             generated_at=self.now(),
             timezone=self.timezone,
             weights=self.weights,
             backlog_days=self.backlog_days,
-            names=names_in([*reported, *unsolved]),
+            names=names,
             ranking_limit=self.settings.ranking_limit,
         )
 

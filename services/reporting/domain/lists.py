@@ -95,6 +95,18 @@ BACKLOG_COLUMNS = [
 ]
 
 
+NOT_MERGED: dict[str, Any] = {"merged_into": {"$exists": False}}
+PROBLEM_QUERY: dict[str, Any] = NOT_MERGED
+TASK_QUERY: dict[str, Any] = NOT_MERGED | {"assigned": True}
+RESULT_QUERY: dict[str, Any] = NOT_MERGED | {"first_resolved_at": {"$exists": True}}
+"""Each list's own condition as a filter on view fields (a page is then never short)."""
+
+
+def backlog_query(reported_by: datetime) -> dict[str, Any]:
+    """The backlog's condition: unsolved, reported at `reported_by` or before."""
+    return {"state": {"$in": sorted(UNSOLVED)}, "reported_at": {"$lte": reported_by}}
+
+
 def problems(facts: Iterable[Mapping[str, Any]], merged: Mapping[str, int]) -> list[dict[str, Any]]:
     """`merged`: how many reports were merged into each issue id."""
     return [
@@ -136,11 +148,13 @@ def age_days(fact: Mapping[str, Any], now: datetime) -> float | None:
     return None if reported is None else round((now - reported).total_seconds() / 86400, 2)
 
 
-def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """The rows as CSV with a header row; lists joined by ';', times in ISO 8601."""
+def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], header: bool = True) -> str:
+    """The rows as CSV with a header row (unless `header` is false); lists joined by ';',
+    times in ISO 8601."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         writer.writerow({c: _cell(row.get(c)) for c in columns})
     return out.getvalue()

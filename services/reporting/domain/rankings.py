@@ -70,10 +70,14 @@ def rank(
         if unit is not None:
             groups[unit].append(fact)
             names[unit] = names.get(unit) or name_of(fact)
-    scored = []
-    for unit, members in groups.items():
-        counted = rates(members)
-        scored.append((unit, counted, weights.score(counted)))
+    return rank_units({unit: rates(members) for unit, members in groups.items()}, names, weights)
+
+
+def rank_units(
+    units: Mapping[str, Rates], names: Mapping[str, str | None], weights: Weights
+) -> list[RankedUnit]:
+    """Rank units by their rates (counted from facts, or summed from cells)."""
+    scored = [(unit, counted, weights.score(counted)) for unit, counted in units.items()]
     scored.sort(key=lambda s: (s[2] is None, -(s[2] or 0.0), -s[1].assigned, s[0]))
     ranked: list[RankedUnit] = []
     for position, (unit, counted, score) in enumerate(scored, start=1):
@@ -82,7 +86,7 @@ def rank(
             RankedUnit(
                 rank=ranked[-1].rank if tied else position,
                 id=unit,
-                name=names[unit],
+                name=names.get(unit),
                 score=score,
                 response_rate=counted.response_rate,
                 resolution_rate=counted.resolution_rate,

@@ -1,4 +1,5 @@
-"""POST /admin/rebuild starts a rebuild of the projection in this service (handlers.rebuild);
+"""POST /admin/rebuild starts a rebuild of the projection in this service (handlers.rebuild,
+into a new generation; the live one serves until it switches);
 GET /admin/rebuild shows its progress. Both need `Authorization: Bearer <admin token>`
 (HUIYIN_REPORTING_ADMIN_TOKEN): 401 without a bearer token, 403 with a wrong one, and
 403 when no admin token is configured (the rebuild is then disabled)."""
@@ -11,7 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
-from services.reporting.handlers import FactsWriter, RebuildStatus, rebuild
+from services.reporting.adapters.log import KafkaLog
+from services.reporting.handlers import Projection, RebuildStatus, rebuild
 from services.runtime.auth import bearer_token, unauthorized
 from services.runtime.logging import get_logger
 from services.runtime.settings import PlatformSettings
@@ -20,7 +22,7 @@ log = get_logger(__name__)
 
 
 def build_admin_router(
-    platform: PlatformSettings, store: FactsWriter, token: SecretStr | None
+    platform: PlatformSettings, store: Projection, token: SecretStr | None
 ) -> APIRouter:
     status = RebuildStatus()
     running: set[asyncio.Task[RebuildStatus]] = set()
@@ -36,7 +38,9 @@ def build_admin_router(
     router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(admin)])
 
     @router.post(
-        "/rebuild", status_code=202, summary="Drop the projection, rebuild it from the log"
+        "/rebuild",
+        status_code=202,
+        summary="Rebuild the projection beside the live one, then switch",
     )
     async def start() -> JSONResponse:
         if status.state == "running":
@@ -55,10 +59,10 @@ def build_admin_router(
 
 
 async def _run(
-    platform: PlatformSettings, store: FactsWriter, status: RebuildStatus
+    platform: PlatformSettings, store: Projection, status: RebuildStatus
 ) -> RebuildStatus:
     try:
-        await rebuild(platform, store, status)
+        await rebuild(KafkaLog(platform.kafka, platform.issues_topic), store, status)
         log.info("rebuild.done", applied=status.applied, skipped=status.skipped)
     except Exception as error:
         log.error("rebuild.failed", error=repr(error))

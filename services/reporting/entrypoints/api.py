@@ -12,18 +12,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain import cells
 from services.reporting.domain.durations import age_buckets, histogram
 from services.reporting.domain.facts import FLAGS, UNSOLVED
 from services.reporting.domain.lists import age_days
-from services.reporting.domain.rankings import (
-    RankedUnit,
-    Weights,
-    named,
-    office_name,
-    office_of,
-    rank,
-)
-from services.reporting.domain.rates import rates
+from services.reporting.domain.rankings import RankedUnit, Weights, named, rank_units
 from services.reporting.domain.scope import Scope, ScopeError
 from services.reporting.entrypoints.query import period, region, scope
 
@@ -93,8 +86,9 @@ def build_router(
 
     @router.get("/rates", summary="The rates of domain.md for a scope and period")
     async def get_rates(where: Annotated[Scope, Depends(scope)]) -> dict[str, Any]:
-        """Issues reported in the period (local days, inclusive), in one scope."""
-        return where.described() | rates(await store.facts(where.query())).as_dict()
+        """Issues reported in the period (local days, inclusive), in one scope (from cells)."""
+        counted = await _counted(where)
+        return where.described() | cells.rates_of(counted).as_dict()
 
     @router.get("/rankings", summary="Offices or townships ranked on a weighted score")
     async def rankings(
@@ -103,13 +97,16 @@ def build_router(
         subject: Subject = Subject.OFFICE,
     ) -> dict[str, Any]:
         where = Scope(start=days[0], end=days[1], region_code=region_code)
-        facts = await store.facts(where.query())
+        counted = await _counted(where, whole=True)
+        kind = "o" if subject is Subject.OFFICE else "t"
+        units = {
+            unit: cells.unit_rates(c)
+            for unit, c in cells.units_of(counted, kind).items()
+            if c.get("n", 0) > 0
+        }
+        ranked = rank_units(units, cells.unit_names(counted, f"{kind}name"), weights)
         if subject is Subject.OFFICE:
-            ranked = named(rank(facts, office_of, weights, office_name))
-        else:
-            ranked = rank(
-                facts, lambda f: f.get("township"), weights, lambda f: f.get("township_name")
-            )
+            ranked = named(ranked)
         return {
             "subject": subject.value,
             **where.described(),
@@ -119,30 +116,31 @@ def build_router(
 
     @router.get("/open", summary="Open issues by state, level and flag")
     async def open_issues(where: Annotated[Scope, Depends(scope)]) -> dict[str, Any]:
-        match = where.query() | {"open": True}
-        by_state = await store.count_by(match, "state")
-        by_level = await store.count_by(match, "level")
-        by_flag = {
-            f: sum((await store.count_by(match | {f"flags.{f}": True}, "state")).values())
-            for f in FLAGS
-        }
+        counted = await _counted(where)
+        by_state = _positive(cells.prefixed(counted, "open_state"))
+        by_level = _positive(cells.prefixed(counted, "open_level"))
+        flags = cells.prefixed(counted, "open_flag")
         return where.described() | {
-            "open": sum(by_state.values()),
-            "by_state": {s: n for (s,), n in sorted(by_state.items())},
-            "by_level": {_known(lvl): n for (lvl,), n in sorted(by_level.items())},
-            "by_flag": by_flag,
+            "open": int(counted.get("open", 0)),
+            "by_state": dict(sorted(by_state.items())),
+            "by_level": {_known(lvl): n for lvl, n in sorted(by_level.items())},
+            "by_flag": {f: flags.get(f, 0) for f in FLAGS},
         }
 
     @router.get("/durations", summary="Time to accept and to resolve, as histograms")
     async def durations(where: Annotated[Scope, Depends(scope)]) -> dict[str, Any]:
         """Hours from the first assignment to the first accept and to the first resolution."""
         bounds = store.rules.buckets_hours
+        counted = await _counted(where)
         out = where.described() | {"unit": "hours"}
         for name in ("accept", "resolve"):
-            field = f"{name}_bucket"
-            counted = await store.count_by(where.query() | {field: {"$ne": None}}, field)
-            out[f"time_to_{name}"] = histogram({b: n for (b,), n in counted.items()}, bounds)
+            out[f"time_to_{name}"] = histogram(cells.prefixed(counted, f"{name}_b"), bounds)
         return out
+
+    async def _counted(where: Scope, whole: bool = False) -> dict[str, int]:
+        office = None if whole else where.office_id
+        category = None if whole else where.category
+        return await store.counted(where.start, where.end, where.region_code, office, category)
 
     @router.get("/backlog-age", summary="Unsolved issues by age (days since reported)")
     async def backlog_age(where: Annotated[Scope, Depends(scope)]) -> dict[str, Any]:
@@ -161,6 +159,10 @@ def build_router(
 def _known(value: str) -> str:
     """count_by's "None" (the fact is absent: an issue answered directly has no level)."""
     return "none" if value == "None" else value
+
+
+def _positive(counts: dict[str, int]) -> dict[str, int]:
+    return {k: n for k, n in counts.items() if n > 0}
 
 
 def _ranked(row: RankedUnit) -> dict[str, Any]:

@@ -1,13 +1,13 @@
-"""Domain metrics for Prometheus, read from reporting's projection (so a replay never
+"""Domain metrics for Prometheus, read from reporting's count cells (so a replay never
 double-counts): issues received and assigned by channel and kind, open by state and level,
 flagged by colour, overdue by clock, and the distributions of time to accept and to resolve
 (from the facts' own duration buckets, `FactRules.buckets_hours`, as seconds).
 
-One read per refresh: a dozen small view fields of every issue, counted here (`snapshot_of`,
-pure). On FerretDB v1 any filter but `_id` scans the table, so one read instead of one
-aggregate per number; and it cannot $sum a field, which a histogram's sum needs. A scrape
-waits for a refresh a few seconds at most, then serves the last snapshot: a large
-projection makes the domain numbers older, never the scrape fail (and `up` lie).
+One refresh reads five cells by `_id` (domain/cells.py: `G`, and per clock the days and
+today's minutes of the due times of open issues), whatever the projection's size:
+`snapshot_from_cells`. `snapshot_of` counts the same over issue views (the tests check the
+two agree). A scrape waits for a refresh a few seconds at most, then serves the last
+snapshot: a slow database makes the domain numbers older, never the scrape fail.
 
 Every label value comes from a bounded vocabulary (services/contracts/vocabulary.py), never
 an issue or office id; a value outside it is counted as `other`, an absent one as `none`.
@@ -30,9 +30,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
+from services.reporting.domain import cells as cell_rules
 from services.reporting.domain.facts import FactRules
 from services.runtime.logging import get_logger
-from services.runtime.mongo import Document
 
 log = get_logger(__name__)
 
@@ -210,13 +210,63 @@ def snapshot_of(
     )
 
 
+def snapshot_from_cells(
+    cells: Callable[[str], Mapping[str, int]], now: datetime, bounds_hours: tuple[float, ...]
+) -> DomainSnapshot:
+    """The domain's numbers from the cells (`cells(id)`: a cell's counters, see cell_ids)."""
+    counted = cells(cell_rules.GLOBAL)
+
+    def pairs(prefix: str) -> dict[tuple[str, ...], int]:
+        found = cell_rules.prefixed(counted, prefix)
+        return {tuple(k.split(":")): n for k, n in found.items() if n > 0}
+
+    utc = now.astimezone(UTC)
+    today, minute = utc.date().isoformat(), utc.strftime("%H%M")
+    overdue = {}
+    for clock in RUNNING:
+        days = cell_rules.prefixed(cells(f"Due|{clock.value}"), "d")
+        minutes = cell_rules.prefixed(cells(f"Due|{clock.value}|{today}"), "m")
+        overdue[clock.value] = sum(n for d, n in days.items() if d < today) + sum(
+            n for m, n in minutes.items() if m < minute
+        )
+    flagged = cell_rules.prefixed(counted, "flagged")
+    timed: dict[str, dict[str, Distribution]] = {}
+    for name in TIMED:
+        by_level: dict[str, dict[str, int]] = {}
+        for key, n in cell_rules.prefixed(counted, name).items():
+            level, _, bucket = key.partition(":")
+            if n > 0:
+                by_level.setdefault(level, {})[bucket] = n
+        millis = cell_rules.prefixed(counted, f"{name}_ms")
+        timed[name] = {
+            level: Distribution(c, millis.get(level, 0) / 1000) for level, c in by_level.items()
+        }
+    return DomainSnapshot(
+        received=pairs("received"),
+        assigned=pairs("assigned"),
+        open=pairs("open"),
+        flagged={flag.value: flagged.get(flag.value, 0) for flag in Flag},
+        overdue=overdue,
+        time_to_accept=timed["accept"],
+        time_to_resolve=timed["resolve"],
+        bounds_hours=bounds_hours,
+    )
+
+
+def cell_ids(now: datetime) -> list[str]:
+    """The cells a refresh reads."""
+    today = now.astimezone(UTC).date().isoformat()
+    per_clock = [f"Due|{c.value}{suffix}" for c in RUNNING for suffix in ("", f"|{today}")]
+    return [cell_rules.GLOBAL, *per_clock]
+
+
 class FactFields(Protocol):
     """What the domain metrics read of the store (adapters/store.py: ReportingStore)."""
 
     @property
     def rules(self) -> FactRules: ...
 
-    async def fields(self, match: Document, *names: str) -> list[Document]: ...
+    async def cell(self, cell_id: str) -> dict[str, int]: ...
 
 
 class DomainMetrics(Collector):
@@ -243,8 +293,12 @@ class DomainMetrics(Collector):
 
     async def refresh(self) -> None:
         started = time.perf_counter()
-        facts = await self._store.fields({}, *FIELDS)
-        self.snapshot = snapshot_of(facts, self._now(), self._store.rules.buckets_hours)
+        now = self._now()
+        ids = cell_ids(now)
+        found = dict(zip(ids, await asyncio.gather(*map(self._store.cell, ids)), strict=True))
+        self.snapshot = snapshot_from_cells(
+            lambda i: found.get(i, {}), now, self._store.rules.buckets_hours
+        )
         self.refresh_seconds = time.perf_counter() - started
         self.refreshed_at = time.time()
 

@@ -110,11 +110,18 @@ class FakeStore:
         self.queries.append(query)
         return []
 
+    async def counted(
+        self, start: date | None, end: date | None, region_code: str | None = None
+    ) -> dict[str, int]:
+        if self.failing:
+            raise ConnectionError("the database is away")
+        return {}
+
 
 def schedule(tmp_path: Path, clock: Clock, store: FakeStore, **settings: Any) -> BulletinSchedule:
     own = BulletinSettings(tick_seconds=0.01, **settings)
     bulletins = Bulletins(
-        store,  # type: ignore[arg-type]
+        store,
         own,
         timezone=SHANGHAI,
         weights=Weights(1, 1, 1),

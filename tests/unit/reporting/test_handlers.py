@@ -6,8 +6,9 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from services.contracts.events import Event
+from services.reporting.domain import cells
 from services.reporting.domain.facts import FactRules, fact_update
-from services.reporting.handlers import FactsWriter, ReportingHandlers
+from services.reporting.handlers import FactsWriter, LiveProjection, ReportingHandlers
 from services.runtime.mongo import Document
 from tests.reporting_events import Story
 from tests.unit.reporting.reporting_fold import RULES, apply, view
@@ -21,6 +22,8 @@ class MemoryStore:
         self.rules: FactRules = RULES
         self.docs: dict[str, dict[str, Any]] = {}
         self.views: dict[str, Document] = {}
+        self.posted: dict[str, cells.Cells] = {}
+        self.cells: cells.Cells = {}
 
     def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]:
         @contextlib.asynccontextmanager
@@ -43,17 +46,27 @@ class MemoryStore:
         if view["_n"] >= self.views.get(issue_id, {}).get("_n", 0):
             self.views[issue_id] = view
 
-    async def drop(self) -> None:
-        self.docs.clear()
-        self.views.clear()
+    async def post(self, issue_id: str) -> None:
+        """The cells as the store's transfers leave them (each move once)."""
+        view = self.views.get(issue_id)
+        new = cells.contributions(view)
+        for cell, counters in cells.difference(self.posted.get(issue_id, {}), new).items():
+            cells.add(self.cells.setdefault(cell, {}), counters)
+        self.posted[issue_id] = new
+
+    async def live(self) -> "MemoryStore":
+        return self
 
 
 async def test_an_event_twice_and_out_of_order_gives_the_same_view() -> None:
     story = Story("h1", T0).triage().assign("water").accept(1).resolve(2)
     store = MemoryStore()
-    port: FactsWriter = store
-    handlers = ReportingHandlers(port)
+    port: FactsWriter = store  # the fake is type-checked against both ports
+    assert port is store
+    live: LiveProjection = store
+    handlers = ReportingHandlers(live)
     applied = [await handlers.apply(e) for e in [*reversed(story.events), *story.events]]
     assert applied == [True] * len(story.events) + [False] * len(story.events)
     assert store.views["h1"] == view(story.events)
     assert store.views["h1"]["office_name"] == "office-water"
+    assert cells.nonzero(store.cells) == cells.contributions(store.views["h1"])

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from services.contracts.vocabulary import Channel, ClockKind, Flag, IssueState, Kind, Level
+from services.reporting.domain import cells
 from services.reporting.domain.facts import FactRules
 from services.reporting.entrypoints.metrics import (
     FIELDS,
@@ -23,6 +24,7 @@ from services.reporting.entrypoints.metrics import (
     bounded,
     distributions,
     families,
+    snapshot_from_cells,
     snapshot_of,
 )
 
@@ -175,6 +177,17 @@ def test_the_snapshot_counts_received_assigned_open_flagged_and_overdue() -> Non
         view(state="assigned", level="city", assigned=True),  # its report not seen yet
     ]  # fmt: skip
     snapshot = snapshot_of(facts, NOW, (1, 24))
+    totals: cells.Cells = {}
+    for fact in facts:
+        for cell, counters in cells.contributions(fact).items():
+            cells.add(totals.setdefault(cell, {}), counters)
+    from_cells = snapshot_from_cells(lambda i: totals.get(i, {}), NOW, (1, 24))
+    assert from_cells.received == snapshot.received
+    assert from_cells.assigned == snapshot.assigned
+    assert from_cells.open == snapshot.open
+    assert from_cells.flagged == snapshot.flagged
+    assert from_cells.overdue == snapshot.overdue
+    assert from_cells.time_to_accept == snapshot.time_to_accept
     assert snapshot.received == {("web", "help"): 2, ("hotline", "complaint"): 3}
     assert snapshot.assigned == {("web", "help"): 1, ("hotline", "complaint"): 2}
     assert snapshot.open == {
@@ -196,10 +209,12 @@ class SlowStore:
         self.reads = 0
         self.rules = FactRules(ZoneInfo("Asia/Shanghai"))
 
-    async def fields(self, match: dict[str, Any], *names: str) -> list[dict[str, Any]]:
-        self.reads += 1
+    async def cell(self, cell_id: str) -> dict[str, int]:
+        self.reads += cell_id == cells.GLOBAL
         await self.go.wait()
-        return [view(channel="web", kind="help", state="received")]
+        return cells.contributions(view(channel="web", kind="help", state="received")).get(
+            cell_id, {}
+        )
 
 
 async def test_a_slow_read_never_holds_the_scrape_and_is_not_started_twice() -> None:
@@ -219,7 +234,7 @@ async def test_a_failed_read_keeps_the_last_snapshot() -> None:
     class Broken:
         rules = FactRules(ZoneInfo("Asia/Shanghai"))
 
-        async def fields(self, match: dict[str, Any], *names: str) -> list[dict[str, Any]]:
+        async def cell(self, cell_id: str) -> dict[str, int]:
             raise ConnectionError("mongo away")
 
     metrics = DomainMetrics(Broken(), lambda: NOW, min_interval=0)

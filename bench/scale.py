@@ -1,0 +1,222 @@
+"""Reporting's read side at a city's scale: `make bench-scale` (`python -m bench.scale`).
+
+For each size in BENCH_SCALE_SIZES (issues; default "10000,100000,1000000"), a city year is
+generated (issues spread over the days of 2025, in 5 counties × 8 townships × 6 villages,
+40 offices, 12 categories, every channel and kind, a mix of lives: answered at intake,
+resolved and visited, escalated and reopened, still open) and folded into a fresh projection
+by the rebuild's own code (`handlers.Fold`, then the bulk inserts of a new generation;
+generation bypasses HTTP and Kafka). Then every read is timed through the HTTP routes
+in-process (BENCH_SCALE_REPEATS times each, default 7; p50 and p95), the domain metrics'
+refresh too, and the projection's size on disk is printed (collStats of the generation's
+collections). The table is printed at each size; nothing is asserted.
+"""
+
+import asyncio
+import os
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI
+
+from devkit.infra import endpoints
+from services.contracts.events import Event
+from services.contracts.vocabulary import Channel, Flag, Kind, Satisfaction
+from services.reporting.adapters.store import ReportingStore
+from services.reporting.bulletins.http import build_bulletin_router
+from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.rankings import Weights
+from services.reporting.entrypoints.api import build_router
+from services.reporting.entrypoints.errors import register_errors
+from services.reporting.entrypoints.lists import build_lists_router
+from services.reporting.entrypoints.metrics import DomainMetrics
+from services.reporting.handlers import Fold
+from services.runtime.mongo import make_mongo_client
+from services.runtime.settings import PlatformSettings
+from tests.reporting_events import CITY, Story
+
+__all__ = ["CITY", "main", "reads", "run", "story"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+YEAR = datetime(2025, 1, 1, tzinfo=SHANGHAI)
+NOW = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
+CATEGORIES = [f"cat{n:02d}" for n in range(12)]
+OFFICES = [f"office{n:02d}" for n in range(40)]
+COUNTY, TOWNSHIP = "411901", "411901001"
+SAT, DISSAT = Satisfaction.SATISFIED, Satisfaction.DISSATISFIED
+
+
+def region_of(rng: random.Random) -> str:
+    county = f"4119{rng.randrange(1, 6):02d}"
+    return f"{county}{rng.randrange(1, 9):03d}{rng.randrange(1, 7):03d}"
+
+
+def story(n: int, rng: random.Random) -> list[Event]:
+    """One issue's life, reported on a random moment of the year."""
+    at = YEAR + timedelta(seconds=rng.randrange(365 * 86400))
+    s = Story(
+        f"s{n}",
+        at,
+        channel=rng.choice(list(Channel)),
+        kind=rng.choice(list(Kind)),
+        category=rng.choice(CATEGORIES),
+        region=region_of(rng),
+    )
+    office = rng.choice(OFFICES)
+    shape = rng.random()
+    if shape < 0.15:
+        s.answer(0.5)
+    elif shape < 0.75:
+        s.triage().assign(office).accept(rng.uniform(0.2, 30)).resolve(rng.uniform(1, 100))
+        s.visit(SAT if rng.random() < 0.85 else DISSAT, rng.random() < 0.8, 2).close(1)
+    elif shape < 0.85:
+        s.triage().assign(office).remind(10).flag(Flag.YELLOW, 6).flag(Flag.RED, 8)
+        s.supervise_and_escalate(rng.choice(OFFICES), 1).accept(2).resolve(20)
+        s.visit(DISSAT, False, 2).reopen(0).assign(office, 0.5).accept(1).resolve(5)
+    else:
+        s.triage().assign(office).accept(rng.uniform(0.5, 40))
+    return s.events
+
+
+def reads(region: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    month = {"period": "month", "on": "2025-06-15"}
+    return {
+        "GET /rates (city, month)": ("/rates", month),
+        "GET /rates (county, month)": ("/rates", month | {"region_code": COUNTY}),
+        "GET /rates (township+office+category, month)": (
+            "/rates",
+            month | {"region_code": TOWNSHIP, "office_id": OFFICES[0], "category": CATEGORIES[0]},
+        ),
+        "GET /rates (whole year)": ("/rates", {"start": "2025-01-01", "end": "2025-12-31"}),
+        "GET /rankings (offices, month)": ("/rankings", month),
+        "GET /rankings (townships, month)": ("/rankings", month | {"subject": "township"}),
+        "GET /open (month)": ("/open", month),
+        "GET /durations (month)": ("/durations", month),
+        "GET /lists/tasks (first page)": ("/lists/tasks", month),
+        "weekly bulletin (HTML)": (
+            "/bulletins/weekly",
+            {"on": "2025-06-16", "format": "html", "region_code": region},
+        ),
+    }
+
+
+def app_of(store: ReportingStore, rules: FactRules) -> FastAPI:
+    weights = Weights(1, 1, 1)
+    app = FastAPI()
+    app.include_router(build_router(store, weights, (1, 3, 7, 10, 30, 90), now=lambda: NOW))
+    app.include_router(build_lists_router(store, 30, now=lambda: NOW))
+    bulletins = Bulletins(
+        store,
+        BulletinSettings(),
+        timezone=SHANGHAI,
+        weights=weights,
+        backlog_days=30,
+        now=lambda: NOW,
+    )
+    app.include_router(build_bulletin_router(bulletins))
+    register_errors(app)
+    return app
+
+
+async def timed(call: Callable[[], Awaitable[Any]], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def row(label: str, values: list[float]) -> None:
+    print(f"{label:<48} {statistics.median(values):>9.1f} {p(values, 0.95):>9.1f} "
+          f"{min(values):>8.1f} {max(values):>8.1f}", flush=True)  # fmt: skip
+
+
+async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
+    rng = random.Random(size)
+    rules = FactRules(SHANGHAI)
+    started = time.perf_counter()
+    events = [e for n in range(size) for e in story(n, rng)]
+    generated = time.perf_counter() - started
+    mongo = make_mongo_client(platform)
+    name = f"{platform.database('reporting')}_{size}"
+    await mongo.drop_database(name)
+    store = ReportingStore(mongo[name], rules)
+    try:
+        started = time.perf_counter()
+        fold = Fold(rules)
+        for event in events:
+            fold.add(event)
+        docs, totals = fold.documents()
+        folded = time.perf_counter() - started
+        generation = await store.new_generation()
+        target = store.pinned(generation)
+        await target.insert_facts(docs)
+        await target.insert_cells(totals)
+        await store.switch(generation)
+        took = time.perf_counter() - started
+        await store.ensure_indexes()
+        rate = len(events) / took
+        print(f"\n== {size:,} issues, {len(events):,} events (generated in {generated:.0f} s)")
+        print(f"rebuild (fold + bulk writes): {took:.1f} s = {rate:,.0f} events/s "
+              f"(fold alone {len(events) / folded:,.0f} events/s); "
+              f"{len(docs):,} fact documents, {len(totals):,} cells", flush=True)  # fmt: skip
+        del events, docs, totals, fold
+        app = app_of(store, rules)
+        transport = httpx.ASGITransport(app=app)
+        print(f"{'read':<48} {'p50 ms':>9} {'p95 ms':>9} {'min':>8} {'max':>8}", flush=True)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", timeout=None
+        ) as client:
+            for label, (path, params) in reads(CITY).items():
+
+                async def call(path: str = path, params: dict[str, Any] = params) -> None:
+                    answer = await client.get(path, params=params)
+                    assert answer.status_code == 200, (path, answer.text[:300])
+
+                row(label, await timed(call, repeats))
+        metrics = DomainMetrics(store, now=lambda: NOW)
+        row("/metrics refresh (domain figures)", await timed(metrics.refresh, repeats))
+        on_disk = await store.size_on_disk()
+        print(f"projection on disk: {on_disk / 1e6:,.1f} MB")
+    finally:
+        await mongo.drop_database(name)
+        await mongo.close()
+
+
+async def main(platform: PlatformSettings) -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_SCALE_SIZES", "10000,100000,1000000").split(",")]
+    repeats = int(os.environ.get("BENCH_SCALE_REPEATS", "7"))
+    print(
+        f"bench-scale at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, sizes {sizes}, {repeats} repeats"
+    )
+    for size in sizes:
+        await one_size(platform, size, repeats)
+
+
+def run() -> None:
+    with ExitStack() as stack:
+        found = endpoints(stack)
+        name = f"scale{uuid.uuid4().hex[:8]}"
+        settings = PlatformSettings(
+            kafka_bootstrap=found.kafka_bootstrap, mongo_url=found.mongo_url,
+            topic_prefix=f"{name}.", database_prefix=f"{name}_",
+        )  # fmt: skip
+        asyncio.run(main(settings))
+
+
+if __name__ == "__main__":
+    run()
