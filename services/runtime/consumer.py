@@ -34,7 +34,7 @@ can be replayed whole after a crash or a split.
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,13 +192,7 @@ class IssueLogConsumer:
         kind = delivered[0].event.type if len(delivered) == 1 else "batch"
         started = time.perf_counter()
         try:
-            async for attempt in stamina.retry_context(
-                on=_retried,
-                attempts=self._settings.handler_attempts,
-                timeout=None,
-                wait_initial=self._retry_pause,
-                wait_jitter=0,
-            ):
+            async for attempt in self._tries():
                 with attempt:
                     started = time.perf_counter()
                     await self._waiting_out_outages(
@@ -248,6 +242,16 @@ class IssueLogConsumer:
         self._metrics.consumed.labels(event.type).inc()
         return event
 
+    def _tries(self) -> AsyncIterator[stamina.Attempt]:
+        """A handler's tries: `handler_attempts` of them, pausing more each time."""
+        return stamina.retry_context(
+            on=_retried,
+            attempts=self._settings.handler_attempts,
+            timeout=None,
+            wait_initial=self._retry_pause,
+            wait_jitter=0,
+        )
+
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Decode one record and apply it; dead-letter what cannot be applied."""
         event = await self._decoded(record)
@@ -255,13 +259,7 @@ class IssueLogConsumer:
             return
         started = time.perf_counter()
         try:
-            async for attempt in stamina.retry_context(
-                on=_retried,
-                attempts=self._settings.handler_attempts,
-                timeout=None,
-                wait_initial=self._retry_pause,
-                wait_jitter=0,
-            ):
+            async for attempt in self._tries():
                 with attempt:
                     started = time.perf_counter()
                     await self._until_infrastructure_answers(event, origin(record), attempt.num)
