@@ -182,10 +182,11 @@ async def rates_of(settings: DaySettings, start: date, end: date) -> dict[str, A
 
 
 async def settled_rates(
-    settings: DaySettings, start: date, end: date, expected: dict[str, int], timeout: float = 30
+    settings: DaySettings, start: date, end: date, expected: dict[str, int], timeout: float = 180
 ) -> dict[str, Any]:
     """Reporting's rates once it has counted what the simulator did: at least the expected
-    counts, and the same answer twice in a row."""
+    counts, and the same answer twice in a row (reporting follows the log; on a busy machine
+    it may be a minute or more behind the day's last event)."""
     last: dict[str, Any] = {}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
