@@ -121,7 +121,7 @@ def plan(lead: float) -> tuple[list[datetime], datetime]:
 def assignment(issue_id: str, at: datetime) -> tuple[IssueTriaged, IssueAssigned]:
     common: dict[str, Any] = {"issue_id": issue_id, "occurred_at": at, "producer": "routing"}
     tier = IssueTriagedPayload(category="lights", tier=Tier.GENERAL, region_code="41", reason="b")
-    office = IssueAssignedPayload(office_id="bench-office", level=Level.CITY, reason="b")
+    office = IssueAssignedPayload(office_id="411900-urban_management", level=Level.CITY, reason="b")
     return IssueTriaged(payload=tier, **common), IssueAssigned(payload=office, **common)
 
 

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from services.runtime.logging import get_logger
 from services.runtime.service import Runtime, build_runtime, create_app
-from services.supervision.adapters.files import load_policy, load_supplement
+from services.supervision.adapters.files import load_offices, load_policy, load_supplement
 from services.supervision.adapters.metrics import SupervisionMetrics
 from services.supervision.adapters.store import ClockStore
 from services.supervision.adapters.timesource import Now, system_clock
@@ -120,6 +120,7 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
         now=now,
         timetable=scheduler.timetable,
         metrics=metrics,
+        offices=load_offices(settings.offices),
     )
     scheduler.fire_with(tracker.fire)
     scheduler.when_loaded(lambda partition: tracker.reschedule([partition]))

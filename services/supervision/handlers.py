@@ -30,8 +30,9 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.contracts.events import Envelope, Event
+from services.contracts.events import Envelope, Event, IssueAssigned
 from services.contracts.vocabulary import ClockKind, Level
+from services.runtime.consumer import Rejected
 from services.runtime.locks import KeyedLocks
 from services.runtime.logging import get_logger
 from services.supervision.adapters.metrics import SupervisionMetrics
@@ -97,7 +98,11 @@ class ClockTracker:
         now: Now,
         timetable: Timetable,
         metrics: SupervisionMetrics,
+        offices: frozenset[str] | None = None,
     ) -> None:
+        self._offices = offices
+        """The offices the city has; an assignment naming another is rejected (None: not
+        checked)."""
         self._store = store
         self._publisher = publisher
         self._rules = rules
@@ -113,7 +118,10 @@ class ClockTracker:
     async def apply_batch(self, batch: Sequence[tuple[Event, int]]) -> None:
         """Apply a batch of events of the log (each with the partition it was read from), in
         order per issue: one read per issue whose clocks the batch touches, one produce
-        batch, one bulk write of the records and one of the timers."""
+        batch, one bulk write of the records and one of the timers. An assignment to an
+        office the city does not have is rejected (the runtime dead-letters it alone)."""
+        for event, _ in batch:
+            self._check_offices(event)
         by_issue: dict[str, list[tuple[Event, int]]] = {}
         for event, partition in batch:
             if event.type in CLOCK_EVENTS or context_of(event) is not None:
@@ -195,6 +203,14 @@ class ClockTracker:
         if force or due != before:
             writes.timers.append((record.issue_id, partition, due))
         armed.append((record, partition, due))
+
+    def _check_offices(self, event: Event) -> None:
+        if self._offices is None or not isinstance(event, IssueAssigned):
+            return
+        named = [event.payload.office_id, *event.payload.co_office_ids]
+        if unknown := sorted(set(named) - self._offices):
+            detail = f"IssueAssigned names offices the city does not have: {unknown}"
+            raise Rejected("unknown_office", detail)
 
     async def fire(self, issue_id: str, partition: int) -> None:
         """Fire whatever of the issue is due now; publishes each step once."""

@@ -7,7 +7,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
-from services.supervision.adapters.files import DEFAULT_CALENDAR_PATH, DEFAULT_POLICY_PATH
+from services.supervision.adapters.files import (
+    DEFAULT_CALENDAR_PATH,
+    DEFAULT_OFFICES_PATH,
+    DEFAULT_POLICY_PATH,
+)
 
 
 class SupervisionSettings(ServiceSettings):
@@ -23,6 +27,14 @@ class SupervisionSettings(ServiceSettings):
         description=(
             "the calendar supplement: public holidays and swapped working days of the years "
             "the installed chinesecalendar does not know yet"
+        ),
+    )
+    offices: str = Field(
+        default=str(DEFAULT_OFFICES_PATH),
+        description=(
+            "the offices the city has (routing's offices.yaml): clocks are never started for "
+            "an assignment naming another, which is dead-lettered (unknown_office); empty: "
+            "not checked"
         ),
     )
     time_offset_seconds: float = Field(

@@ -78,6 +78,7 @@ async def running(
         port=0,
         fire_tick_seconds=0.05,
         calendar=calendar or DEFAULT_CALENDAR_PATH,
+        offices="",  # the scripted issues' offices are not the sample city's
     )
     service = build_service(settings, now=clock)
     async with service.app.router.lifespan_context(service.app):

@@ -20,6 +20,7 @@ __all__ = ["DEFAULT_CALENDAR_PATH", "DEFAULT_POLICY_PATH", "load_policy", "load_
 _CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "config"
 DEFAULT_POLICY_PATH = _CONFIG / "policy.yaml"
 DEFAULT_CALENDAR_PATH = _CONFIG / "calendar.yaml"
+DEFAULT_OFFICES_PATH = _CONFIG / "city" / "offices.yaml"
 
 
 class _DatesAsText(yaml.SafeLoader):
@@ -55,3 +56,13 @@ def load_supplement(path: Path | str = DEFAULT_CALENDAR_PATH) -> CalendarSupplem
     except yaml.YAMLError as malformed:
         raise CalendarSupplementError(str(path), [("(yaml)", str(malformed))]) from malformed
     return parse_supplement(data, str(path))
+
+
+def load_offices(path: Path | str) -> frozenset[str] | None:
+    """The ids of the offices the city has (routing's `offices.yaml`); None for no path
+    (nothing is checked)."""
+    if not str(path):
+        return None
+    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    offices = yaml.load(Path(path).read_text(encoding="utf-8"), loader) or []
+    return frozenset(str(office["id"]) for office in offices)

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from services.contracts.events import (
@@ -17,6 +18,7 @@ from services.contracts.events import (
     ProgressNotedPayload,
 )
 from services.contracts.vocabulary import Level, Tier
+from services.runtime.consumer import Rejected
 from services.runtime.locks import KeyedLocks
 from services.supervision.adapters.metrics import SupervisionMetrics
 from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
@@ -200,3 +202,15 @@ async def test_a_batch_reads_each_clocked_issue_once_and_writes_once() -> None:
     assert set(store.timers) == {"iss-1", "iss-2"} and len(timetable) == 2
     assert store.records["iss-3"][0].category == "lights"
     assert store.records["iss-1"][1] == {str(first.event_id)}
+
+
+async def test_an_assignment_to_an_office_the_city_does_not_have_starts_no_clock() -> None:
+    built, store, publisher, *_ = tracker()
+    built._offices = frozenset({"some-real-office"})
+    with pytest.raises(Rejected, match="o1") as rejected:
+        await built.apply(assigned(), 0)
+    assert rejected.value.reason == "unknown_office"
+    assert store.records == {} and publisher.published == []
+    built._offices = frozenset({"o1"})
+    await built.apply(assigned(), 0)
+    assert publisher.published  # a real office's clocks start
