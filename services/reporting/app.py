@@ -9,6 +9,7 @@ from services.reporting.adapters.store import ReportingStore
 from services.reporting.bulletins.http import build_bulletin_router
 from services.reporting.bulletins.schedule import BulletinSchedule
 from services.reporting.bulletins.service import Bulletins, BulletinSettings
+from services.reporting.derivation import Derivation
 from services.reporting.entrypoints.admin import build_admin_router
 from services.reporting.entrypoints.api import build_router
 from services.reporting.entrypoints.consumer import subscribe
@@ -24,6 +25,7 @@ def build_app(settings: ReportingSettings) -> FastAPI:
     runtime = build_runtime("reporting", settings.platform)
     store = ReportingStore(runtime.db, settings.fact_rules())
     runtime.on_startup.append(store.ensure_indexes)
+    runtime.on_startup.append(Derivation(runtime.db, store, settings.platform).check)
     subscribe(runtime, ReportingHandlers(store))
     domain_metrics = DomainMetrics(store)
     runtime.metrics.registry.register(domain_metrics)

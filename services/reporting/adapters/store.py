@@ -139,6 +139,10 @@ class ReportingStore:
     async def _cells(self) -> AsyncCollection[Document]:
         return self._db[cells_name(await self.generation())]
 
+    async def is_empty(self) -> bool:
+        """No fact document at all (a new database)."""
+        return await (await self._facts()).find_one({}, {"_id": 1}) is None
+
     async def ensure_indexes(self) -> None:
         """The indexes, declared here only, created at start (MongoDB answers the lists'
         pages from them; the local engine indexes `_id` alone and scans)."""
