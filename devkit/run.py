@@ -10,11 +10,13 @@ import threading
 import time
 from contextlib import ExitStack
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
 from rich.console import Console
 
 from devkit.console_users import ConsoleAdmin
 from devkit.infra import REPO, endpoints
-from devkit.processes import SERVICES, Platform
+from devkit.processes import SERVICES, Platform, free_port
 from devkit.simulator.__main__ import settings_from_env, simulate
 from devkit.simulator.clock import supervision_offset
 
@@ -46,7 +48,17 @@ def main() -> None:
     namespace = os.environ.get("HUIYIN_DEMO_NAMESPACE") or time.strftime("demo%Y%m%d%H%M%S")
     with ExitStack() as stack:
         servers = endpoints(stack)
-        env = {**ports, **clock}
+        # notify's e-mails land in a maildir on this machine: a real SMTP server on loopback
+        mail_dir = REPO / ".local/mail" / namespace
+        mail_dir.parent.mkdir(parents=True, exist_ok=True)
+        catcher = Controller(Mailbox(mail_dir), hostname="127.0.0.1", port=free_port())
+        catcher.start()
+        stack.callback(catcher.stop)
+        smtp = {
+            "HUIYIN_NOTIFY_SMTP_HOST": "127.0.0.1",
+            "HUIYIN_NOTIFY_SMTP_PORT": str(catcher.port),
+        }
+        env = {**ports, **clock, **smtp}
         platform = Platform(
             servers, namespace, REPO / ".local/logs", extra_env=env, admin_token=admin,
             console=True, console_password=console_password,
@@ -74,6 +86,8 @@ def main() -> None:
              or admin / {console_password} (adds users); the public page: {console_url}/public
   services   intake {intake}   routing {platform["routing"].url}
              supervision {platform["supervision"].url}   reporting {reporting}
+  notify     {platform["notify"].url}/deliveries   (what was sent to whom, masked); its e-mails
+             land in {mail_dir.relative_to(REPO)}/new/ (a maildir; SMS and webhooks need a provider)
   tokens     export OPERATOR={operator}
              export OFFICE={office}   (the city's urban management bureau)
              export SUPERVISOR={supervisor}   (the city's supervisor)
