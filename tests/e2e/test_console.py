@@ -67,8 +67,8 @@ class Watched:
         self.expected_statuses: set[int] = set()
 
     def _failed(self, request: Request) -> None:
-        if request.failure == "net::ERR_ABORTED" and request.resource_type == "fetch":
-            return  # a page's background poll or hint, cut short (page left): nothing failed
+        if request.failure == "net::ERR_ABORTED" and request.resource_type != "document":
+            return  # a poll, a hint or the icon, cut short by leaving the page: nothing failed
         self.problems.append(f"failed: {request.method} {request.url} {request.failure}")
 
     def _console(self, message: ConsoleMessage) -> None:

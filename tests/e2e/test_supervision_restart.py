@@ -110,6 +110,7 @@ def test_supervision_killed_while_clocks_are_due_fires_each_step_once(
         "HUIYIN_TOPIC_PREFIX": settings.topic_prefix,
         "HUIYIN_DATABASE_PREFIX": settings.database_prefix,
         "HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": offset_to(T0),
+        "HUIYIN_SUPERVISION_OFFICES": "",  # the scripted issues' office is not the sample city's
         **TEST_CALENDAR_ENV,
     }
     supervision = ServiceProcess("supervision", free_port(), env, tmp_path / "supervision.log")
