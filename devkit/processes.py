@@ -1,5 +1,6 @@
 """The four services as OS processes (`python -m services.<name>`), on free loopback ports."""
 
+import contextlib
 import os
 import secrets
 import signal
@@ -19,9 +20,17 @@ CONSOLE = "console"  # the web console: HTTP only, started beside them when aske
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free loopback ports: every socket is held until all are bound, so the
+    kernel cannot hand the same port out twice (one released port could come back)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(n)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 @dataclass
@@ -102,11 +111,12 @@ class Platform:
             "HUIYIN_NOTIFY_INTAKE_TOKEN": self.notify_token,
             **self.extra_env,
         }
+        spare = iter(free_ports(len(SERVICES) + 1))
         for name in SERVICES:
-            port = int(self.extra_env.get(f"HUIYIN_{name.upper()}_PORT", 0)) or free_port()
+            port = int(self.extra_env.get(f"HUIYIN_{name.upper()}_PORT", 0)) or next(spare)
             self.services[name] = ServiceProcess(name, port, env, self.log_dir / f"{name}.log")
         if self.console:
-            port = int(self.extra_env.get("HUIYIN_CONSOLE_PORT", 0)) or free_port()
+            port = int(self.extra_env.get("HUIYIN_CONSOLE_PORT", 0)) or next(spare)
             talks_to = ("intake", "routing", "supervision", "reporting")
             urls = {f"HUIYIN_CONSOLE_{name.upper()}_URL": self[name].url for name in talks_to}
             admin = {
