@@ -313,6 +313,7 @@ def firing(
         "restart_to_first_firing_s": since(min(fired.values(), default=None)),
         "backlog_steps": BACKLOG,
         "backlog_all_fired_by_s": since(max(backlog, default=None)),
+        "backlog_fired_per_s": fired_per_s(backlog),
         "window_steps": WATCHED - BACKLOG,
         "window_rate_per_s": RATE,
         "steps_missing": WATCHED - len(fired),
@@ -323,6 +324,14 @@ def firing(
         "lag_after_load_p50_ms": pct(steady, 0.5),
         "lag_after_load_p99_ms": pct(steady, 0.99),
     }
+
+
+def fired_per_s(instants: list[datetime]) -> float | None:
+    """Steps fired a second while a backlog drains: from the first firing to the last."""
+    if len(instants) < 2:
+        return None
+    spread = (max(instants) - min(instants)).total_seconds()
+    return round(len(instants) / spread, 1) if spread > 0 else None
 
 
 def main() -> None:

@@ -128,7 +128,7 @@ class ClockTracker:
                 by_issue.setdefault(event.issue_id, []).append((event, partition))
         if not by_issue:
             return
-        tracked = [i for i, events in by_issue.items() if any(_clocked(e) for e, _ in events)]
+        tracked = {i for i, events in by_issue.items() if any(_clocked(e) for e, _ in events)}
         async with AsyncExitStack() as held:
             for issue_id in sorted(by_issue):
                 await held.enter_async_context(self._locks.hold(issue_id))
@@ -138,17 +138,28 @@ class ClockTracker:
             armed: list[tuple[IssueRecord, int, datetime | None]] = []
             for issue_id, events in by_issue.items():
                 if issue_id not in tracked:
+                    fields: dict[str, Any] = {}
                     for event, partition in events:
-                        context = context_of(event) or {}
-                        writes.remembered.append((issue_id, {**context, "partition": partition}))
+                        fields |= {**(context_of(event) or {}), "partition": partition}
+                    writes.remembered.append((issue_id, fields))  # no read: one upsert
                     continue
                 self._fold(events, loaded.get(issue_id), writes, publish, armed)
-            if publish:
-                await self._publisher.publish_all(publish)
-            if writes:
-                await self._store.write(writes, self._rules.calendar)
-            for record, partition, due in armed:
-                self._timetable.set(record.issue_id, partition, due)
+            await self._commit(publish, writes, armed)
+
+    async def _commit(
+        self,
+        publish: list[Envelope],
+        writes: Writes,
+        armed: list[tuple[IssueRecord, int, datetime | None]],
+    ) -> None:
+        """A batch's effects in order: one produce batch awaited, one bulk write per
+        collection, then the in-memory timers."""
+        if publish:
+            await self._publisher.publish_all(publish)
+        if writes:
+            await self._store.write(writes, self._rules.calendar)
+        for record, partition, due in armed:
+            self._timetable.set(record.issue_id, partition, due)
 
     def _fold(
         self,
@@ -194,6 +205,8 @@ class ClockTracker:
             writes.saved.append((record, tuple(absorbed)))
             if loaded is None:
                 writes.new.add(record.issue_id)
+            elif not loaded[0].provisional_years:
+                writes.no_provisional.add(record.issue_id)
         if not arm:
             return
         if stored_partition is not None and stored_partition != partition:
@@ -214,24 +227,41 @@ class ClockTracker:
 
     async def fire(self, issue_id: str, partition: int) -> None:
         """Fire whatever of the issue is due now; publishes each step once."""
-        async with self._locks.hold(issue_id):
-            loaded = await self._store.load(issue_id)
-            if loaded is None:
-                await self._store.set_timer(issue_id, partition, None)
-                self._timetable.set(issue_id, partition, None)
-                return
-            record = loaded[0]
-            now = self._now()
-            moved = recalendar(record, now, self._rules)
-            reaction = fire_due(moved.record, now, self._rules)
-            publish = (*moved.publish, *reaction.publish)
-            if publish or reaction.record is not record:
-                if publish:
-                    await self._publisher.publish_all(publish)
-                await self._store.save(reaction.record, self._rules.calendar)
-                self._observe(reaction.record, record, now)
-            owner = partition if record.partition is None else record.partition
-            await self._arm(reaction.record, owner, force=True)
+        await self.fire_batch([(issue_id, partition)])
+
+    async def fire_batch(self, due: Sequence[tuple[str, int]]) -> None:
+        """Fire whatever is due now of each issue `(issue_id, partition)`, as one batch: one
+        read, one produce batch, one bulk write per collection; each step published once
+        (its id is the step's: a firing repeated after a crash republishes the same id)."""
+        owner_of = dict(due)
+        async with AsyncExitStack() as held:
+            for issue_id in sorted(owner_of):
+                await held.enter_async_context(self._locks.hold(issue_id))
+            loaded = await self._store.load_many(owner_of)
+            now, writes, publish = self._now(), Writes(), list[Envelope]()
+            armed: list[tuple[IssueRecord, int, datetime | None]] = []
+            fired: list[tuple[IssueRecord, IssueRecord]] = []
+            for issue_id, partition in owner_of.items():
+                if issue_id not in loaded:
+                    writes.timers.append((issue_id, partition, None))
+                    self._timetable.set(issue_id, partition, None)
+                    continue
+                record = loaded[issue_id][0]
+                moved = recalendar(record, now, self._rules)
+                reaction = fire_due(moved.record, now, self._rules)
+                if moved.publish or reaction.publish or reaction.record is not record:
+                    publish += (*moved.publish, *reaction.publish)
+                    writes.saved.append((reaction.record, ()))
+                    if not record.provisional_years:
+                        writes.no_provisional.add(issue_id)
+                    fired.append((reaction.record, record))
+                owner = partition if record.partition is None else record.partition
+                next_due = reaction.record.next_due(self._rules.calendar)
+                writes.timers.append((issue_id, owner, next_due))
+                armed.append((reaction.record, owner, next_due))
+            await self._commit(publish, writes, armed)
+            for after, before in fired:
+                self._observe(after, before, now)
 
     @property
     def rules(self) -> Rules:
