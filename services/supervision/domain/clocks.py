@@ -227,7 +227,7 @@ class Clock(BaseModel):
         if t.escalate_on_red and self.escalate_to is not None:
             plan.append(("escalate", StepAction.ESCALATE, red, f"red flag: {why_red}"))
         return tuple(
-            Step(
+            Step.model_construct(  # every value is of its field's type: nothing to validate
                 step_id=make_step_id(self.clock_id, name),
                 name=name,
                 action=action,
