@@ -24,19 +24,19 @@ doubles.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from services.runtime.logging import get_logger
 from services.supervision.adapters.metrics import SupervisionMetrics
-from services.supervision.adapters.store import ClockStore
 from services.supervision.adapters.timesource import Now
 from services.supervision.domain.timetable import Timetable, micros
 
-__all__ = ["PartitionListener", "Scheduler"]
+__all__ = ["PartitionListener", "Scheduler", "TimerSource"]
 
 Fire = Callable[[Sequence[tuple[str, int]]], Awaitable[None]]
 Loaded = Callable[[int], Awaitable[object]]
@@ -44,11 +44,19 @@ Loaded = Callable[[int], Awaitable[object]]
 log = get_logger(__name__)
 
 
+class TimerSource(Protocol):
+    """What the scheduler needs of the store (`adapters.store.ClockStore`)."""
+
+    def timers_in(
+        self, partition: int, batch_size: int = ...
+    ) -> AsyncIterator[tuple[str, datetime]]: ...
+
+
 class Scheduler:
     def __init__(
         self,
         *,
-        store: ClockStore,
+        store: TimerSource,
         now: Now,
         metrics: SupervisionMetrics,
         tick: float = 0.25,
