@@ -93,7 +93,7 @@ class ClockStore:
 
     async def load_many(self, issue_ids: Iterable[str]) -> dict[str, Loaded]:
         """The records of `issue_ids` that exist, in one read (`issue_id: {$in: ...}`, served
-        by its index on both engines), in one reply when they fit."""
+        by its index on both engines), in one reply."""
         ids = list(dict.fromkeys(issue_ids))
         if not ids:
             return {}
@@ -101,7 +101,8 @@ class ClockStore:
             loaded = await self.load(ids[0])
             return {} if loaded is None else {ids[0]: loaded}
         found: dict[str, Loaded] = {}
-        cursor = self._issues.find({"issue_id": {"$in": ids}}, batch_size=len(ids))
+        # one more than can match: the first reply closes the cursor (no getMore to learn it)
+        cursor = self._issues.find({"issue_id": {"$in": ids}}, batch_size=len(ids) + 1)
         async for doc in cursor:
             loaded = _loaded(doc)
             found[loaded[0].issue_id] = loaded
