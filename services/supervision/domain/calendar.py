@@ -45,14 +45,17 @@ Asia/Shanghai. Results keep the `tzinfo` of the instant they were computed from.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 from services.supervision.domain.provisional import provisional_working_day
+
+T = TypeVar("T")
 
 __all__ = [
     "SHANGHAI",
@@ -138,7 +141,7 @@ class WorkingCalendar:
     """Working-time arithmetic in one time zone (see the module's time model), on the
     library's years and those `supplement` declares."""
 
-    __slots__ = ("_assumed", "_days", "_declared", "_sums", "_supplement", "_timezone")
+    __slots__ = ("_assumed", "_days", "_declared", "_memo", "_sums", "_supplement", "_timezone")
 
     def __init__(
         self,
@@ -155,6 +158,8 @@ class WorkingCalendar:
         """Memo of `is_working_day` (the calendar never changes)."""
         self._sums: dict[tuple[datetime, timedelta], datetime] = {}
         """Memo of `add_working_time`: a clock's steps are computed again and again."""
+        self._memo: dict[Hashable, Any] = {}
+        """Memo of what callers compute on this calendar (`remembered`)."""
 
     def assuming_provisional(self, years: frozenset[int]) -> WorkingCalendar:
         """This calendar as it was before `years` were declared: those years provisional
@@ -198,6 +203,17 @@ class WorkingCalendar:
 
     def __hash__(self) -> int:
         return hash((self._timezone, self._supplement, self._assumed))
+
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key` for this calendar (which never changes): for
+        a pure function of `key` and the calendar, such as a clock's steps."""
+        if key in self._memo:
+            found: T = self._memo[key]
+            return found
+        if len(self._memo) >= _MEMO:
+            self._memo.clear()
+        value = self._memo[key] = compute()
+        return value
 
     def is_working_day(self, day: date) -> bool:
         """Whether people work on `day`: the supplement's word for a year it declares, else

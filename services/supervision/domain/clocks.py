@@ -209,7 +209,23 @@ class Clock(BaseModel):
         return tuple(make_step_id(self.clock_id, name) for name in names)
 
     def steps(self, calendar: WorkingCalendar) -> tuple[Step, ...]:
-        """Every step under the current terms, in firing order (fired ones included)."""
+        """Every step under the current terms, in firing order (fired ones included);
+        remembered by the calendar under everything they depend on."""
+        key = (
+            "steps",
+            self.clock_id,
+            self.issue_id,
+            self.kind,
+            self.office_id,
+            self.started_at,
+            self.length,
+            self.thresholds,
+            self.prior_overdue,
+            self.escalate_to,
+        )
+        return calendar.remembered(key, lambda: self._steps(calendar))
+
+    def _steps(self, calendar: WorkingCalendar) -> tuple[Step, ...]:
         t = self.thresholds
         kind = self.kind.value
         plan = [
