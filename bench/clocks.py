@@ -89,6 +89,14 @@ async def metric(service: ServiceProcess, name: str) -> float | None:
     return sum(values) if values else None
 
 
+def cpu_seconds(service: ServiceProcess) -> float:
+    """The service process's CPU time so far (user + system): a figure that other load on the
+    machine changes less than a rate."""
+    assert service.process is not None
+    fields = Path(f"/proc/{service.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(service: ServiceProcess) -> float:
     assert service.process is not None
     status = Path(f"/proc/{service.process.pid}/status").read_text()
@@ -243,7 +251,7 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
         result["seed_seconds"] = round(time.perf_counter() - began, 1)
         supervision.start()
         await asyncio.to_thread(supervision.wait_healthy, 120)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(supervision)
         watched = await produce(settings, starts)
 
         async def armed() -> bool:
@@ -252,6 +260,8 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
         arming = await wait_for(armed, 24 * 3600, poll=1) - began
         result |= {"arming_seconds": round(arming, 1)}
         result["arming_clocks_per_s"] = round(ARMED_ISSUES * 2 / arming, 1)
+        armed_cpu = cpu_seconds(supervision) - cpu
+        result["arming_cpu_ms_per_clock"] = round(armed_cpu * 1000 / (ARMED_ISSUES * 2), 3)
         result["rss_mb_armed"] = rss_mb(supervision)
         await asyncio.to_thread(supervision.kill, signal.SIGKILL)
         if ARM_ONLY:
@@ -282,6 +292,8 @@ async def run(servers: Endpoints, namespace: str, logs: Path) -> dict[str, Any]:
 
         with contextlib.suppress(TimeoutError):
             await wait_for(all_fired, lead + WINDOW + 300, poll=0.5)
+        fired_cpu = cpu_seconds(supervision)  # loading, then firing: per step fired
+        result["firing_cpu_ms_per_step"] = round(fired_cpu * 1000 / max(len(seen), 1), 3)
         result["rss_mb_end"] = rss_mb(supervision)
         stop.set()
         await follower
@@ -313,6 +325,7 @@ def firing(
         "restart_to_first_firing_s": since(min(fired.values(), default=None)),
         "backlog_steps": BACKLOG,
         "backlog_all_fired_by_s": since(max(backlog, default=None)),
+        "backlog_fired_per_s": fired_per_s(backlog),
         "window_steps": WATCHED - BACKLOG,
         "window_rate_per_s": RATE,
         "steps_missing": WATCHED - len(fired),
@@ -323,6 +336,14 @@ def firing(
         "lag_after_load_p50_ms": pct(steady, 0.5),
         "lag_after_load_p99_ms": pct(steady, 0.99),
     }
+
+
+def fired_per_s(instants: list[datetime]) -> float | None:
+    """Steps fired a second while a backlog drains: from the first firing to the last."""
+    if len(instants) < 2:
+        return None
+    spread = (max(instants) - min(instants)).total_seconds()
+    return round(len(instants) / spread, 1) if spread > 0 else None
 
 
 def main() -> None:

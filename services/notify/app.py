@@ -52,19 +52,20 @@ def build_service(
     metrics = NotifyMetrics(runtime.metrics.registry)
     store = DeliveryStore(runtime.db)
     client = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+    now = now or (lambda: datetime.now(UTC))
     handlers = NotifyHandlers(
         config=config,
         store=store,
         channels=_channels(settings, config, client),
         contacts=IntakeContacts(settings.intake_url, settings.intake_token, client),
         metrics=metrics,
-        now=now or (lambda: datetime.now(UTC)),
+        now=now,
     )
     dispatcher = Dispatcher(handlers, settings.tick_seconds)
     subscribe(runtime, handlers, group_id)
     runtime.on_startup += [store.ensure_indexes, dispatcher.start]
     runtime.on_shutdown += [dispatcher.stop, client.aclose]
-    app = create_app(runtime, [build_router(store, settings.token or None)])
+    app = create_app(runtime, [build_router(store, settings.token or None, now)])
     return Notify(runtime, config, store, handlers, dispatcher, app)
 
 

@@ -122,7 +122,7 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
         metrics=metrics,
         offices=load_offices(settings.offices),
     )
-    scheduler.fire_with(tracker.fire)
+    scheduler.fire_with(tracker.fire_batch)
     scheduler.when_loaded(lambda partition: tracker.reschedule([partition]))
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
     runtime.consume_batch(subscriber(tracker), listener=listener)

@@ -48,8 +48,10 @@ class SupervisionSettings(ServiceSettings):
     fire_tick_seconds: float = Field(
         default=0.25, gt=0, le=1, description="the firing loop looks at the clock this often"
     )
-    fire_concurrency: int = Field(default=32, ge=1, description="issues fired at the same time")
-    load_batch: int = Field(default=5000, ge=1, description="timers read per batch on assignment")
+    fire_concurrency: int = Field(
+        default=1000, ge=1, description="issues fired at the same time (in batches)"
+    )
+    load_batch: int = Field(default=20000, ge=1, description="timers read per batch on assignment")
 
     @property
     def time_offset(self) -> timedelta:

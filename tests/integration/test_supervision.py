@@ -19,6 +19,7 @@ from services.runtime.settings import PlatformSettings
 from services.supervision.app import Supervision
 from services.supervision.domain.calendar import SHANGHAI, WorkingCalendar
 from services.supervision.domain.timetable import micros
+from services.supervision.domain.writes import Writes
 from tests.fixtures.calendars import TEST_CALENDAR
 from tests.integration.test_supervision_harness import (
     OFFICE,
@@ -258,14 +259,15 @@ async def test_firing_twice_publishes_once(
         await log.wait(lambda: due_of(sup, issue) == micros(at(11, 24, 5, 12)), "stale one fired")
 
         # A crash between publishing a step and recording it: the retry republishes its id.
-        save, failures = sup.store.save, [ConnectionError("the database went away")]
+        write, failures = sup.store.write, [ConnectionError("the database went away")]
 
-        async def flaky(*args: Any) -> None:
-            if failures and len(args) == 2:  # the firing's save (an event's names its id)
+        async def flaky(writes: Writes, calendar: WorkingCalendar) -> None:
+            firing = any(not applied for _, applied in writes.saved)  # an event's names its id
+            if failures and firing:
                 raise failures.pop()
-            await save(*args)
+            await write(writes, calendar)
 
-        monkeypatch.setattr(sup.store, "save", flaky)
+        monkeypatch.setattr(sup.store, "write", flaky)
         clock.set(at(11, 24, 5, 12))
         await log.wait(lambda: len(log.of(issue, "ReminderSent")) == 2, "the 80% reminder")
         clock.set(at(11, 24, 5, 13))  # the retry, a second later

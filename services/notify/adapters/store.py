@@ -3,9 +3,14 @@
 A record is created with one insert (a duplicate key means it is there already: a replayed
 event creates nothing). Each change after that is a conditional update on `_id` and the
 number of tries, so of two senders only one claims a try.
+
+No read scans: each query leads with an equality on the first key of an index declared in
+`ensure_indexes` (what the local engine and MongoDB answer from an index). The due records
+are found by `state` (pending or sending: only the records still to send); the view by
+`issue_id`, else day by day (`day`, the UTC date of `created_at`, set at insert).
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING
@@ -43,8 +48,9 @@ class DeliveryStore:
         self._deliveries = db["deliveries"]
 
     async def ensure_indexes(self) -> None:
-        await self._deliveries.create_index([("due_at", ASCENDING)])
-        await self._deliveries.create_index([("created_at", DESCENDING)])
+        await self._deliveries.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
+        await self._deliveries.create_index([("issue_id", ASCENDING), ("created_at", DESCENDING)])
+        await self._deliveries.create_index([("day", ASCENDING), ("created_at", DESCENDING)])
 
     # the view of each issue -----------------------------------------------------------
 
@@ -70,14 +76,14 @@ class DeliveryStore:
     async def create(self, record: Document) -> bool:
         """Insert a new record; False when it exists already (a replay, another instance)."""
         try:
-            await self._deliveries.insert_one(record)
+            await self._deliveries.insert_one({**record, "day": _day(record["created_at"])})
         except DuplicateKeyError:
             return False
         return True
 
     async def due(self, now: datetime, limit: int) -> list[Document]:
         """Records whose time has come: pending ones, and claims whose lease ran out."""
-        cursor = self._deliveries.find({"due_at": {"$lte": now}, "state": {"$in": WAITING}})
+        cursor = self._deliveries.find({"state": {"$in": WAITING}, "due_at": {"$lte": now}})
         return await cursor.sort("due_at", ASCENDING).limit(limit).to_list()
 
     async def claim(self, delivery_id: str, attempts: int, now: datetime, lease: timedelta) -> bool:
@@ -110,5 +116,21 @@ class DeliveryStore:
         return await self._deliveries.find_one({"_id": delivery_id})
 
     async def find(self, query: Document, limit: int) -> list[Document]:
+        """Records matching `query`, newest first (lead it with `issue_id` on a request path)."""
         cursor = self._deliveries.find(query).sort("created_at", DESCENDING).limit(limit)
         return await cursor.to_list()
+
+    async def recent(self, query: Document, limit: int, days: int, now: datetime) -> list[Document]:
+        """Records matching `query` created in the `days` UTC days up to `now`, newest first:
+        one read per day, back from today, until `limit` are found."""
+        found: list[Document] = []
+        for back in range(days):
+            if len(found) >= limit:
+                break
+            day = _day(now - timedelta(days=back))
+            found += await self.find({"day": day, **query}, limit - len(found))
+        return found
+
+
+def _day(instant: datetime) -> str:
+    return instant.astimezone(UTC).date().isoformat()

@@ -1,5 +1,10 @@
-"""GET /deliveries: what was sent to whom, masked; filters by state, kind, channel, issue."""
+"""GET /deliveries: what was sent to whom, masked; filters by state, kind, channel, issue.
 
+Of one issue: all its records. Otherwise the records of the last `days` days (UTC), read day
+by day, so no request reads more than its days hold."""
+
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -15,7 +20,7 @@ SHOWN = ("issue_id", "event_type", "kind", "audience", "recipient", "channel", "
          "state", "attempts", "urgent", "held", "last_error")  # fmt: skip
 
 
-def build_router(store: DeliveryStore, token: str | None) -> APIRouter:
+def build_router(store: DeliveryStore, token: str | None, now: Callable[[], datetime]) -> APIRouter:
     """The view. With a token configured, only its bearer reads it."""
 
     async def allowed(given: Annotated[str | None, Depends(bearer_token)]) -> None:
@@ -31,7 +36,9 @@ def build_router(store: DeliveryStore, token: str | None) -> APIRouter:
         channel: ChannelName | None = None,
         issue_id: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        days: Annotated[int, Query(ge=1, le=366)] = 7,
     ) -> list[dict[str, Any]]:
+        """Newest first: an issue's records, or those of the last `days` days."""
         if kind is not None and kind not in KINDS:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown kind {kind}")
         query: Document = {}
@@ -39,7 +46,11 @@ def build_router(store: DeliveryStore, token: str | None) -> APIRouter:
                             ("issue_id", issue_id)):  # fmt: skip
             if value is not None:
                 query[name] = str(value)
-        return [_view(record) for record in await store.find(query, limit)]
+        if issue_id is not None:
+            found = await store.find(query, limit)
+        else:
+            found = await store.recent(query, limit, days, now())
+        return [_view(record) for record in found]
 
     return router
 

@@ -19,13 +19,15 @@ the partition with open clocks computed on a year no calendar knows yet, no docu
 others; written beside the record. Read whole (bounded: only such issues) to recompute them
 when the year is declared and for the metric, so neither scans `issues`.
 
-Every point read and write filters on `_id` alone: the one lookup the local MongoDB-wire
-server (FerretDB v1 on SQLite) answers from an index. The `due` index serves MongoDB.
+Every point write filters on `_id` alone. A batch's records are read at once, by an equality
+on the indexed `issue_id` (`issue_id: {$in: [...]}`; the local engine pushes a string `$in`
+down to the field's index, not on `_id`). The views' lists are led by `open: true` (and the
+office when given), each field the first key of an index declared in `ensure_indexes`; the
+`due` index serves MongoDB.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -64,7 +66,7 @@ class ClockStore:
         record: IssueRecord,
         calendar: WorkingCalendar,
         *,
-        new: bool = False,
+        none_stored: bool = False,
     ) -> None:
         if record.partition is None:
             return
@@ -72,28 +74,39 @@ class ClockStore:
         where = self._provisional(record.partition)
         if clocks:
             writes.update(where, record.issue_id, {"$set": {"clocks": clocks}})
-        elif not new:  # a new issue has no such document to delete
+        elif not none_stored:  # a new issue, or one without provisional clocks, has none
             writes.delete(where, record.issue_id)
 
     async def ensure_indexes(self) -> None:
+        """The batch read's `issue_id`, the views' `open` and `office_id` (each the first key
+        of its index: the one the local engine uses for an equality), the timers' `due`."""
+        await self._issues.create_index([("issue_id", ASCENDING)])
+        await self._issues.create_index([("open", ASCENDING), ("deadline", ASCENDING)])
+        await self._issues.create_index([("office_id", ASCENDING), ("open", ASCENDING)])
         for partition in range(self._partitions):
             await self._timers(partition).create_index([("due", ASCENDING)])
 
     async def load(self, issue_id: str) -> Loaded | None:
         """The issue's record and the ids of the events it absorbed (None: never seen)."""
         doc = await self._issues.find_one({"_id": issue_id})
-        if doc is None:
-            return None
-        applied = frozenset(doc.pop(APPLIED, ()))
-        doc["issue_id"] = issue_id
-        return IssueRecord.model_validate(doc), applied
+        return None if doc is None else _loaded(doc)
 
     async def load_many(self, issue_ids: Iterable[str]) -> dict[str, Loaded]:
-        """The records of `issue_ids` that exist: point reads by `_id`, side by side (the
-        one lookup both engines answer from an index; `$in` would scan on FerretDB v1)."""
+        """The records of `issue_ids` that exist, in one read (`issue_id: {$in: ...}`, served
+        by its index on both engines), in one reply."""
         ids = list(dict.fromkeys(issue_ids))
-        found = await asyncio.gather(*(self.load(issue_id) for issue_id in ids))
-        return {i: loaded for i, loaded in zip(ids, found, strict=True) if loaded is not None}
+        if not ids:
+            return {}
+        if len(ids) == 1:
+            loaded = await self.load(ids[0])
+            return {} if loaded is None else {ids[0]: loaded}
+        found: dict[str, Loaded] = {}
+        # one more than can match: the first reply closes the cursor (no getMore to learn it)
+        cursor = self._issues.find({"issue_id": {"$in": ids}}, batch_size=len(ids) + 1)
+        async for doc in cursor:
+            loaded = _loaded(doc)
+            found[loaded[0].issue_id] = loaded
+        return found
 
     async def write(self, writes: Writes, calendar: WorkingCalendar) -> None:
         """A batch's writes: one ordered bulk write for the issues, one per timer partition
@@ -114,7 +127,8 @@ class ClockStore:
                 records.insert(self._issues, doc, otherwise=update)
             else:
                 records.update(self._issues, record.issue_id, update)
-            self._mark_provisional(derived, record, calendar, new=new)
+            none_stored = new or record.issue_id in writes.no_provisional
+            self._mark_provisional(derived, record, calendar, none_stored=none_stored)
         for issue_id, partition, due in writes.timers:
             if due is None:
                 derived.delete(self._timers(partition), issue_id)
@@ -172,8 +186,10 @@ class ClockStore:
     async def timers_in(
         self, partition: int, batch_size: int = 5000
     ) -> AsyncIterator[tuple[str, datetime]]:
-        """Every timer of `partition` (one scan of its collection), as `(issue_id, due)`."""
-        async for doc in self._timers(partition).find({}, batch_size=batch_size):
+        """Every timer of `partition` (one read of its collection, `batch_size` a reply, only
+        `due`), as `(issue_id, due)`."""
+        timers = self._timers(partition)
+        async for doc in timers.find({}, {"due": 1}, batch_size=batch_size):
             yield str(doc["_id"]), doc["due"]
 
     async def provisional_clocks(self) -> int:
@@ -194,11 +210,18 @@ class ClockStore:
         self, match: Mapping[str, Any], *, limit: int = 0
     ) -> AsyncIterator[IssueRecord]:
         """Records matching `match` on their summary or context fields, earliest deadline
-        first, at most `limit` (0: all). A scan: for the views only, never a point lookup."""
+        first, at most `limit` (0: all). `match` leads with `open: true` (and the office when
+        given): equalities on indexed fields, which bound the rows read."""
         cursor = self._issues.find(dict(match), {APPLIED: 0}, limit=limit).sort("deadline", 1)
         async for doc in cursor:
             doc["issue_id"] = doc.pop("_id")
             yield IssueRecord.model_validate(doc)
+
+
+def _loaded(doc: Document) -> Loaded:
+    applied = frozenset(doc.pop(APPLIED, ()))
+    doc["issue_id"] = doc.pop("_id")
+    return IssueRecord.model_validate(doc), applied
 
 
 async def _upsert(collection: AsyncCollection[Document], doc_id: str, update: Any) -> None:

@@ -45,14 +45,17 @@ Asia/Shanghai. Results keep the `tzinfo` of the instant they were computed from.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 from services.supervision.domain.provisional import provisional_working_day
+
+T = TypeVar("T")
 
 __all__ = [
     "SHANGHAI",
@@ -138,7 +141,7 @@ class WorkingCalendar:
     """Working-time arithmetic in one time zone (see the module's time model), on the
     library's years and those `supplement` declares."""
 
-    __slots__ = ("_assumed", "_declared", "_supplement", "_timezone")
+    __slots__ = ("_assumed", "_days", "_declared", "_memo", "_sums", "_supplement", "_timezone")
 
     def __init__(
         self,
@@ -151,6 +154,12 @@ class WorkingCalendar:
         self._supplement = supplement
         self._assumed = frozenset(assume_provisional)
         self._declared = frozenset(supplement.years) if supplement is not None else frozenset()
+        self._days: dict[date, bool] = {}
+        """Memo of `is_working_day` (the calendar never changes)."""
+        self._sums: dict[tuple[datetime, timedelta], datetime] = {}
+        """Memo of `add_working_time`: a clock's steps are computed again and again."""
+        self._memo: dict[Hashable, Any] = {}
+        """Memo of what callers compute on this calendar (`remembered`)."""
 
     def assuming_provisional(self, years: frozenset[int]) -> WorkingCalendar:
         """This calendar as it was before `years` were declared: those years provisional
@@ -195,11 +204,28 @@ class WorkingCalendar:
     def __hash__(self) -> int:
         return hash((self._timezone, self._supplement, self._assumed))
 
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key` for this calendar (which never changes): for
+        a pure function of `key` and the calendar, such as a clock's steps."""
+        if key in self._memo:
+            found: T = self._memo[key]
+            return found
+        if len(self._memo) >= _MEMO:
+            self._memo.clear()
+        value = self._memo[key] = compute()
+        return value
+
     def is_working_day(self, day: date) -> bool:
         """Whether people work on `day`: the supplement's word for a year it declares, else
         the library's, else the provisional rule's; `CalendarOutOfRange` when none can tell."""
         if isinstance(day, datetime):
             day = day.date()
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if self.is_provisional_year(day.year):
             provisional = provisional_working_day(day)
             if provisional is not None:
@@ -234,6 +260,15 @@ class WorkingCalendar:
         """The latest instant with exactly `span` of working time after `start`."""
         if span < timedelta(0):
             raise ValueError(f"working time must not be negative, got {span}")
+        key = (start, span)
+        found = self._sums.get(key)
+        if found is None:
+            if len(self._sums) >= _MEMO:
+                self._sums.clear()
+            found = self._sums[key] = self._add_working_time(start, span)
+        return found.astimezone(start.tzinfo)
+
+    def _add_working_time(self, start: datetime, span: timedelta) -> datetime:
         local = self._local(start)
         day = local.date()
         if self.is_working_day(day):
@@ -267,6 +302,9 @@ class WorkingCalendar:
         if instant.tzinfo is None or instant.utcoffset() is None:
             raise ValueError(f"an aware datetime is required, got the naive {instant.isoformat()}")
         return instant.astimezone(self._timezone)
+
+
+_MEMO = 100_000
 
 
 def _since_midnight(local: datetime) -> timedelta:

@@ -209,7 +209,23 @@ class Clock(BaseModel):
         return tuple(make_step_id(self.clock_id, name) for name in names)
 
     def steps(self, calendar: WorkingCalendar) -> tuple[Step, ...]:
-        """Every step under the current terms, in firing order (fired ones included)."""
+        """Every step under the current terms, in firing order (fired ones included);
+        remembered by the calendar under everything they depend on."""
+        key = (
+            "steps",
+            self.clock_id,
+            self.issue_id,
+            self.kind,
+            self.office_id,
+            self.started_at,
+            self.length,
+            self.thresholds,
+            self.prior_overdue,
+            self.escalate_to,
+        )
+        return calendar.remembered(key, lambda: self._steps(calendar))
+
+    def _steps(self, calendar: WorkingCalendar) -> tuple[Step, ...]:
         t = self.thresholds
         kind = self.kind.value
         plan = [
@@ -227,7 +243,7 @@ class Clock(BaseModel):
         if t.escalate_on_red and self.escalate_to is not None:
             plan.append(("escalate", StepAction.ESCALATE, red, f"red flag: {why_red}"))
         return tuple(
-            Step(
+            Step.model_construct(  # every value is of its field's type: nothing to validate
                 step_id=make_step_id(self.clock_id, name),
                 name=name,
                 action=action,

@@ -25,6 +25,9 @@ class Writes:
     new: set[str] = field(default_factory=set)
     """Issues whose record and timer were not stored before this batch (inserted, cheaper;
     updated after all when they turn out to exist)."""
+    no_provisional: set[str] = field(default_factory=set)
+    """Issues whose stored record had no clock on a provisional calendar: no
+    `provisional_p<n>` document to delete when they still have none."""
     timers: list[tuple[str, int, datetime | None]] = field(default_factory=list)
     """`(issue_id, partition, due)`: the issue's timer in that partition (None: none)."""
 

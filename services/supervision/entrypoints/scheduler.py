@@ -15,43 +15,54 @@ on meanwhile from what is loaded.
 
 The loop sleeps until the earliest owned timer falls due (at most `tick` seconds, so a
 clock that jumps, as a test's does, is noticed) or until the timetable changes, then
-hands each due issue to `fire` (the tracker), at most `concurrency` at a time. A firing
-that raises is tried again `retry_after` later; it is idempotent, so nothing doubles.
+hands the issues due to `fire` (the tracker's `fire_batch`) in batches of at most `batch`
+(one read, one produce batch, one bulk write each), at most `concurrency` issues in flight.
+A batch that raises is tried again `retry_after` later; firing is idempotent, so nothing
+doubles.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from services.runtime.logging import get_logger
 from services.supervision.adapters.metrics import SupervisionMetrics
-from services.supervision.adapters.store import ClockStore
 from services.supervision.adapters.timesource import Now
 from services.supervision.domain.timetable import Timetable, micros
 
-__all__ = ["PartitionListener", "Scheduler"]
+__all__ = ["PartitionListener", "Scheduler", "TimerSource"]
 
-Fire = Callable[[str, int], Awaitable[None]]
+Fire = Callable[[Sequence[tuple[str, int]]], Awaitable[None]]
 Loaded = Callable[[int], Awaitable[object]]
 
 log = get_logger(__name__)
+
+
+class TimerSource(Protocol):
+    """What the scheduler needs of the store (`adapters.store.ClockStore`)."""
+
+    def timers_in(
+        self, partition: int, batch_size: int = ...
+    ) -> AsyncIterator[tuple[str, datetime]]: ...
 
 
 class Scheduler:
     def __init__(
         self,
         *,
-        store: ClockStore,
+        store: TimerSource,
         now: Now,
         metrics: SupervisionMetrics,
         tick: float = 0.25,
-        concurrency: int = 32,
-        load_batch: int = 5000,
+        concurrency: int = 1000,
+        batch: int = 250,
+        load_batch: int = 20000,
         retry_after: timedelta = timedelta(seconds=1),
     ) -> None:
         self.timetable = Timetable(on_change=self.wake)
@@ -60,6 +71,7 @@ class Scheduler:
         self._metrics = metrics
         self._tick = tick
         self._concurrency = concurrency
+        self._batch = batch
         self._load_batch = load_batch
         self._retry_after = retry_after
         self._fire: Fire | None = None
@@ -69,6 +81,7 @@ class Scheduler:
         self._loop_task: asyncio.Task[None] | None = None
         self._loaders: dict[int, asyncio.Task[None]] = {}
         self._inflight: dict[int, set[asyncio.Task[None]]] = {}
+        self._busy = 0
         metrics.watch(
             timers=lambda: len(self.timetable),
             partitions=lambda: len(self.timetable.owned),
@@ -88,7 +101,8 @@ class Scheduler:
 
     @property
     def busy(self) -> int:
-        return sum(len(tasks) for tasks in self._inflight.values())
+        """Issues being fired now."""
+        return self._busy
 
     @property
     def loading(self) -> frozenset[int]:
@@ -180,10 +194,11 @@ class Scheduler:
         while not self._stopping:
             self._wakeup.clear()
             now = self._now()
-            free = self._concurrency - self.busy
-            if free > 0:
-                for issue_id, partition in self.timetable.pop_due(now, free):
-                    self._spawn(issue_id, partition)
+            while (free := min(self._concurrency - self._busy, self._batch)) > 0:
+                due = self.timetable.pop_due(now, free)
+                if not due:
+                    break
+                self._spawn(due)
             next_due = self.timetable.next_due()
             if next_due is None or next_due <= micros(now):
                 delay = self._tick  # nothing, or every slot busy: a finished firing wakes us
@@ -200,29 +215,39 @@ class Scheduler:
         finally:
             woken.cancel()
 
-    def _spawn(self, issue_id: str, partition: int) -> None:
-        task = asyncio.create_task(self._fire_one(issue_id, partition))
-        running = self._inflight.setdefault(partition, set())
-        running.add(task)
+    def _spawn(self, due: list[tuple[str, int]]) -> None:
+        """Fire `due` as one batch, noted as in flight for each of its partitions (a revoke
+        waits for it)."""
+        task = asyncio.create_task(self._fire_batch(due))
+        self._busy += len(due)
+        partitions = {partition for _, partition in due}
+        for partition in partitions:
+            self._inflight.setdefault(partition, set()).add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
-            running.discard(finished)
-            if not running and self._inflight.get(partition) is running:
-                del self._inflight[partition]
+            self._busy -= len(due)
+            for partition in partitions:
+                running = self._inflight.get(partition)
+                if running is not None:
+                    running.discard(finished)
+                    if not running:
+                        del self._inflight[partition]
             self.wake()
 
         task.add_done_callback(done)
 
-    async def _fire_one(self, issue_id: str, partition: int) -> None:
+    async def _fire_batch(self, due: list[tuple[str, int]]) -> None:
         assert self._fire is not None
         try:
-            await self._fire(issue_id, partition)
+            await self._fire(due)
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            self._metrics.firing_failed.inc()
-            log.warning("timer.fire_failed", issue_id=issue_id, error=repr(error))
-            self.timetable.retry(issue_id, partition, self._now() + self._retry_after)
+            self._metrics.firing_failed.inc(len(due))
+            log.warning("timer.fire_failed", issues=len(due), error=repr(error))
+            again = self._now() + self._retry_after
+            for issue_id, partition in due:
+                self.timetable.retry(issue_id, partition, again)
 
 
 class PartitionListener(ConsumerRebalanceListener):  # type: ignore[misc]

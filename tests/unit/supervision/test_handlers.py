@@ -214,3 +214,24 @@ async def test_an_assignment_to_an_office_the_city_does_not_have_starts_no_clock
     built._offices = frozenset({"o1"})
     await built.apply(assigned(), 0)
     assert publisher.published  # a real office's clocks start
+
+
+async def test_a_firing_batch_reads_once_publishes_once_and_writes_once() -> None:
+    track, store, publisher, timetable, clock, calls = tracker()
+    other = assigned().model_copy(update={"issue_id": "iss-2"})
+    await track.apply_batch([(assigned(), 0), (other, 0)])
+    published = len(publisher.published)
+    clock.at = datetime(2026, 11, 23, 23, tzinfo=SHANGHAI)  # past both 50% reminders
+    calls.clear()
+    await track.fire_batch([("iss-1", 0), ("iss-2", 0), ("nobody", 0)])
+    # one read of the three, one produce batch, the records, then the timers (the unknown
+    # issue's removed): every due step of the tick in one batch
+    assert calls == ["load", "load", "load", "publish", "save", "save", "timer", "timer", "timer"]
+    fired = publisher.published[published:]
+    assert sorted(e.issue_id for e in fired) == ["iss-1", "iss-2"]
+    eighty = datetime(2026, 11, 24, 5, 12, tzinfo=SHANGHAI)  # the 80% reminders are next
+    assert store.timers["iss-1"] == (0, eighty) == store.timers["iss-2"]
+    assert timetable.next_due() == micros(eighty) and len(timetable) == 2
+    calls.clear()
+    await track.fire_batch([("iss-1", 0), ("iss-2", 0)])  # fired again: nothing doubles
+    assert len(publisher.published) == published + 2

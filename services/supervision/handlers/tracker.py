@@ -1,15 +1,16 @@
-"""Supervision's use cases: an event of the log, a firing, a calendar reload, and the reads of
-the views, each from the request to the domain to the adapters.
+"""Supervision's clock tracker: an event of the log, a firing, a calendar reload, from the
+event to the domain to the adapters.
 
 `ClockTracker` is the only place that writes an issue's clocks. A batch of events and a
 firing follow the same order, under per-issue locks (so the consumer and the firing loop of
 one instance never interleave on an issue):
 
-1. load the records (point reads by `_id`, side by side, for a batch; none for an issue the
-   batch only tells context about: that is written without a read);
+1. load the records, a batch's in one read (`store.load_many`; none for an issue the batch
+   only tells context about: that is written without a read);
 2. let the pure rules decide (`reactions.recalendar` first, for a year declared since the
    record was stored; then `reactions.react` for an event, `reactions.fire_due` for a firing
-   at `now`): the new record and the events to publish;
+   at `now`, for every issue the firing loop found due in one tick): the new record and the
+   events to publish;
 3. publish those events (a batch's all at once) and wait for Kafka's acknowledgement;
 4. store the records (a batch's as one bulk write; the events' ids are absorbed with them);
 5. store the issues' timers (one bulk write per partition), and set them in the in-memory
@@ -19,27 +20,24 @@ A crash between 3 and 4 publishes the same deterministic ids again after the res
 (consumers drop the copies); an event already absorbed changes nothing but re-arms the
 timer, which repairs a crash between 4 and 5. Time comes from the injected `now`.
 
-`ClockViews` answers the HTTP reads (`domain.views` shapes them). The store and the publisher
-are ports (`ClockRecords`, `Publisher`): the unit tests' fakes satisfy them, type-checked.
+The store and the publisher are ports (`ClockRecords`, `Publisher`): the unit tests' fakes
+satisfy them, type-checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, Protocol
 
 from services.contracts.events import Envelope, Event, IssueAssigned
-from services.contracts.vocabulary import ClockKind, Level
 from services.runtime.consumer import Rejected
 from services.runtime.locks import KeyedLocks
 from services.runtime.logging import get_logger
 from services.supervision.adapters.metrics import SupervisionMetrics
-from services.supervision.adapters.store import ClockStore
 from services.supervision.adapters.timesource import Now
 from services.supervision.domain.calendar import WorkingCalendar
-from services.supervision.domain.errors import UnknownIssue
 from services.supervision.domain.reactions import (
     CLOCK_EVENTS,
     context_of,
@@ -50,10 +48,9 @@ from services.supervision.domain.reactions import (
 from services.supervision.domain.record import IssueRecord
 from services.supervision.domain.rules import Rules
 from services.supervision.domain.timetable import Timetable
-from services.supervision.domain.views import clock_view, history_view, open_clocks, overdue_list
 from services.supervision.domain.writes import Writes
 
-__all__ = ["ClockRecords", "ClockTracker", "ClockViews", "Publisher"]
+__all__ = ["ClockRecords", "ClockTracker", "Publisher"]
 
 log = get_logger(__name__)
 
@@ -128,7 +125,7 @@ class ClockTracker:
                 by_issue.setdefault(event.issue_id, []).append((event, partition))
         if not by_issue:
             return
-        tracked = [i for i, events in by_issue.items() if any(_clocked(e) for e, _ in events)]
+        tracked = {i for i, events in by_issue.items() if any(_clocked(e) for e, _ in events)}
         async with AsyncExitStack() as held:
             for issue_id in sorted(by_issue):
                 await held.enter_async_context(self._locks.hold(issue_id))
@@ -138,17 +135,28 @@ class ClockTracker:
             armed: list[tuple[IssueRecord, int, datetime | None]] = []
             for issue_id, events in by_issue.items():
                 if issue_id not in tracked:
+                    fields: dict[str, Any] = {}
                     for event, partition in events:
-                        context = context_of(event) or {}
-                        writes.remembered.append((issue_id, {**context, "partition": partition}))
+                        fields |= {**(context_of(event) or {}), "partition": partition}
+                    writes.remembered.append((issue_id, fields))  # no read: one upsert
                     continue
                 self._fold(events, loaded.get(issue_id), writes, publish, armed)
-            if publish:
-                await self._publisher.publish_all(publish)
-            if writes:
-                await self._store.write(writes, self._rules.calendar)
-            for record, partition, due in armed:
-                self._timetable.set(record.issue_id, partition, due)
+            await self._commit(publish, writes, armed)
+
+    async def _commit(
+        self,
+        publish: list[Envelope],
+        writes: Writes,
+        armed: list[tuple[IssueRecord, int, datetime | None]],
+    ) -> None:
+        """A batch's effects in order: one produce batch awaited, one bulk write per
+        collection, then the in-memory timers."""
+        if publish:
+            await self._publisher.publish_all(publish)
+        if writes:
+            await self._store.write(writes, self._rules.calendar)
+        for record, partition, due in armed:
+            self._timetable.set(record.issue_id, partition, due)
 
     def _fold(
         self,
@@ -194,6 +202,8 @@ class ClockTracker:
             writes.saved.append((record, tuple(absorbed)))
             if loaded is None:
                 writes.new.add(record.issue_id)
+            elif not loaded[0].provisional_years:
+                writes.no_provisional.add(record.issue_id)
         if not arm:
             return
         if stored_partition is not None and stored_partition != partition:
@@ -214,24 +224,41 @@ class ClockTracker:
 
     async def fire(self, issue_id: str, partition: int) -> None:
         """Fire whatever of the issue is due now; publishes each step once."""
-        async with self._locks.hold(issue_id):
-            loaded = await self._store.load(issue_id)
-            if loaded is None:
-                await self._store.set_timer(issue_id, partition, None)
-                self._timetable.set(issue_id, partition, None)
-                return
-            record = loaded[0]
-            now = self._now()
-            moved = recalendar(record, now, self._rules)
-            reaction = fire_due(moved.record, now, self._rules)
-            publish = (*moved.publish, *reaction.publish)
-            if publish or reaction.record is not record:
-                if publish:
-                    await self._publisher.publish_all(publish)
-                await self._store.save(reaction.record, self._rules.calendar)
-                self._observe(reaction.record, record, now)
-            owner = partition if record.partition is None else record.partition
-            await self._arm(reaction.record, owner, force=True)
+        await self.fire_batch([(issue_id, partition)])
+
+    async def fire_batch(self, due: Sequence[tuple[str, int]]) -> None:
+        """Fire whatever is due now of each issue `(issue_id, partition)`, as one batch: one
+        read, one produce batch, one bulk write per collection; each step published once
+        (its id is the step's: a firing repeated after a crash republishes the same id)."""
+        owner_of = dict(due)
+        async with AsyncExitStack() as held:
+            for issue_id in sorted(owner_of):
+                await held.enter_async_context(self._locks.hold(issue_id))
+            loaded = await self._store.load_many(owner_of)
+            now, writes, publish = self._now(), Writes(), list[Envelope]()
+            armed: list[tuple[IssueRecord, int, datetime | None]] = []
+            fired: list[tuple[IssueRecord, IssueRecord]] = []
+            for issue_id, partition in owner_of.items():
+                if issue_id not in loaded:
+                    writes.timers.append((issue_id, partition, None))
+                    self._timetable.set(issue_id, partition, None)
+                    continue
+                record = loaded[issue_id][0]
+                moved = recalendar(record, now, self._rules)
+                reaction = fire_due(moved.record, now, self._rules)
+                if moved.publish or reaction.publish or reaction.record is not record:
+                    publish += (*moved.publish, *reaction.publish)
+                    writes.saved.append((reaction.record, ()))
+                    if not record.provisional_years:
+                        writes.no_provisional.add(issue_id)
+                    fired.append((reaction.record, record))
+                owner = partition if record.partition is None else record.partition
+                next_due = reaction.record.next_due(self._rules.calendar)
+                writes.timers.append((issue_id, owner, next_due))
+                armed.append((reaction.record, owner, next_due))
+            await self._commit(publish, writes, armed)
+            for after, before in fired:
+                self._observe(after, before, now)
 
     @property
     def rules(self) -> Rules:
@@ -310,71 +337,5 @@ class ClockTracker:
             log.info("step.fired", issue_id=after.issue_id, step=step_id, due_at=str(step.due_at))
 
 
-MAX_ROWS = 5000
-
-
-class ClockViews:
-    """The reads of the views, on the rules in force (a calendar reload replaces them)."""
-
-    def __init__(self, store: ClockStore, rules: Callable[[], Rules], now: Now) -> None:
-        self._store = store
-        self._rules = rules
-        self._now = now
-
-    async def clocks(self, issue_id: str) -> list[dict[str, Any]]:
-        """Every clock the issue has had, oldest first (none for an issue never seen)."""
-        loaded = await self._store.load(issue_id)
-        if loaded is None:
-            return []
-        record, at, calendar = loaded[0], self._now(), self._rules().calendar
-        return [clock_view(record, clock, calendar, at) for clock in record.clocks.clocks]
-
-    async def history(self, issue_id: str) -> dict[str, Any]:
-        """The issue's clocks, requests and history; `UnknownIssue` for an issue never seen."""
-        loaded = await self._store.load(issue_id)
-        if loaded is None:
-            raise UnknownIssue(issue_id)
-        return history_view(loaded[0], self._rules().calendar, self._now())
-
-    async def open(
-        self,
-        *,
-        office_id: str | None,
-        region_code: str | None,
-        level: Level | None,
-        clock: ClockKind | None,
-        limit: int,
-    ) -> dict[str, Any]:
-        match = _match(office_id, region_code, level)
-        records = [r async for r in self._store.records(match, limit=limit)]
-        at = self._now()
-        rows = open_clocks(records, self._rules().calendar, at, kind=clock)
-        return {"as_of": at, "count": len(rows), "clocks": rows[:limit]}
-
-    async def overdue(
-        self,
-        *,
-        office_id: str | None,
-        region_code: str | None,
-        level: Level | None,
-        limit: int,
-    ) -> dict[str, Any]:
-        at = self._now()
-        match = _match(office_id, region_code, level) | {"deadline": {"$lte": at}}
-        found = [r async for r in self._store.records(match, limit=limit)]
-        return overdue_list(found, self._rules().calendar, at)
-
-
 def _clocked(event: Event) -> bool:
     return event.type in CLOCK_EVENTS and context_of(event) is None
-
-
-def _match(office_id: str | None, region_code: str | None, level: Level | None) -> dict[str, Any]:
-    match: dict[str, Any] = {"open": True}
-    if office_id is not None:
-        match["office_id"] = office_id
-    if region_code is not None:
-        match["region_code"] = region_code
-    if level is not None:
-        match["level"] = level.value
-    return match
