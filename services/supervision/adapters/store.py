@@ -19,9 +19,8 @@ the partition with open clocks computed on a year no calendar knows yet, no docu
 others; written beside the record. Read whole (bounded: only such issues) to recompute them
 when the year is declared and for the metric, so neither scans `issues`.
 
-Every point write filters on `_id` alone. A batch's records are read at once, by an equality
-on the indexed `issue_id` (`issue_id: {$in: [...]}`; the local engine pushes a string `$in`
-down to the field's index, not on `_id`). The views' lists are led by `open: true` (and the
+Every point write filters on `_id` alone. A batch's records are read at once
+(`_id: {$in: [...]}`, through the `_id` index on both engines). The views' lists are led by `open: true` (and the
 office when given), each field the first key of an index declared in `ensure_indexes`; the
 `due` index serves MongoDB.
 """
@@ -78,9 +77,8 @@ class ClockStore:
             writes.delete(where, record.issue_id)
 
     async def ensure_indexes(self) -> None:
-        """The batch read's `issue_id`, the views' `open` and `office_id` (each the first key
-        of its index: the one the local engine uses for an equality), the timers' `due`."""
-        await self._issues.create_index([("issue_id", ASCENDING)])
+        """The views' `open` and `office_id` (each the first key of its index: the one the
+        local engine uses for an equality), the timers' `due`."""
         await self._issues.create_index([("open", ASCENDING), ("deadline", ASCENDING)])
         await self._issues.create_index([("office_id", ASCENDING), ("open", ASCENDING)])
         for partition in range(self._partitions):
@@ -92,8 +90,8 @@ class ClockStore:
         return None if doc is None else _loaded(doc)
 
     async def load_many(self, issue_ids: Iterable[str]) -> dict[str, Loaded]:
-        """The records of `issue_ids` that exist, in one read (`issue_id: {$in: ...}`, served
-        by its index on both engines), in one reply."""
+        """The records of `issue_ids` that exist, in one read (`_id: {$in: ...}`), in one
+        reply."""
         ids = list(dict.fromkeys(issue_ids))
         if not ids:
             return {}
@@ -102,7 +100,7 @@ class ClockStore:
             return {} if loaded is None else {ids[0]: loaded}
         found: dict[str, Loaded] = {}
         # one more than can match: the first reply closes the cursor (no getMore to learn it)
-        cursor = self._issues.find({"issue_id": {"$in": ids}}, batch_size=len(ids) + 1)
+        cursor = self._issues.find({"_id": {"$in": ids}}, batch_size=len(ids) + 1)
         async for doc in cursor:
             loaded = _loaded(doc)
             found[loaded[0].issue_id] = loaded
