@@ -102,7 +102,9 @@ async def committed_rate(
     try:
         while True:
             offsets = await admin.list_consumer_group_offsets(group)
-            done = sum(min(o.offset, target.get(tp, 0)) for tp, o in offsets.items() if o.offset > 0)
+            done = sum(
+                min(o.offset, target.get(tp, 0)) for tp, o in offsets.items() if o.offset > 0
+            )
             now = time.perf_counter()
             if first is None and done > 0:
                 first = (done, now)
@@ -153,12 +155,20 @@ async def one_run(events: list[IssueReported]) -> dict[str, Any]:
     routing = build_routing(RoutingSettings(platform=platform))
     counted, seconds, commands = await timed(routing, platform, "routing")
     result["routing"] = {
-        "events": len(events), "counted": counted, "seconds": seconds, "commands": commands
+        "events": len(events),
+        "counted": counted,
+        "seconds": seconds,
+        "commands": commands,
     }
     total = sum((await end_offsets(platform)).values())
     intake = build_intake(IntakeSettings(platform=platform))
     counted, seconds, commands = await timed(intake, platform, "intake")
-    result["intake"] = {"events": total, "counted": counted, "seconds": seconds, "commands": commands}
+    result["intake"] = {
+        "events": total,
+        "counted": counted,
+        "seconds": seconds,
+        "commands": commands,
+    }
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.mongo_url)
     try:
         for service in ("routing", "intake"):
@@ -176,7 +186,9 @@ async def main() -> None:
     events = reports(EVENTS)
     runs = [await one_run(events) for _ in range(RUNS)]
     print(json.dumps(runs, indent=1))
-    print(f"{'consumer':<10} {'events':>7} {'events/s min/median/max':>26} {'round trips/event':>20}")
+    print(
+        f"{'consumer':<10} {'events':>7} {'events/s min/median/max':>26} {'round trips/event':>20}"
+    )
     for service in ("routing", "intake"):
         rates = [r[service]["counted"] / r[service]["seconds"] for r in runs]
         trips = [r[service]["commands"] / r[service]["events"] for r in runs]
