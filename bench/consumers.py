@@ -179,7 +179,7 @@ async def one_run(events: list[IssueReported]) -> dict[str, Any]:
 
 
 def spread(values: list[float]) -> str:
-    return f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f}"
+    return f"{min(values):.3g} / {statistics.median(values):.3g} / {max(values):.3g}"
 
 
 async def main() -> None:
