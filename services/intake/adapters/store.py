@@ -7,20 +7,32 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.contracts.events import Event
+from services.contracts.events import Event, IssueReported
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
-from services.intake.domain.view import VERSION, derive, record_update
-from services.runtime.effects import BulkWrites
+from services.intake.domain.view import (
+    VERSION,
+    derive,
+    fold_entry,
+    record_update,
+    reported_fields,
+)
+from services.runtime.effects import DUPLICATE_KEY, BulkWrites
 from services.runtime.mongo import APPLIED, Document, upsert
 
 OPEN_STATES = [s.value for s in IssueState if s not in FINAL_STATES]
-HIDDEN = {APPLIED: 0, **{name: 0 for name in VERSION}}
+REVISION = "_rev"
+"""Raised by every write that records events in a view's history: what `apply_all` guards
+its one write per issue with (the history it folded into is still the stored one)."""
+REVISION_ATTEMPTS = 5
+FOLDED = {"history": 1, REVISION: 1, "description": 1, "media_urls": 1}
+HIDDEN = {APPLIED: 0, REVISION: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
 
 
@@ -34,6 +46,10 @@ def _older(derived: Mapping[str, Any]) -> Document:
     ]}  # fmt: skip
 
 
+def _lacks(doc: Document, fields: Document) -> bool:
+    return any(doc.get(name) != value for name, value in fields.items())
+
+
 def _recorded(deliveries: Sequence[tuple[Event, int]]) -> dict[str, Document]:
     """The events' `record_update`s, merged into one update per issue: the entries of
     different events are different fields; two copies of one event keep the least of what
@@ -41,7 +57,8 @@ def _recorded(deliveries: Sequence[tuple[Event, int]]) -> dict[str, Document]:
     merged: dict[str, Document] = {}
     for event, offset in deliveries:
         update = record_update(event, offset)
-        into = merged.setdefault(event.issue_id, {"$set": {}, "$min": {}})
+        into = merged.setdefault(event.issue_id, {"$set": {}, "$min": {}, "$inc": {REVISION: 0}})
+        into["$inc"][REVISION] += 1
         into["$set"].update(update["$set"])
         for path, value in update["$min"].items():
             into["$min"][path] = min(into["$min"].get(path, value), value)
@@ -63,7 +80,8 @@ class IntakeStore:
         """Record the event in its issue's history (idempotent, order-independent), then derive
         the view's fields from the whole history and write them with a compare-and-set on the
         history's version: whoever derived from the latest history wins, in any order."""
-        await upsert(self._issues, event.issue_id, record_update(event, offset))
+        recorded = {**record_update(event, offset), "$inc": {REVISION: 1}}
+        await upsert(self._issues, event.issue_id, recorded)
         doc = await self._issues.find_one({"_id": event.issue_id}, {"history": 1})
         derived = derive((doc or {}).get("history") or {})
         written = await self._issues.update_one(
@@ -72,12 +90,66 @@ class IntakeStore:
         return written.modified_count == 1
 
     async def apply_all(self, deliveries: Sequence[tuple[Event, int]]) -> None:
-        """`apply` for many events at once, in three round trips whatever their number: their
-        entries recorded in one ordered bulk write (one update per issue), the histories of
-        their issues read in one query, and the derived fields written in one bulk write,
-        each with the same compare-and-set on the history's version as `apply`."""
-        if not deliveries:
-            return
+        """`apply` for many events at once: the histories of their issues read in one query,
+        the events folded into them here, and each issue that changed written in one
+        statement (its history and the fields derived from it, guarded by the revision read:
+        `_rev`, which every recording raises), the new ones in one insert, the others in one
+        bulk write. An issue another writer changed meanwhile is read and folded again. So an
+        event the view holds already (the consumer's copy of what the API applied) costs no
+        write at all."""
+        pending = {e.issue_id for e, _ in deliveries}
+        for _ in range(REVISION_ATTEMPTS):
+            if not pending:
+                return
+            pending = await self._fold_in(deliveries, pending)
+        await self._apply_stepwise(deliveries)  # contended: record, read, derive
+
+    async def _fold_in(
+        self, deliveries: Sequence[tuple[Event, int]], issue_ids: set[str]
+    ) -> set[str]:
+        """One round of `apply_all` over `issue_ids`: those that must be tried again."""
+        ids = sorted(issue_ids)
+        query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        stored = {doc["_id"]: doc async for doc in self._issues.find(query, FOLDED)}
+        inserts: list[Document] = []
+        updates: list[UpdateOne] = []
+        updated: list[str] = []
+        for issue_id in ids:
+            doc = stored.get(issue_id)
+            history = dict((doc or {}).get("history") or {})
+            reported: Document = {}
+            for event, offset in deliveries:
+                if event.issue_id == issue_id:
+                    fold_entry(history, event, offset)
+                    if isinstance(event, IssueReported):
+                        reported = reported_fields(event)
+            if doc is not None and history == doc.get("history") and not _lacks(doc, reported):
+                continue  # every event is in the view already
+            fields = {**reported, "history": history, **derive(history)}
+            if doc is None:
+                inserts.append({**fields, "_id": issue_id, REVISION: 1})
+            else:
+                guard = {"_id": issue_id, REVISION: doc.get(REVISION, {"$exists": False})}
+                updates.append(UpdateOne(guard, {"$set": fields, "$inc": {REVISION: 1}}))
+                updated.append(issue_id)
+        again: set[str] = set()
+        if inserts:
+            try:
+                await self._issues.insert_many(inserts, ordered=False)
+            except BulkWriteError as error:
+                errors = error.details.get("writeErrors", [])
+                if not all(e.get("code") == DUPLICATE_KEY for e in errors):
+                    raise
+                again |= {str(inserts[e["index"]]["_id"]) for e in errors}
+        if updates:
+            written = await self._issues.bulk_write(updates, ordered=False)
+            if written.matched_count < len(updates):  # which: the next round reads them all
+                again |= set(updated)
+        return again
+
+    async def _apply_stepwise(self, deliveries: Sequence[tuple[Event, int]]) -> None:
+        """Every event recorded, then each issue derived and written with a compare-and-set
+        on its version, as `apply` does one event: converges whoever writes beside it."""
         records = BulkWrites()
         for issue_id, update in _recorded(deliveries).items():
             records.update(self._issues, issue_id, update)
