@@ -242,11 +242,13 @@ class RoutingHandlers:
             return
         run = _Batch(self, await self._store.stored({e.issue_id for e in events}))
         reports = [e for e in events if isinstance(e, IssueReported)]
-        run.read(await self._store.claims(run.near_all(reports)))
+        run.read(await self._store.claims(run.near_all(reports)), reports)
         if await run.decide(events) and await self._take(run):
             await self._store.commit(run.effects)
             await self._publisher.publish_all(run.published)
             return
+        if run.leftovers:
+            await self._store.release_all(run.leftovers)
         for event in events:  # another instance decides near the same place: one at a time
             await self.one(event)
 
@@ -341,11 +343,19 @@ class _Batch:
         self.seen: set[tuple[str, str]] = set()
         """The claims this batch decided with: those read at its start and its new ones."""
         self._named: set[str] = set()
+        self.leftovers: list[Claim] = []
         self.released: dict[str, Claim] = {}
         """Claims given up by a closing in this batch (freed when the batch commits)."""
 
-    def read(self, claims: Sequence[Claim]) -> None:
-        self.view = {c.key: c for c in claims}
+    def read(self, claims: Sequence[Claim], reports: Sequence[IssueReported]) -> None:
+        """The claims near the batch's reports. Those a crashed run of this batch took for
+        its reports (unconfirmed, held by a report not decided yet) are given up first, so
+        the batch decides again from where it began (`leftovers`)."""
+        undecided = {r.issue_id for r in reports if not self._now(r.issue_id).decided}
+        self.leftovers = [c for c in claims if not c.confirmed and c.problem.issue_id in undecided]
+        self.effects.outlived += self.leftovers
+        mine = {c.key for c in self.leftovers}
+        self.view = {c.key: c for c in claims if c.key not in mine}
         self.seen = {(c.key, c.problem.issue_id) for c in claims}
 
     def judge(self, reported: IssueReported) -> Judgement:
@@ -405,8 +415,13 @@ class _Batch:
             if before.merge is not None:
                 merged = IssueMerged(**h._common(reported, "merged"), payload=before.merge)
                 self.published += [triaged, merged]
+                if before.merged_claim is not None:  # the extension may not be stored
+                    into_id, at = before.merge.into_issue_id, reported.occurred_at
+                    self.effects.claims.append(("extend", before.merged_claim, into_id, at))
             elif before.state is not None:
                 self.published += [triaged, *h._decided(reported, before.state)]
+                if before.claim is not None:  # its claim's confirmation may not be stored
+                    self.effects.claims.append(("confirm", before.claim, issue_id, None))
             return True
         where = reported.payload.location
         report = NewReport(
@@ -421,14 +436,14 @@ class _Batch:
         if into is not None:
             key, merge = into
             write = self.write(issue_id)
-            write.merge = merge
+            write.merge, write.merged_claim = merge, key
             write.caused(cause)
             problem = self.write(merge.into_issue_id)
             problem.reporters[issue_id] = reported.occurred_at
             problem.caused(cause)
             self.effects.claims.append(("extend", key, merge.into_issue_id, reported.occurred_at))
             self._extend(key, reported.occurred_at)
-            self.stored[issue_id] = Stored(merge=merge)
+            self.stored[issue_id] = Stored(merge=merge, merged_claim=key)
             self.published += [triaged, IssueMerged(**h._common(reported, "merged"), payload=merge)]
             return True
         state = dispatch(judgement, h._city, cause=cause)

@@ -134,7 +134,7 @@ class RoutingStore:
 
     async def stored(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
         """What is stored of these issues (those found), in one read."""
-        fields = {"state": 1, "merge": 1, "claim": 1}
+        fields = {"state": 1, "merge": 1, "claim": 1, "merged_claim": 1}
         ids = list(dict.fromkeys(issue_ids))
         docs = await _by_copy(self._issues, "issue_id", ids, fields)
         if not self._mirrored:  # documents written before the copy: by `_id`, one by one
@@ -151,6 +151,7 @@ class RoutingStore:
                 state=None if state is None else RoutingState.model_validate(state),
                 merge=None if merge is None else IssueMergedPayload.model_validate(merge),
                 claim=None if claim is None else str(claim),
+                merged_claim=doc.get("merged_claim"),
             )
         return found
 
@@ -182,8 +183,13 @@ class RoutingStore:
         await writes.commit()
 
     async def commit(self, effects: Effects) -> None:
-        """The batch's writes on the claims (in event order), then on the issues: a problem is
-        confirmed before its dispatch is stored, as one event at a time does it."""
+        """The batch's writes on the issues, then on the claims (in event order). A crash
+        between them leaves decisions stored whose claims are not confirmed yet: the replay
+        finds the decisions and confirms their claims again (a closing releases again)."""
+        issues = BulkWrites()
+        for issue_id, write in effects.issues.items():
+            self._write(issues, issue_id, write)
+        await issues.commit()
         claims = BulkWrites()
         for what, key, issue_id, at in effects.claims:
             holder = {"issue_id": issue_id}
@@ -199,10 +205,6 @@ class RoutingStore:
             else:
                 claims.delete(self._claims, key, where=holder)
         await claims.commit()
-        issues = BulkWrites()
-        for issue_id, write in effects.issues.items():
-            self._write(issues, issue_id, write)
-        await issues.commit()
 
     def _write(self, writes: BulkWrites, issue_id: str, write: IssueEffects) -> None:
         fields: Document = {}
@@ -212,6 +214,8 @@ class RoutingStore:
             fields["claim"] = write.claim
         if write.merge is not None:
             fields["merge"] = write.merge.model_dump()
+        if write.merged_claim is not None:
+            fields["merged_claim"] = write.merged_claim
         fields["issue_id"] = issue_id
         dotted = {**fields, **{f"reporters.{i}": at for i, at in write.reporters.items()}}
         update: Document = {"$addToSet": {APPLIED: {"$each": write.causes}}}

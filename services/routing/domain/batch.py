@@ -21,6 +21,8 @@ class Stored:
     state: RoutingState | None = None
     merge: IssueMergedPayload | None = None
     claim: str | None = None
+    merged_claim: str | None = None
+    """The key of the claim of the problem it was merged into (its window was extended)."""
 
     @property
     def decided(self) -> bool:
@@ -40,6 +42,7 @@ class IssueEffects:
     state: RoutingState | None = None
     claim: str | None = None
     merge: IssueMergedPayload | None = None
+    merged_claim: str | None = None
     reporters: dict[str, datetime] = field(default_factory=dict)
 
     def caused(self, cause: str) -> None:
@@ -54,13 +57,14 @@ ClaimOp = tuple[Literal["confirm", "extend", "release"], str, str, datetime | No
 @dataclass
 class Effects:
     """A batch's effects, in the order the store writes them: the claims of new problems
-    (taken before anything else, each by one insert), then every other write on the claims in
-    event order, then one write per issue document."""
+    (taken before anything else, each by one insert), then one write per issue document,
+    then every other write on the claims in event order."""
 
     fresh: dict[str, Claim] = field(default_factory=dict)
     """Claims taken by this batch's new problems, by cell key."""
     outlived: list[Claim] = field(default_factory=list)
-    """Claims of problems whose window closed, given up to a new problem of this batch."""
+    """Claims given up before the new ones are taken: of problems whose window closed (to a
+    new problem of this batch), and those a crashed run of this batch left."""
     claims: list[ClaimOp] = field(default_factory=list)
     issues: dict[str, IssueEffects] = field(default_factory=dict)
 

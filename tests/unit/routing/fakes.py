@@ -18,6 +18,7 @@ class FakeStore:
         """The claims, by cell key."""
         self.claim_keys: dict[str, str] = {}
         """The cell key each opened issue claimed, by issue id."""
+        self.merged_claims: dict[str, str] = {}
         self.commits = 0
         """Batches written whole."""
 
@@ -87,7 +88,7 @@ class FakeStore:
             state, merge = self.states.get(issue_id), self.merges.get(issue_id)
             claim = self.claim_keys.get(issue_id)
             if state is not None or merge is not None or claim is not None:
-                found[issue_id] = Stored(state, merge, claim)
+                found[issue_id] = Stored(state, merge, claim, self.merged_claims.get(issue_id))
         return found
 
     async def take(self, fresh: Sequence[Claim], outlived: Sequence[Claim]) -> list[str]:
@@ -123,6 +124,8 @@ class FakeStore:
                 self.merges[issue_id] = write.merge
             if write.claim is not None:
                 self.claim_keys[issue_id] = write.claim
+            if write.merged_claim is not None:
+                self.merged_claims[issue_id] = write.merged_claim
 
     async def open_issue(self, issue: OpenIssue) -> None:
         """A test's shortcut: `issue` holds a claim of its own."""

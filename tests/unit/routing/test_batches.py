@@ -6,6 +6,8 @@ import random
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
+
 from services.contracts.events import (
     Envelope,
     Event,
@@ -17,6 +19,7 @@ from services.contracts.events import (
     IssueReturned,
     IssueReturnedPayload,
 )
+from services.routing.domain.batch import Effects
 from services.routing.domain.duplicates import Claim, OpenIssue, cell_of
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
@@ -211,3 +214,48 @@ def test_the_burst_has_reports_hours_apart() -> None:
     assert max(e.occurred_at for e in events) - min(e.occurred_at for e in events) > timedelta(
         hours=24
     )
+
+
+class Crash(FakeStore):
+    """The process dies once: after taking the batch's claims, or after writing its issues
+    (before the other writes on the claims)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where: str | None = where
+
+    async def take(self, fresh: Sequence[Claim], outlived: Sequence[Claim]) -> list[str]:
+        held = await super().take(fresh, outlived)
+        if self.where == "after take":
+            self.where = None
+            raise RuntimeError("killed after taking the claims")
+        return held
+
+    async def commit(self, effects: Effects) -> None:
+        if self.where == "after issues":
+            self.where = None
+            await super().commit(Effects(issues=effects.issues))
+            raise RuntimeError("killed between the issues and the claims")
+        await super().commit(effects)
+
+
+@pytest.mark.parametrize("where", ["after take", "after issues"])
+async def test_a_batch_replayed_after_a_crash_between_its_writes_answers_the_same(
+    city: City, grids: GridIndex, where: str
+) -> None:
+    for seed in (9, 10, 11):
+        events = burst(seed)
+        store, publisher = Crash(where), FakePublisher()
+        handlers = RoutingHandlers(city, grids, store, publisher)
+        with pytest.raises(RuntimeError):
+            await handlers.batch(events)
+        assert publisher.published == []
+        await handlers.batch(events)  # the replay
+        alone = FakeStore()
+        published = FakePublisher()
+        one_by_one = RoutingHandlers(city, grids, alone, published)
+        for event in events:
+            await one_by_one.one(event)
+        assert answers(publisher) == answers(published), (where, seed)
+        assert ids(publisher.published) == ids(published.published)
+        assert store.claimed == alone.claimed, (where, seed)
