@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from services.routing.adapters.city_files import load_city
 from services.routing.adapters.store import RoutingStore
 from services.routing.domain.locating import GridIndex
-from services.routing.entrypoints.consumer import event_handler
+from services.routing.entrypoints.consumer import batch_handler
 from services.routing.entrypoints.http import build_router, register_errors
 from services.routing.handlers import RoutingHandlers
 from services.routing.settings import RoutingSettings
@@ -16,8 +16,9 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     runtime = build_runtime("routing", settings.platform)
     city = load_city(settings.city)
     store = RoutingStore(runtime.db)
+    runtime.on_startup.append(store.ensure_indexes)
     handlers = RoutingHandlers(city, GridIndex.of(city), store, runtime.publisher)
-    runtime.consume(event_handler(handlers))
+    runtime.consume_batch(batch_handler(handlers))
     app = create_app(runtime, [build_router(city, store)])
     register_errors(app)
     return app

@@ -1,13 +1,14 @@
 """A batch's writes, gathered per collection and sent as one bulk write each.
 
 A batch handler adds its writes in the order its events say (`update`, `delete`, each on
-one document by `_id`), then `commit`s: every collection gets one ordered `bulk_write`, so
-the writes of one document keep their order, and the collections are written side by side.
-No write reads first. An upsert that meets a concurrent insert of the same `_id` (a
-duplicate key, which MongoDB and FerretDB report rather than retry) is sent once more: the
-document exists now, and the writes are idempotent when the handler's are (`$set`, a guarded
-`$addToSet`). Both engines answer each statement's `_id` filter from the `_id` index
-(FerretDB v1 with our patches 0001 and 0003; bulk updates with patch 0002).
+one document by `_id`, a guard beside it when needed), then `commit`s: every collection gets
+one ordered `bulk_write`, so the writes of one document keep their order, and the
+collections are written side by side. No write reads first. An upsert that meets a
+concurrent insert of the same `_id` (a duplicate key, which MongoDB and FerretDB report
+rather than retry) is sent once more: the document exists now, and the writes are
+idempotent when the handler's are (`$set`, a guarded `$addToSet`). Both engines answer each
+statement's `_id` filter from the `_id` index (FerretDB v1 with our patches 0001 and 0003;
+bulk updates with patch 0002).
 """
 
 import asyncio
@@ -41,8 +42,15 @@ class BulkWrites:
         update: Mapping[str, Any],
         *,
         upsert: bool = True,
+        where: Mapping[str, Any] | None = None,
     ) -> None:
-        self._of(collection).append(UpdateOne({"_id": doc_id}, dict(update), upsert=upsert))
+        """`where`: more conditions beside the `_id` (a guard: the write is skipped when they
+        do not hold; never with `upsert`, which would then meet the document's `_id`)."""
+        if where and upsert:
+            raise ValueError("a guarded update is not an upsert")
+        self._of(collection).append(
+            UpdateOne({"_id": doc_id, **(where or {})}, dict(update), upsert=upsert)
+        )
 
     def insert(
         self,
@@ -57,8 +65,15 @@ class BulkWrites:
         inserts = self._inserts.setdefault(collection.full_name, (collection, []))[1]
         inserts.append((document, dict(otherwise)))
 
-    def delete(self, collection: AsyncCollection[Document], doc_id: str) -> None:
-        self._of(collection).append(DeleteOne({"_id": doc_id}))
+    def delete(
+        self,
+        collection: AsyncCollection[Document],
+        doc_id: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`where`: more conditions beside the `_id` (e.g. who still holds it)."""
+        self._of(collection).append(DeleteOne({"_id": doc_id, **(where or {})}))
 
     def __len__(self) -> int:
         return sum(len(ops) for _, ops in (*self._writes.values(), *self._inserts.values()))

@@ -2,25 +2,72 @@
 principals, idempotency records and the reports withheld from public reads. Credentials are
 kept as hashes only."""
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.contracts.events import Event
+from services.contracts.events import Event, IssueReported
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
-from services.intake.domain.view import VERSION, derive, record_update
+from services.intake.domain.view import (
+    VERSION,
+    derive,
+    fold_entry,
+    record_update,
+    reported_fields,
+)
+from services.runtime.effects import DUPLICATE_KEY, BulkWrites
 from services.runtime.mongo import APPLIED, Document, upsert
 
 OPEN_STATES = [s.value for s in IssueState if s not in FINAL_STATES]
-HIDDEN = {APPLIED: 0, **{name: 0 for name in VERSION}}
+REVISION = "_rev"
+"""Raised by every write that records events in a view's history: what `apply_all` guards
+its one write per issue with (the history it folded into is still the stored one)."""
+REVISION_ATTEMPTS = 5
+FOLDED = {"history": 1, REVISION: 1, "description": 1, "media_urls": 1}
+HIDDEN = {APPLIED: 0, REVISION: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
+
+
+def _older(derived: Mapping[str, Any]) -> Document:
+    """The guard of a derived view's write: the stored one was derived from an earlier
+    history (or none)."""
+    n, w = (derived[name] for name in VERSION)
+    return {"$or": [
+        {VERSION[0]: {"$exists": False}}, {VERSION[0]: {"$lt": n}},
+        {VERSION[0]: n, VERSION[1]: {"$lt": w}},
+    ]}  # fmt: skip
+
+
+def _mirrored(update: Document, issue_id: str) -> Document:
+    """A recording update: it raises the revision and keeps the copy of the id."""
+    return {**update, "$set": {**update["$set"], "issue_id": issue_id}, "$inc": {REVISION: 1}}
+
+
+def _lacks(doc: Document, fields: Document) -> bool:
+    return any(doc.get(name) != value for name, value in fields.items())
+
+
+def _recorded(deliveries: Sequence[tuple[Event, int]]) -> dict[str, Document]:
+    """The events' `record_update`s, merged into one update per issue: the entries of
+    different events are different fields; two copies of one event keep the least of what
+    copies may say differently (`$min`), as two updates would."""
+    merged: dict[str, Document] = {}
+    for event, offset in deliveries:
+        update = record_update(event, offset)
+        into = merged.setdefault(event.issue_id, _mirrored({"$set": {}, "$min": {}}, ""))
+        into["$set"].update(update["$set"], issue_id=event.issue_id)
+        for path, value in update["$min"].items():
+            into["$min"][path] = min(into["$min"].get(path, value), value)
+    return merged
 
 
 class IntakeStore:
@@ -34,21 +81,116 @@ class IntakeStore:
 
     # the status view ------------------------------------------------------------------
 
+    async def ensure_consumer_indexes(self) -> None:
+        """The index of the consumer's batch read (`issue_id`, the copy of each view's id)."""
+        await self._issues.create_index([("issue_id", ASCENDING)])
+
     async def apply(self, event: Event, offset: int) -> bool:
         """Record the event in its issue's history (idempotent, order-independent), then derive
         the view's fields from the whole history and write them with a compare-and-set on the
         history's version: whoever derived from the latest history wins, in any order."""
-        await upsert(self._issues, event.issue_id, record_update(event, offset))
+        recorded = _mirrored(record_update(event, offset), event.issue_id)
+        await upsert(self._issues, event.issue_id, recorded)
         doc = await self._issues.find_one({"_id": event.issue_id}, {"history": 1})
-        history = (doc or {}).get("history") or {}
-        derived = derive(history)
-        n, w = (derived[name] for name in VERSION)
-        older = {"$or": [
-            {VERSION[0]: {"$exists": False}}, {VERSION[0]: {"$lt": n}},
-            {VERSION[0]: n, VERSION[1]: {"$lt": w}},
-        ]}  # fmt: skip
-        written = await self._issues.update_one({"_id": event.issue_id, **older}, {"$set": derived})
+        derived = derive((doc or {}).get("history") or {})
+        written = await self._issues.update_one(
+            {"_id": event.issue_id, **_older(derived)}, {"$set": derived}
+        )
         return written.modified_count == 1
+
+    async def apply_all(self, deliveries: Sequence[tuple[Event, int]]) -> None:
+        """`apply` for many events at once: the histories of their issues read in one query,
+        the events folded into them here, and each issue that changed written in one
+        statement (its history and the fields derived from it, guarded by the revision read:
+        `_rev`, which every recording raises), the new ones in one insert, the others in one
+        bulk write. An issue another writer changed meanwhile is read and folded again. So an
+        event the view holds already (the consumer's copy of what the API applied) costs no
+        write at all."""
+        pending = {e.issue_id for e, _ in deliveries}
+        by_id: set[str] = set()
+        for _ in range(REVISION_ATTEMPTS):
+            if not pending:
+                return
+            pending, taken = await self._fold_in(deliveries, pending, by_id)
+            by_id |= taken
+        await self._apply_stepwise(deliveries)  # contended: record, read, derive
+
+    async def _read(self, ids: list[str], by_id: set[str]) -> dict[str, Document]:
+        """The views of `ids` that exist: by the indexed copy of their id (`issue_id`, which
+        the local engine answers `$in` from an index on), and by `_id` those in `by_id` (a
+        view written before the copy was kept: its insert met it)."""
+        copied = [i for i in ids if i not in by_id]
+        found: dict[str, Document] = {}
+        if len(copied) == 1:
+            by_id = {*by_id, copied[0]}
+        elif copied:
+            query = {"issue_id": {"$in": copied}}
+            found |= {doc["_id"]: doc async for doc in self._issues.find(query, FOLDED)}
+        pointed = [i for i in ids if i in by_id]
+        some = await asyncio.gather(*(self._issues.find_one({"_id": i}, FOLDED) for i in pointed))
+        found |= {doc["_id"]: doc for doc in some if doc is not None}
+        return found
+
+    async def _fold_in(
+        self, deliveries: Sequence[tuple[Event, int]], issue_ids: set[str], by_id: set[str]
+    ) -> tuple[set[str], set[str]]:
+        """One round of `apply_all` over `issue_ids`: those that must be tried again, and
+        those of them an insert found (to read by `_id`)."""
+        ids = sorted(issue_ids)
+        stored = await self._read(ids, by_id)
+        inserts: list[Document] = []
+        updates: list[UpdateOne] = []
+        updated: list[str] = []
+        for issue_id in ids:
+            doc = stored.get(issue_id)
+            history = dict((doc or {}).get("history") or {})
+            reported: Document = {}
+            for event, offset in deliveries:
+                if event.issue_id == issue_id:
+                    fold_entry(history, event, offset)
+                    if isinstance(event, IssueReported):
+                        reported = reported_fields(event)
+            if doc is not None and history == doc.get("history") and not _lacks(doc, reported):
+                continue  # every event is in the view already
+            fields = {**reported, "issue_id": issue_id, "history": history, **derive(history)}
+            if doc is None:
+                inserts.append({**fields, "_id": issue_id, REVISION: 1})
+            else:
+                guard = {"_id": issue_id, REVISION: doc.get(REVISION, {"$exists": False})}
+                updates.append(UpdateOne(guard, {"$set": fields, "$inc": {REVISION: 1}}))
+                updated.append(issue_id)
+        again: set[str] = set()
+        taken: set[str] = set()
+        if inserts:
+            try:
+                await self._issues.insert_many(inserts, ordered=False)
+            except BulkWriteError as error:
+                errors = error.details.get("writeErrors", [])
+                if not all(e.get("code") == DUPLICATE_KEY for e in errors):
+                    raise
+                taken = {str(inserts[e["index"]]["_id"]) for e in errors}
+                again |= taken
+        if updates:
+            written = await self._issues.bulk_write(updates, ordered=False)
+            if written.matched_count < len(updates):  # which: the next round reads them all
+                again |= set(updated)
+        return again, taken
+
+    async def _apply_stepwise(self, deliveries: Sequence[tuple[Event, int]]) -> None:
+        """Every event recorded, then each issue derived and written with a compare-and-set
+        on its version, as `apply` does one event: converges whoever writes beside it."""
+        records = BulkWrites()
+        for issue_id, update in _recorded(deliveries).items():
+            records.update(self._issues, issue_id, update)
+        await records.commit()
+        ids = list(dict.fromkeys(event.issue_id for event, _ in deliveries))
+        views = BulkWrites()
+        for doc in (await self._read(ids, set(ids))).values():
+            derived = derive(doc.get("history") or {})
+            views.update(
+                self._issues, doc["_id"], {"$set": derived}, upsert=False, where=_older(derived)
+            )
+        await views.commit()
 
     async def issue(self, issue_id: str) -> dict[str, Any] | None:
         return await self._issues.find_one({"_id": issue_id}, HIDDEN)

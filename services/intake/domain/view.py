@@ -52,8 +52,32 @@ def record_update(event: Event, offset: int) -> dict[str, Any]:
     entry = entry_of(event, offset)
     same = {f"{key}.{name}": value for name, value in entry.items() if name not in VARYING}
     if isinstance(event, IssueReported):  # the one event that says them: no later one overrides
-        same |= {"description": event.payload.text, "media_urls": list(event.payload.media_urls)}
+        same |= reported_fields(event)
     return {"$set": same, "$min": {f"{key}.{name}": entry[name] for name in VARYING}}
+
+
+def reported_fields(event: IssueReported) -> dict[str, Any]:
+    """What only a report says, kept beside the history (never in a public entry)."""
+    return {"description": event.payload.text, "media_urls": list(event.payload.media_urls)}
+
+
+def _stored_time(value: Any) -> Any:
+    """A time as the database keeps it (milliseconds), so a folded history compares equal
+    to the stored one and gives the same version."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
+
+
+def fold_entry(history: dict[str, Any], event: Event, offset: int) -> None:
+    """`record_update` done in memory on a history read from the database: the same entry
+    (the least of what copies may say differently)."""
+    entry = {name: _stored_time(value) for name, value in entry_of(event, offset).items()}
+    found = history.get(str(event.event_id))
+    if found is not None:
+        entry |= {name: min(found[name], entry[name]) for name in VARYING if name in found}
+        entry = {**found, **entry}
+    history[str(event.event_id)] = entry
 
 
 def _due(value: Any) -> Any:

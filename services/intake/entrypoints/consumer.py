@@ -1,8 +1,8 @@
-"""Intake keeps its status view by reading the whole log."""
+"""Intake keeps its status view by reading the whole log, a consumer batch at a time."""
 
 from services.intake.handlers.issues import IntakeHandlers
 from services.runtime.service import Runtime
 
 
 def subscribe(runtime: Runtime, intake: IntakeHandlers) -> None:
-    runtime.consume(intake.handle)
+    runtime.consume_batch(intake.handle_batch)

@@ -51,7 +51,7 @@ from services.intake.handlers.auth import Authenticator
 from services.intake.handlers.idempotency import Answer, Idempotency
 from services.intake.handlers.ports import IntakeStore, Publisher, Throttle
 from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
-from services.runtime.consumer import Delivery, Rejected
+from services.runtime.consumer import Delivered, Delivery, Rejected
 
 
 class IntakeHandlers:
@@ -78,23 +78,36 @@ class IntakeHandlers:
         """A test-only fault hook: run right after the broker acknowledged a publish, before
         the view and the idempotency record are written (`HUIYIN_INTAKE_FAULT`)."""
 
-    async def handle(self, event: Event, delivery: Delivery) -> None:
-        """The log consumer's handler: keep the status view. An assignment to an office the
-        city does not list is rejected: the runtime dead-letters it (`unknown_office`)."""
+    def _check(self, event: Event) -> None:
+        """An assignment to an office the city does not list is rejected: the runtime
+        dead-letters it (`unknown_office`)."""
         if isinstance(event, IssueAssigned) and self.city is not None:
             named = [event.payload.office_id, *event.payload.co_office_ids]
             if unknown := self.city.unknown_offices(named):
                 detail = f"IssueAssigned names offices the city does not list: {unknown}"
                 raise Rejected("unknown_office", detail)
+
+    async def handle(self, event: Event, delivery: Delivery) -> None:
+        """The log consumer's handler for one event: keep the status view."""
+        self._check(event)
         await self.store.apply(event, delivery.offset)
 
+    async def handle_batch(self, batch: Sequence[Delivered]) -> None:
+        """The log consumer's handler for a whole batch: the status view of every issue it
+        names, in a few bulk writes (`IntakeStore.apply_all`). A rejected event fails the
+        batch; the runtime then hands its events over one by one and dead-letters that one."""
+        for one in batch:
+            self._check(one.event)
+        await self.store.apply_all([(one.event, one.delivery.offset) for one in batch])
+
     async def publish(self, events: Sequence[Envelope]) -> None:
-        """Publish, then apply to the view at once (the consumer's later copy is a no-op)."""
+        """Publish, then apply to the view at once (the consumer's later copy is a no-op):
+        answered once Kafka acknowledged the events and the view holds them."""
         landed = await self.publisher.publish_all(events)
         if self.after_publish is not None:
             self.after_publish()
-        for event, where in zip(events, landed, strict=True):
-            await self.store.apply(event, where.offset)  # type: ignore[arg-type]
+        offsets = [where.offset for where in landed]
+        await self.store.apply_all(list(zip(events, offsets, strict=True)))  # type: ignore[arg-type]
 
     async def existing(self, issue_id: str) -> dict[str, Any]:
         view = await self.store.issue(issue_id)

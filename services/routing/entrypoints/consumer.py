@@ -1,5 +1,8 @@
 """Routing's subscription to the issue log: which events it reacts to, and with which
-use case. Every other event is left alone."""
+use case. Every other event is left alone. The service subscribes a whole batch at a time
+(`batch_handler`); `event_handler` is the same choice for one event."""
+
+from collections.abc import Sequence
 
 from services.contracts.events import (
     Event,
@@ -11,7 +14,7 @@ from services.contracts.events import (
     SupervisionOrdered,
 )
 from services.routing.handlers import RoutingHandlers
-from services.runtime.consumer import Delivery, Handler
+from services.runtime.consumer import BatchHandler, Delivered, Delivery, Handler
 
 
 def event_handler(handlers: RoutingHandlers) -> Handler:
@@ -25,5 +28,25 @@ def event_handler(handlers: RoutingHandlers) -> Handler:
                 await handlers.closed(event.issue_id)
             case _:
                 pass
+
+    return handle
+
+
+def reacts_to(event: Event) -> bool:
+    """Whether routing does anything on this event."""
+    match event:
+        case IssueReported(payload=p):
+            return not p.direct_handling
+        case IssueReturned() | SupervisionOrdered() | IssueReopened():
+            return True
+        case IssueClosed() | IssueMerged():
+            return True
+        case _:
+            return False
+
+
+def batch_handler(handlers: RoutingHandlers) -> BatchHandler:
+    async def handle(batch: Sequence[Delivered]) -> None:
+        await handlers.batch([d.event for d in batch if reacts_to(d.event)])
 
     return handle

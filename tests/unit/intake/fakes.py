@@ -44,6 +44,8 @@ class FakeStore:
         self.withheld: set[str] = set()
         self.principals: dict[str, Principal] = {}
         self.claims: dict[str, Document] = {}
+        self.batches = 0
+        """Calls of `apply_all`."""
 
     async def apply(self, event: Event, offset: int) -> bool:
         view = self.views.setdefault(event.issue_id, {"_id": event.issue_id})
@@ -63,6 +65,11 @@ class FakeStore:
             return False
         view |= derived
         return True
+
+    async def apply_all(self, deliveries: Sequence[tuple[Event, int]]) -> None:
+        self.batches += 1
+        for event, offset in deliveries:
+            await self.apply(event, offset)
 
     async def issue(self, issue_id: str) -> Document | None:
         view = self.views.get(issue_id)

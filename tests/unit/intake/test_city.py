@@ -16,7 +16,7 @@ from services.intake.domain.rules import Principal, Role
 from services.intake.domain.throttling import Limit
 from services.intake.handlers.issues import IntakeHandlers
 from services.intake.settings import CONFIG
-from services.runtime.consumer import Delivery, Rejected
+from services.runtime.consumer import Delivered, Delivery, Rejected
 from tests.unit.intake.fakes import CountingThrottle, FakePublisher, FakeStore
 
 CITY = load_city(CONFIG / "city")
@@ -79,3 +79,23 @@ def test_an_assignment_to_a_real_office_is_adopted() -> None:
     handlers, store = intake()
     asyncio.run(handlers.handle(assigned(OFFICE), Delivery(0, 1)))
     assert store.views["i1"]["office_id"] == OFFICE
+
+
+def test_a_batch_with_an_assignment_to_an_unlisted_office_is_refused_whole() -> None:
+    handlers, store = intake()
+    batch = [
+        Delivered(assigned(OFFICE), Delivery(0, 1)),
+        Delivered(assigned("fake"), Delivery(0, 2)),
+    ]
+    with pytest.raises(Rejected) as rejected:
+        asyncio.run(handlers.handle_batch(batch))
+    assert rejected.value.reason == "unknown_office" and store.views == {}
+
+
+def test_a_batch_is_applied_at_once() -> None:
+    handlers, store = intake()
+    other = assigned(OFFICE).model_copy(update={"issue_id": "i2"})
+    batch = [Delivered(assigned(OFFICE), Delivery(0, 1)), Delivered(other, Delivery(1, 1))]
+    asyncio.run(handlers.handle_batch(batch))
+    assert store.batches == 1
+    assert {i: v["office_id"] for i, v in store.views.items()} == {"i1": OFFICE, "i2": OFFICE}

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from services.contracts.events import Envelope, IssueMergedPayload
+from services.routing.domain.batch import Effects, Stored
 from services.routing.domain.duplicates import Claim, OpenIssue
 from services.routing.domain.state import RoutingState
 
@@ -17,6 +18,9 @@ class FakeStore:
         """The claims, by cell key."""
         self.claim_keys: dict[str, str] = {}
         """The cell key each opened issue claimed, by issue id."""
+        self.merged_claims: dict[str, str] = {}
+        self.commits = 0
+        """Batches written whole."""
 
     @property
     def open(self) -> dict[str, OpenIssue]:
@@ -75,6 +79,53 @@ class FakeStore:
 
     async def claim_of(self, issue_id: str) -> str | None:
         return self.claim_keys.get(issue_id)
+
+    # a consumer batch (`services.routing.handlers.BatchStore`)
+
+    async def stored(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
+        found = {}
+        for issue_id in issue_ids:
+            state, merge = self.states.get(issue_id), self.merges.get(issue_id)
+            claim = self.claim_keys.get(issue_id)
+            if state is not None or merge is not None or claim is not None:
+                found[issue_id] = Stored(state, merge, claim, self.merged_claims.get(issue_id))
+        return found
+
+    async def take(self, fresh: Sequence[Claim], outlived: Sequence[Claim]) -> list[str]:
+        for held in outlived:
+            await self.release(held.key, held.problem.issue_id)
+        held_already = []
+        for claim in fresh:
+            if await self.claim(claim.key, claim.problem) is not None:
+                held_already.append(claim.key)
+        return held_already
+
+    async def release_all(self, claims: Sequence[Claim]) -> None:
+        for held in claims:
+            await self.release(held.key, held.problem.issue_id)
+
+    async def commit(self, effects: Effects) -> None:
+        self.commits += 1
+        for what, key, issue_id, at in effects.claims:
+            if what == "confirm":
+                await self.confirm(key, issue_id)
+            elif what == "extend" and at is not None and self._holds(key, issue_id):
+                held = self.claimed[key]
+                latest = max(held.problem.last_reported_at, at)
+                self.claimed[key] = replace(
+                    held, problem=replace(held.problem, last_reported_at=latest)
+                )
+            elif what == "release":
+                await self.release(key, issue_id)
+        for issue_id, write in effects.issues.items():
+            if write.state is not None:
+                self.states[issue_id] = write.state
+            if write.merge is not None:
+                self.merges[issue_id] = write.merge
+            if write.claim is not None:
+                self.claim_keys[issue_id] = write.claim
+            if write.merged_claim is not None:
+                self.merged_claims[issue_id] = write.merged_claim
 
     async def open_issue(self, issue: OpenIssue) -> None:
         """A test's shortcut: `issue` holds a claim of its own."""

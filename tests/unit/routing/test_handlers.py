@@ -17,7 +17,7 @@ from services.contracts.events import (
 from services.routing.domain.duplicates import Claim, OpenIssue, cell_of
 from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
-from services.routing.handlers import Publisher, RoutingHandlers, Store
+from services.routing.handlers import BatchStore, Publisher, RoutingHandlers
 from tests.unit.routing.fakes import FakePublisher, FakeStore
 from tests.unit.routing.reports import report
 
@@ -40,7 +40,7 @@ def publisher() -> FakePublisher:
 def handlers(
     city: City, grids: GridIndex, store: FakeStore, publisher: FakePublisher
 ) -> RoutingHandlers:
-    ports: tuple[Store, Publisher] = (store, publisher)  # the fakes satisfy the ports
+    ports: tuple[BatchStore, Publisher] = (store, publisher)  # the fakes satisfy the ports
     return RoutingHandlers(city, grids, *ports)
 
 
