@@ -24,7 +24,6 @@ from services.runtime.service import build_runtime, create_app
 def build_app(settings: IntakeSettings) -> FastAPI:
     runtime = build_runtime("intake", settings.platform)
     store = IntakeStore(runtime.db)
-    runtime.on_startup.append(store.ensure_consumer_indexes)
     if settings.admin_token:
         token = settings.admin_token
 

@@ -16,7 +16,6 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     runtime = build_runtime("routing", settings.platform)
     city = load_city(settings.city)
     store = RoutingStore(runtime.db)
-    runtime.on_startup.append(store.ensure_indexes)
     handlers = RoutingHandlers(city, GridIndex.of(city), store, runtime.publisher)
     runtime.consume_batch(batch_handler(handlers))
     app = create_app(runtime, [build_router(city, store)])

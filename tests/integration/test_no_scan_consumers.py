@@ -45,7 +45,6 @@ async def test_routing_and_intakes_consumer_ask_nothing_that_scans(
     try:
         city = load_city(RoutingSettings().city)
         store, published = RoutingStore(client[settings.database("routing")]), Published()
-        await store.ensure_indexes()
         routing = RoutingHandlers(city, GridIndex.of(city), store, published)
         events = burst(1, count=12)
         await routing.batch(events)  # a batch whole
@@ -61,7 +60,6 @@ async def test_routing_and_intakes_consumer_ask_nothing_that_scans(
         assert await store.history(first.issue_id) is not None
 
         intake = IntakeStore(client[settings.database("intake")])
-        await intake.ensure_consumer_indexes()
         log: list[Event] = [*events, *published.events]  # type: ignore[list-item]
         await intake.apply_all([(e, n) for n, e in enumerate(log)])
         await intake.apply(log[0], 0)

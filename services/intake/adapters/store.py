@@ -2,13 +2,12 @@
 principals, idempotency records and the reports withheld from public reads. Credentials are
 kept as hashes only."""
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -47,11 +46,6 @@ def _older(derived: Mapping[str, Any]) -> Document:
     ]}  # fmt: skip
 
 
-def _mirrored(update: Document, issue_id: str) -> Document:
-    """A recording update: it raises the revision and keeps the copy of the id."""
-    return {**update, "$set": {**update["$set"], "issue_id": issue_id}, "$inc": {REVISION: 1}}
-
-
 def _lacks(doc: Document, fields: Document) -> bool:
     return any(doc.get(name) != value for name, value in fields.items())
 
@@ -63,8 +57,9 @@ def _recorded(deliveries: Sequence[tuple[Event, int]]) -> dict[str, Document]:
     merged: dict[str, Document] = {}
     for event, offset in deliveries:
         update = record_update(event, offset)
-        into = merged.setdefault(event.issue_id, _mirrored({"$set": {}, "$min": {}}, ""))
-        into["$set"].update(update["$set"], issue_id=event.issue_id)
+        into = merged.setdefault(event.issue_id, {"$set": {}, "$min": {}, "$inc": {REVISION: 0}})
+        into["$inc"][REVISION] += 1
+        into["$set"].update(update["$set"])
         for path, value in update["$min"].items():
             into["$min"][path] = min(into["$min"].get(path, value), value)
     return merged
@@ -81,15 +76,11 @@ class IntakeStore:
 
     # the status view ------------------------------------------------------------------
 
-    async def ensure_consumer_indexes(self) -> None:
-        """The index of the consumer's batch read (`issue_id`, the copy of each view's id)."""
-        await self._issues.create_index([("issue_id", ASCENDING)])
-
     async def apply(self, event: Event, offset: int) -> bool:
         """Record the event in its issue's history (idempotent, order-independent), then derive
         the view's fields from the whole history and write them with a compare-and-set on the
         history's version: whoever derived from the latest history wins, in any order."""
-        recorded = _mirrored(record_update(event, offset), event.issue_id)
+        recorded = {**record_update(event, offset), "$inc": {REVISION: 1}}
         await upsert(self._issues, event.issue_id, recorded)
         doc = await self._issues.find_one({"_id": event.issue_id}, {"history": 1})
         derived = derive((doc or {}).get("history") or {})
@@ -107,37 +98,19 @@ class IntakeStore:
         event the view holds already (the consumer's copy of what the API applied) costs no
         write at all."""
         pending = {e.issue_id for e, _ in deliveries}
-        by_id: set[str] = set()
         for _ in range(REVISION_ATTEMPTS):
             if not pending:
                 return
-            pending, taken = await self._fold_in(deliveries, pending, by_id)
-            by_id |= taken
+            pending = await self._fold_in(deliveries, pending)
         await self._apply_stepwise(deliveries)  # contended: record, read, derive
 
-    async def _read(self, ids: list[str], by_id: set[str]) -> dict[str, Document]:
-        """The views of `ids` that exist: by the indexed copy of their id (`issue_id`, which
-        the local engine answers `$in` from an index on), and by `_id` those in `by_id` (a
-        view written before the copy was kept: its insert met it)."""
-        copied = [i for i in ids if i not in by_id]
-        found: dict[str, Document] = {}
-        if len(copied) == 1:
-            by_id = {*by_id, copied[0]}
-        elif copied:
-            query = {"issue_id": {"$in": copied}}
-            found |= {doc["_id"]: doc async for doc in self._issues.find(query, FOLDED)}
-        pointed = [i for i in ids if i in by_id]
-        some = await asyncio.gather(*(self._issues.find_one({"_id": i}, FOLDED) for i in pointed))
-        found |= {doc["_id"]: doc for doc in some if doc is not None}
-        return found
-
     async def _fold_in(
-        self, deliveries: Sequence[tuple[Event, int]], issue_ids: set[str], by_id: set[str]
-    ) -> tuple[set[str], set[str]]:
-        """One round of `apply_all` over `issue_ids`: those that must be tried again, and
-        those of them an insert found (to read by `_id`)."""
+        self, deliveries: Sequence[tuple[Event, int]], issue_ids: set[str]
+    ) -> set[str]:
+        """One round of `apply_all` over `issue_ids`: those that must be tried again."""
         ids = sorted(issue_ids)
-        stored = await self._read(ids, by_id)
+        query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        stored = {doc["_id"]: doc async for doc in self._issues.find(query, FOLDED)}
         inserts: list[Document] = []
         updates: list[UpdateOne] = []
         updated: list[str] = []
@@ -152,7 +125,7 @@ class IntakeStore:
                         reported = reported_fields(event)
             if doc is not None and history == doc.get("history") and not _lacks(doc, reported):
                 continue  # every event is in the view already
-            fields = {**reported, "issue_id": issue_id, "history": history, **derive(history)}
+            fields = {**reported, "history": history, **derive(history)}
             if doc is None:
                 inserts.append({**fields, "_id": issue_id, REVISION: 1})
             else:
@@ -160,7 +133,6 @@ class IntakeStore:
                 updates.append(UpdateOne(guard, {"$set": fields, "$inc": {REVISION: 1}}))
                 updated.append(issue_id)
         again: set[str] = set()
-        taken: set[str] = set()
         if inserts:
             try:
                 await self._issues.insert_many(inserts, ordered=False)
@@ -168,13 +140,12 @@ class IntakeStore:
                 errors = error.details.get("writeErrors", [])
                 if not all(e.get("code") == DUPLICATE_KEY for e in errors):
                     raise
-                taken = {str(inserts[e["index"]]["_id"]) for e in errors}
-                again |= taken
+                again |= {str(inserts[e["index"]]["_id"]) for e in errors}
         if updates:
             written = await self._issues.bulk_write(updates, ordered=False)
             if written.matched_count < len(updates):  # which: the next round reads them all
                 again |= set(updated)
-        return again, taken
+        return again
 
     async def _apply_stepwise(self, deliveries: Sequence[tuple[Event, int]]) -> None:
         """Every event recorded, then each issue derived and written with a compare-and-set
@@ -184,8 +155,9 @@ class IntakeStore:
             records.update(self._issues, issue_id, update)
         await records.commit()
         ids = list(dict.fromkeys(event.issue_id for event, _ in deliveries))
+        query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
         views = BulkWrites()
-        for doc in (await self._read(ids, set(ids))).values():
+        async for doc in self._issues.find(query, {"history": 1}):
             derived = derive(doc.get("history") or {})
             views.update(
                 self._issues, doc["_id"], {"$set": derived}, upsert=False, where=_older(derived)

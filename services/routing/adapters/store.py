@@ -3,27 +3,19 @@ reporters merged into it, and the duplicate index: one claim document per cell o
 claim grid (`domain.duplicates.Cell`), held by the open problem that claimed it.
 
 Every operation filters on `_id` (the lookup FerretDB v1 answers from an index; releasing
-a claim adds the holder's id as a guard). A claim is taken by one insert: the unique `_id`
-makes it atomic across processes, on MongoDB and on the local engine alike.
-
-Several documents are read at once by a copy of their `_id` in an indexed field (`issue_id`
-of an issue, `cell` of a claim) with `$in`: the local engine pushes `$in` down to an index
-on a field (patch 0004) but not on `_id`. An issue written before the copy was kept is not
-found so: unless the database was created with the copy (`MIRRORED`, noted at start), the
-issues such a read misses are read again by `_id`, and claims are read by `_id`, one point
-read each.
+a claim adds the holder's id as a guard), several at once with `_id: {$in: [...]}`. A claim
+is taken by one insert: the unique `_id` makes it atomic across processes, on MongoDB and on
+the local engine alike.
 
 A consumer batch reads what it needs in two queries (`stored`, `claims`), takes its new
 claims in one `insert_many` (`take`), and writes the rest with `commit`: one ordered bulk
 write on the claims, then one on the issues (`runtime.effects.BulkWrites`).
 """
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -35,26 +27,11 @@ from services.routing.domain.state import RoutingState
 from services.runtime.effects import DUPLICATE_KEY, BulkWrites
 from services.runtime.mongo import APPLIED, Document, apply_once
 
-MIRRORED = "mirrored"
-"""The id of the note (in `meta`) that every issue document of this database holds its id
-in `issue_id` too (so a read by `issue_id: {$in}` finds every one)."""
-
 
 class RoutingStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._db = db
         self._issues = db["issues"]
         self._claims = db["claims"]
-        self._meta = db["meta"]
-        self._mirrored = False
-
-    async def ensure_indexes(self) -> None:
-        """The indexes of the batch reads; note a new database as mirrored."""
-        if "issues" not in await self._db.list_collection_names():
-            await self._meta.update_one({"_id": MIRRORED}, {"$set": {"at": "start"}}, upsert=True)
-        self._mirrored = await self._meta.find_one({"_id": MIRRORED}) is not None
-        await self._issues.create_index([("issue_id", ASCENDING)])
-        await self._claims.create_index([("cell", ASCENDING)])
 
     async def state(self, issue_id: str) -> RoutingState | None:
         doc = await self._issues.find_one({"_id": issue_id}, {"state": 1})
@@ -65,7 +42,7 @@ class RoutingStore:
     async def save(
         self, issue_id: str, state: RoutingState, cause: str, claim: str | None = None
     ) -> bool:
-        fields: Document = {"state": state.model_dump(mode="json"), "issue_id": issue_id}
+        fields: Document = {"state": state.model_dump(mode="json")}
         if claim is not None:
             fields["claim"] = claim
         update = {"$set": fields}
@@ -87,22 +64,18 @@ class RoutingStore:
     ) -> None:
         """The duplicate points at its problem; the problem counts it among its reporters,
         and its claim keeps the window open from this report on."""
-        merged = {"merge": merge.model_dump(), "issue_id": issue_id}
-        await apply_once(self._issues, issue_id, cause, {"$set": merged})
+        await apply_once(self._issues, issue_id, cause, {"$set": {"merge": merge.model_dump()}})
         into = merge.into_issue_id
-        reporter = {f"reporters.{issue_id}": reported_at, "issue_id": into}
-        await apply_once(self._issues, into, cause, {"$set": reporter})
+        await apply_once(
+            self._issues, into, cause, {"$set": {f"reporters.{issue_id}": reported_at}}
+        )
         if claim is not None:
             await self._claims.update_one(
                 {"_id": claim, "issue_id": into}, {"$max": {"last_reported_at": reported_at}}
             )
 
     async def claims(self, keys: Sequence[str]) -> list[Claim]:
-        if self._mirrored:
-            found = await _by_copy(self._claims, "cell", keys)
-        else:  # claims taken before the copy was kept: by `_id`, one by one
-            some = await asyncio.gather(*(self._claims.find_one({"_id": key}) for key in keys))
-            found = [doc for doc in some if doc is not None]
+        found = await _by_ids(self._claims, keys)
         return [_claim(doc) for doc in found]
 
     async def claim(self, key: str, problem: OpenIssue) -> Claim | None:
@@ -135,17 +108,8 @@ class RoutingStore:
     async def stored(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
         """What is stored of these issues (those found), in one read."""
         fields = {"state": 1, "merge": 1, "claim": 1, "merged_claim": 1}
-        ids = list(dict.fromkeys(issue_ids))
-        docs = await _by_copy(self._issues, "issue_id", ids, fields)
-        if not self._mirrored:  # documents written before the copy: by `_id`, one by one
-            seen = {doc["_id"] for doc in docs}
-            missed = [i for i in ids if i not in seen]
-            again = await asyncio.gather(
-                *(self._issues.find_one({"_id": i}, fields) for i in missed)
-            )
-            docs += [doc for doc in again if doc is not None]
         found = {}
-        for doc in docs:
+        for doc in await _by_ids(self._issues, list(dict.fromkeys(issue_ids)), fields):
             state, merge, claim = doc.get("state"), doc.get("merge"), doc.get("claim")
             found[str(doc["_id"])] = Stored(
                 state=None if state is None else RoutingState.model_validate(state),
@@ -216,7 +180,6 @@ class RoutingStore:
             fields["merge"] = write.merge.model_dump()
         if write.merged_claim is not None:
             fields["merged_claim"] = write.merged_claim
-        fields["issue_id"] = issue_id
         dotted = {**fields, **{f"reporters.{i}": at for i, at in write.reporters.items()}}
         update: Document = {"$addToSet": {APPLIED: {"$each": write.causes}}}
         if dotted:
@@ -245,26 +208,21 @@ class RoutingStore:
         }
 
 
-async def _by_copy(
-    collection: AsyncCollection[Document],
-    copy: str,
-    ids: Sequence[str],
-    fields: Document | None = None,
+async def _by_ids(
+    collection: AsyncCollection[Document], ids: Sequence[str], fields: Document | None = None
 ) -> list[Document]:
-    """The documents of these ids that hold their id in the indexed field `copy` too, in one
-    query (one id: by `_id`)."""
+    """The documents of these ids that exist, in one query."""
     if not ids:
         return []
     if len(ids) == 1:
         doc = await collection.find_one({"_id": ids[0]}, fields)
         return [] if doc is None else [doc]
-    return [doc async for doc in collection.find({copy: {"$in": list(ids)}}, fields)]
+    return [doc async for doc in collection.find({"_id": {"$in": list(ids)}}, fields)]
 
 
 def _claim_document(key: str, problem: OpenIssue) -> Document:
     return {
         "_id": key,
-        "cell": key,
         "issue_id": problem.issue_id,
         "category": problem.category,
         "latitude": problem.latitude,
