@@ -3,7 +3,7 @@ console's own store. The entrypoints render what these return."""
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from services.console.adapters.names import Names
@@ -112,13 +112,20 @@ class Console:
 
     # the office --------------------------------------------------------------------------
 
-    async def inbox(self, user: User, number: int, size: int) -> tuple[list[Any], int, int]:
-        """A page of the office's inbox rows, the number of pages, and how many in all."""
-        items = await self.platform.call("intake", "GET", "/inbox", token=user.token)
-        rows = inbox_rules.rows(items, datetime.now(UTC))
-        await self.names.learn(set())
-        shown, pages = inbox_rules.page(rows, number, size)
-        return shown, pages, len(rows)
+    async def inbox(
+        self, user: User, cursor: str | None, size: int
+    ) -> tuple[list[inbox_rules.Row], str | None, int]:
+        """A page of the office's inbox rows (after `cursor`), the next page's cursor (None on
+        the last) and how many open issues in all, from intake's paged `/inbox/page`."""
+        params: dict[str, Any] = {"limit": size}
+        if cursor:
+            params["cursor"] = cursor
+        page = await self.platform.call(
+            "intake", "GET", "/inbox/page", token=user.token, params=params
+        )
+        rows = inbox_rules.rows_of_page(page.get("items") or [])
+        await self.names.learn({user.office_id} if user.office_id else set())
+        return rows, page.get("next"), int(page.get("total") or 0)
 
     async def issue(self, user: User, issue_id: str) -> dict[str, Any]:
         """The status view with why routing sent it and its clocks (both best effort)."""

@@ -65,6 +65,14 @@ T: dict[str, tuple[str, str]] = {
     "office.left": ("剩余", "Left"),
     "office.live": ("实时刷新", "Live"),
     "office.page": ("页", "Page"),
+    "office.more": ("更多（下一页）", "More (next page)"),
+    "office.first": ("回到第一页", "Back to the first page"),
+    "mark.co_handled": ("协办", "Co-handled"),
+    "issue.co_handled": (
+        "本单位为协办单位：可查看办理情况和时限；签收、退回、办结等由主办单位办理。",
+        "Your office co-handles this issue: you follow its progress and clocks; the lead "
+        "office accepts, returns and resolves it.",
+    ),
     "issue.title": ("办件详情", "Issue"),
     "issue.state": ("状态", "State"),
     "issue.office": ("承办单位", "Office"),
