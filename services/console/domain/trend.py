@@ -22,6 +22,7 @@ class Line:
     colour: str
     dash: str
     points: str  # "x,y x,y …" (days without a value are skipped)
+    dots: tuple[tuple[str, str], ...] = ()  # each point, marked (a lone day shows too)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def trend_of(per_day: Sequence[tuple[date, Mapping[str, Any]]]) -> Trend:
             for i, (_, rates) in enumerate(per_day)
             if (v := rates.get(rate)) is not None
         ]
-        lines.append(Line(rate, colour, dash, " ".join(points)))
+        dots = tuple((x, y) for x, y in (p.split(",", 1) for p in points))
+        lines.append(Line(rate, colour, dash, " ".join(points), dots))
     rows = tuple(
         (day, {rate: rates.get(rate) for rate, _, _ in SERIES}, int(rates.get("received") or 0))
         for day, rates in per_day
