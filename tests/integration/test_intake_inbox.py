@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from services.contracts.events import IssueAssigned
-from services.contracts.vocabulary import Satisfaction
+from services.contracts.vocabulary import Satisfaction, Tier
 from services.intake.adapters.store import IntakeStore
 from services.intake.domain.inbox import page_of
 from services.runtime.mongo import make_mongo_client
@@ -20,7 +20,8 @@ NOW = datetime.now(UTC)
 def lives() -> list[Any]:
     lead = Story("lead", NOW - timedelta(hours=5)).triage().assign("o1", resolve_days=2)
     other = Story("other", NOW - timedelta(hours=5)).triage().assign("o2", resolve_days=1)
-    helped = Story("helped", NOW - timedelta(hours=5)).triage().assign("o2", resolve_days=1)
+    helped = Story("helped", NOW - timedelta(hours=5)).triage(Tier.COMPLEX)
+    helped.assign("o2", resolve_days=1)
     assigned = next(e for e in helped.events if isinstance(e, IssueAssigned))
     payload = assigned.payload.model_copy(update={"co_office_ids": ("o1",)})
     helped.events[helped.events.index(assigned)] = assigned.model_copy(update={"payload": payload})
