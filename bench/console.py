@@ -262,8 +262,8 @@ def main() -> None:
         servers = endpoints(stack)
         namespace = f"bench{uuid.uuid4().hex[:8]}"
         platform = Platform(servers, namespace, REPO / ".local/logs/bench-console", console=True)
-        platform.start()
         stack.callback(drop_databases, servers.mongo_url, namespace)
+        platform.start()
         stack.callback(platform.stop)
         print(f"writing {ISSUES} open issues in namespace {namespace}…", flush=True)
         for line in measure(platform, ISSUES).lines():
