@@ -1,6 +1,7 @@
 """The city map from the region tree, and the trend chart: laid out the same every time."""
 
 from datetime import date
+from typing import Any
 
 from services.console.domain.citymap import (
     STEPS,
@@ -56,7 +57,7 @@ def test_overdue_counted_per_township() -> None:
 
 
 def test_the_trend_skips_days_without_a_value() -> None:
-    per_day = [
+    per_day: list[tuple[date, dict[str, Any]]] = [
         (date(2026, 11, 1), {"response_rate": 0.5, "received": 3}),
         (date(2026, 11, 2), {"response_rate": None, "received": 0}),
         (date(2026, 11, 3), {"response_rate": 1.0, "satisfaction_rate": 1.0, "received": 2}),
