@@ -104,6 +104,7 @@ def test_co_offices_the_map_the_results_to_verify_and_the_dashboard(
     desk.locator("#place-map summary").click()
     desk.locator(f'#map-pick a[data-code="{TOWNSHIP}"]').click()
     expect(desk.get_by_label("地区", exact=True)).to_have_value(TOWNSHIP)
+    expect(desk.locator("#map-picked")).to_contain_text(f"已选：福台市 白阳乡 {TOWNSHIP}")
     operator.check("desk-map")
     desk.get_by_role("button", name="保存并生成回执").click()
     issue_id = desk.locator("#saved-issue").get_attribute("data-issue")

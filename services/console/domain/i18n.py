@@ -147,6 +147,7 @@ T: dict[str, tuple[str, str]] = {
     "map.table": ("各乡镇（街道）数据表", "The figures per township"),
     "map.county": ("县（市、区）", "County"),
     "map.none": ("暂无数据。", "Nothing yet."),
+    "map.picked": ("已选：", "Picked: "),
     "map.pick": ("在地图上选择乡镇（街道）", "Pick a township on the map"),
     "col.day": ("日期", "Day"),
     "dashboard.lists": ("清单（CSV）", "Lists (CSV)"),

@@ -137,6 +137,8 @@
       target.dispatchEvent(new Event("change"));
       map.querySelectorAll(".map-pick").forEach(function (c) { c.removeAttribute("aria-current"); });
       cell.setAttribute("aria-current", "true");
+      var said = document.getElementById("map-picked");
+      if (said) { said.textContent = said.getAttribute("data-label") + cell.getAttribute("aria-label"); }
       target.focus();
     });
   }
