@@ -1,5 +1,4 @@
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,6 +8,7 @@ import pytest
 
 from devkit.infra import Endpoints
 from devkit.processes import Platform
+from tests.conftest import throwaway
 from tests.fixtures.calendars import TEST_CALENDAR_ENV
 
 pytestmark = pytest.mark.e2e
@@ -42,13 +42,14 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60.0, what: str =
 @pytest.fixture(scope="module")
 def city(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """One platform shared by a module's tests (each test works on its own issues)."""
-    namespace = f"m{uuid.uuid4().hex[:10]}"
-    running = Platform(servers, namespace, tmp_path_factory.mktemp("logs"), TEST_CALENDAR_ENV)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with throwaway(servers, "m") as namespace:
+        logs = tmp_path_factory.mktemp("logs")
+        running = Platform(servers, namespace, logs, TEST_CALENDAR_ENV)
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from services.contracts.events import IssueReported, IssueReportedPayload, Locat
 from services.contracts.topics import retry_topic
 from services.contracts.vocabulary import Channel, Kind
 from services.runtime.topic_reader import read_topic
+from tests.conftest import throwaway
 from tests.e2e.conftest import eventually
 
 ADMIN = "cli-test-reporting-admin"
@@ -34,13 +35,13 @@ TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 @pytest.fixture(scope="module")
 def city(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    namespace = f"c{uuid.uuid4().hex[:10]}"
     env = {"HUIYIN_REPORTING_ADMIN_TOKEN": ADMIN}
-    running = Platform(servers, namespace, tmp_path_factory.mktemp("logs"), extra_env=env)
-    try:  # stops what started even when a service fails to
-        yield running.start()
-    finally:
-        running.stop()
+    with throwaway(servers, "c") as namespace:
+        running = Platform(servers, namespace, tmp_path_factory.mktemp("logs"), extra_env=env)
+        try:  # stops what started even when a service fails to
+            yield running.start()
+        finally:
+            running.stop()
 
 
 class Huiyin:

@@ -3,7 +3,6 @@ services: the loop across roles, readable refusals, labels on every field, no co
 failed request on any page, and a screenshot of every screen under .local/screenshots/."""
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from playwright.sync_api import (
 from devkit.console_users import ConsoleAdmin
 from devkit.infra import REPO, Endpoints
 from devkit.processes import Platform
+from tests.conftest import throwaway
 from tests.e2e.conftest import eventually
 from tests.fixtures.calendars import TEST_CALENDAR_ENV
 
@@ -37,13 +37,13 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="make browser-tool
 
 @pytest.fixture(scope="module")
 def site(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    namespace = f"c{uuid.uuid4().hex[:10]}"
     logs = tmp_path_factory.mktemp("logs")
-    running = Platform(servers, namespace, logs, TEST_CALENDAR_ENV, console=True).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with throwaway(servers, "c") as namespace:
+        running = Platform(servers, namespace, logs, TEST_CALENDAR_ENV, console=True).start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ of a clock started now is already due: the whole chain plays out in seconds. Twe
 ahead reaches 2027 from December 2026: supervision reads the test calendar supplement."""
 
 import itertools
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from devkit.infra import Endpoints
 from devkit.processes import Platform
 from services.contracts.vocabulary import Rung
+from tests.conftest import throwaway
 from tests.e2e.conftest import Client, eventually
 from tests.fixtures.calendars import TEST_CALENDAR_ENV
 
@@ -24,15 +24,16 @@ AHEAD = str(20 * 24 * 3600)
 
 @pytest.fixture(scope="module")
 def ahead(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    running = Platform(
-        servers, f"e{uuid.uuid4().hex[:10]}", Path(tmp_path_factory.mktemp("logs")),
-        extra_env={"HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": AHEAD, **TEST_CALENDAR_ENV},
-    )  # fmt: skip
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with throwaway(servers, "e") as namespace:
+        running = Platform(
+            servers, namespace, Path(tmp_path_factory.mktemp("logs")),
+            extra_env={"HUIYIN_SUPERVISION_TIME_OFFSET_SECONDS": AHEAD, **TEST_CALENDAR_ENV},
+        )  # fmt: skip
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 def test_an_ignored_issue_is_reminded_flagged_and_escalated_up_the_ladder(ahead: Platform) -> None:

@@ -6,7 +6,6 @@ Runs Schemathesis's own command line (its pytest plugin does not follow pytest 9
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,11 +17,11 @@ CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformanc
 
 
 def test_intake_api_never_fails_and_keeps_its_schema(
-    servers: Endpoints, tmp_path_factory: pytest.TempPathFactory
+    servers: Endpoints, namespace: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     logs = Path(tmp_path_factory.mktemp("logs"))
     platform = Platform(
-        servers, f"s{uuid.uuid4().hex[:10]}", logs,
+        servers, namespace, logs,
         extra_env={"HUIYIN_INTAKE_PUBLIC_RATE_LIMIT": "1000000/minute"},
     )  # fmt: skip
     platform.start()
@@ -47,11 +46,11 @@ def test_intake_api_never_fails_and_keeps_its_schema(
 
 
 def test_open311_errors_are_the_specs_list_in_both_formats(
-    servers: Endpoints, tmp_path_factory: pytest.TempPathFactory
+    servers: Endpoints, namespace: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     logs = Path(tmp_path_factory.mktemp("logs"))
     platform = Platform(
-        servers, f"s{uuid.uuid4().hex[:10]}", logs,
+        servers, namespace, logs,
         extra_env={"HUIYIN_INTAKE_PUBLIC_RATE_LIMIT": "1000000/minute"},
     )  # fmt: skip
     platform.start()
