@@ -31,6 +31,7 @@ from pymongo import AsyncMongoClient
 
 from devkit.console_users import ConsoleAdmin
 from devkit.infra import REPO, endpoints
+from devkit.namespaces import drop_namespace
 from devkit.processes import Platform
 from services.contracts.events import Event
 from services.contracts.vocabulary import Flag
@@ -244,25 +245,16 @@ def measure(platform: Platform, n: int) -> Timings:
     return Timings(n, statistics.median(inbox), pages, paint, spreads, generated)
 
 
-def drop_databases(mongo_url: str, namespace: str) -> None:
-    """The namespace's databases go with the run (the server is shared)."""
-    import pymongo
-
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
-    try:
-        for name in client.list_database_names():
-            if name.startswith(f"{namespace}_"):
-                client.drop_database(name)
-    finally:
-        client.close()
-
-
 def main() -> None:
     with ExitStack() as stack:
         servers = endpoints(stack)
         namespace = f"bench{uuid.uuid4().hex[:8]}"
         platform = Platform(servers, namespace, REPO / ".local/logs/bench-console", console=True)
-        stack.callback(drop_databases, servers.mongo_url, namespace)
+        stack.callback(  # its topics and databases go with the run (the servers are shared)
+            lambda: asyncio.run(
+                drop_namespace(servers.kafka_bootstrap, servers.mongo_url, namespace)
+            )
+        )
         platform.start()
         stack.callback(platform.stop)
         print(f"writing {ISSUES} open issues in namespace {namespace}…", flush=True)

@@ -5,7 +5,6 @@ board's results to verify on the ground, and the dashboard's trend and city map.
 is checked for labels, axe (WCAG 2 A/AA), console errors and failed requests, and written to
 .local/screenshots/."""
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from playwright.sync_api import Browser, expect
 from devkit.console_users import ConsoleAdmin
 from devkit.infra import Endpoints
 from devkit.processes import Platform
+from tests.conftest import throwaway
 from tests.e2e.test_console import (
     CHROMIUM,
     OFFICE,
@@ -35,14 +35,14 @@ PAGE_SIZE = 2
 
 @pytest.fixture(scope="module")
 def site(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    namespace = f"c{uuid.uuid4().hex[:10]}"
     logs = tmp_path_factory.mktemp("logs")
     env = {**TEST_CALENDAR_ENV, "HUIYIN_CONSOLE_PAGE_SIZE": str(PAGE_SIZE)}
-    running = Platform(servers, namespace, logs, env, console=True).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with throwaway(servers, "c") as namespace:
+        running = Platform(servers, namespace, logs, env, console=True).start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 def report(site: Platform, token: str, text: str, **fields: Any) -> str:

@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from services.contracts.events import Event
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
-from services.intake.domain.inbox import CO_HANDLED_TIERS, SLIM
+from services.intake.domain.inbox import SLIM
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
 from services.intake.domain.view import VERSION, derive, record_update
@@ -23,8 +23,8 @@ from services.runtime.mongo import APPLIED, Document, upsert
 OPEN_STATES = [s.value for s in IssueState if s not in FINAL_STATES]
 HIDDEN = {APPLIED: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
-INDEXED = ("office_id", "tier")
-"""The status view's indexed fields: the office holding an issue, and its tier."""
+INDEXED = ("office_id", "co_office_ids")
+"""The status view's indexed fields: the office holding an issue, and its co-offices."""
 
 
 def _aware(value: Any) -> Any:
@@ -69,20 +69,20 @@ class IntakeStore:
 
     async def ensure_indexes(self) -> None:
         """The indexes intake's request paths are served from (one place): an office's inbox
-        by the office holding the issue, and by the tier of the issues co-offices help with."""
+        by the office holding the issue, and by its co-offices."""
         for field in INDEXED:
             await self._issues.create_index([(field, ASCENDING)])
 
     async def inbox(self, office_id: str, projection: Document | None = None) -> list[Document]:
         """Open issues an office holds now, as lead or co-office, newest report first (every
-        one: no limit). Two queries, each bounded by an equality on an indexed string field
-        (an `$or` is not served from an index by the local engine, and an array field such as
-        `co_office_ids` matches every array there: the co-offices' query is bounded by the
-        joint tiers, the only ones with co-offices), merged."""
+        one: no limit). Two queries, each an equality on an indexed field (an `$or` is not
+        served from an index by the local engine), merged. The engine answers an equality on
+        an array field with every non-empty array there: the co-offices' query reads the open
+        issues that have co-offices, then keeps this office's."""
         open_ = {"state": {"$in": OPEN_STATES}}
         queries = [
             {"office_id": office_id, **open_},
-            {"tier": {"$in": list(CO_HANDLED_TIERS)}, "co_office_ids": office_id, **open_},
+            {"co_office_ids": office_id, **open_},
         ]
         seen: dict[str, Document] = {}
         for query in queries:

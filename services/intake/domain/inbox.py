@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from services.contracts.vocabulary import Tier
 from services.intake.domain.errors import Invalid
 
 SLIM = {
@@ -16,10 +15,6 @@ SLIM = {
     "office_id": 1, "co_office_ids": 1, "region_code": 1, "reported_at": 1,
 }  # fmt: skip
 """What an inbox item is made of (the projection of the status view a page reads)."""
-
-CO_HANDLED_TIERS = (Tier.COMPLEX.value, Tier.STRUCTURAL.value)
-"""The tiers routing names co-offices (协办) for (its JOINT_TIERS): the co-offices' inbox query
-is bounded by them (tests/unit/intake/test_inbox.py keeps the two equal)."""
 
 TITLE = 80
 """A title is the report's text cut to this many characters."""

@@ -82,10 +82,3 @@ async def test_only_an_office_has_an_inbox_and_limits_are_bounded() -> None:
         await pages.page(Principal(id="q", role=Role.OPERATOR), None, 10)
     with pytest.raises(Invalid):
         await pages.page(office, None, 0)
-
-
-def test_the_co_offices_query_is_bounded_by_the_tiers_routing_names_co_offices_for() -> None:
-    from services.intake.domain.inbox import CO_HANDLED_TIERS
-    from services.routing.domain.candidates import JOINT_TIERS
-
-    assert set(CO_HANDLED_TIERS) == {tier.value for tier in JOINT_TIERS}
