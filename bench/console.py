@@ -192,6 +192,7 @@ def painted(console: str, user: str, paths: list[str]) -> dict[str, list[float]]
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         # the console's CSP forbids eval, which Playwright's polling of a predicate uses
         page = browser.new_page(base_url=console, bypass_csp=True)
+        page.set_default_timeout(600_000)  # a slow page is a figure, not a failure
         page.goto("/login")
         page.fill("#name", user)
         page.fill("#password", PASSWORD)
