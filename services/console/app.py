@@ -30,7 +30,7 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
     services = HttpPlatform({
         "intake": settings.intake_url, "routing": settings.routing_url,
         "supervision": settings.supervision_url, "reporting": settings.reporting_url,
-    })  # fmt: skip
+    }, timeout=settings.service_timeout_s)  # fmt: skip
     console = Console(store, services, Passwords(), settings.session_hours)
 
     @asynccontextmanager

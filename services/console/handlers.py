@@ -3,14 +3,16 @@ console's own store. The entrypoints render what these return."""
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from services.console.adapters.names import Names
 from services.console.adapters.passwords import Passwords
 from services.console.adapters.services import ApiRefused, Platform
 from services.console.adapters.store import UserStore
+from services.console.domain import citymap
 from services.console.domain import inbox as inbox_rules
+from services.console.domain import trend as trend_rules
 from services.console.domain.actions import ACTIONS, action_body
 from services.console.domain.users import INTAKE_ROLE, Role, User, check_new_user
 
@@ -26,6 +28,7 @@ class Console:
         self.passwords = passwords
         self.session_lifetime = timedelta(hours=session_hours)
         self.names = Names(platform)
+        self._city: list[citymap.County] = []
 
     # sign-in and users ------------------------------------------------------------------
 
@@ -112,13 +115,20 @@ class Console:
 
     # the office --------------------------------------------------------------------------
 
-    async def inbox(self, user: User, number: int, size: int) -> tuple[list[Any], int, int]:
-        """A page of the office's inbox rows, the number of pages, and how many in all."""
-        items = await self.platform.call("intake", "GET", "/inbox", token=user.token)
-        rows = inbox_rules.rows(items, datetime.now(UTC))
-        await self.names.learn(set())
-        shown, pages = inbox_rules.page(rows, number, size)
-        return shown, pages, len(rows)
+    async def inbox(
+        self, user: User, cursor: str | None, size: int
+    ) -> tuple[list[inbox_rules.Row], str | None, int]:
+        """A page of the office's inbox rows (after `cursor`), the next page's cursor (None on
+        the last) and how many open issues in all, from intake's paged `/inbox/page`."""
+        params: dict[str, Any] = {"limit": size}
+        if cursor:
+            params["cursor"] = cursor
+        page = await self.platform.call(
+            "intake", "GET", "/inbox/page", token=user.token, params=params
+        )
+        rows = inbox_rules.rows_of_page(page.get("items") or [])
+        await self.names.learn({user.office_id} if user.office_id else set())
+        return rows, page.get("next"), int(page.get("total") or 0)
 
     async def issue(self, user: User, issue_id: str) -> dict[str, Any]:
         """The status view with why routing sent it and its clocks (both best effort)."""
@@ -159,22 +169,49 @@ class Console:
     # supervision and the leaders ---------------------------------------------------------
 
     async def board(self, user: User, office_id: str | None = None) -> dict[str, Any]:
-        """Overdue clocks within the user's region (and of one office, when asked)."""
+        """Overdue clocks within the user's region (and of one office, when asked), and the
+        results to verify on the ground: resolved issues awaiting verification and return
+        visits answered dissatisfied (from reporting's result list)."""
         params = {"region_code": user.region_code} if user.region_code else {}
         if office_id:
             params["office_id"] = office_id
-        overdue, open_ = await asyncio.gather(
+        results = {"region_code": user.region_code} if user.region_code else {}
+        if office_id:
+            results["office_id"] = office_id
+        overdue, open_, to_verify, *revisits = await asyncio.gather(
             self.platform.call("supervision", "GET", "/clocks/overdue", params=params or None),
             self.platform.call(
                 "supervision", "GET", "/clocks/open", params={**params, "limit": 50}
             ),
+            *(
+                self._results({**results, "state": state})
+                for state in ("resolved", "visited", "reopened")
+            ),
         )
-        await self.names.learn(set(overdue.get("by_office") or {}) - {"-"})
-        return {"overdue": overdue, "open": open_}
+        unsatisfied = [
+            row for rows in revisits for row in rows if row.get("satisfaction") == "dissatisfied"
+        ]
+        offices = {str(r["office_id"]) for r in [*to_verify, *unsatisfied] if r.get("office_id")}
+        await self.names.learn((set(overdue.get("by_office") or {}) - {"-"}) | offices)
+        return {"overdue": overdue, "open": open_, "to_verify": to_verify,
+                "unsatisfied": unsatisfied}  # fmt: skip
+
+    async def _results(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rows of reporting's result list (效果清单), first page; none if it does not answer."""
+        try:
+            answer = await self.platform.call(
+                "reporting", "GET", "/lists/results", params={**params, "page_size": 50}
+            )
+        except ApiRefused:
+            return []
+        rows: list[dict[str, Any]] = answer.get("rows", []) if isinstance(answer, dict) else []
+        return rows
 
     async def dashboard(self, on: date) -> dict[str, Any]:
         month = {"period": "month", "on": on.isoformat()}
-        rates, rankings, townships = await asyncio.gather(
+        first = on.replace(day=1)
+        days = [first + timedelta(days=n) for n in range((on - first).days + 1)]
+        rates, rankings, townships, overdue, tree, *per_day = await asyncio.gather(
             self.platform.call("reporting", "GET", "/rates", params=month),
             self.platform.call(
                 "reporting", "GET", "/rankings", params={**month, "subject": "office"}
@@ -182,15 +219,65 @@ class Console:
             self.platform.call(
                 "reporting", "GET", "/rankings", params={**month, "subject": "township"}
             ),
+            self._optional("supervision", "/clocks/overdue"),
+            self.city(),
+            *(
+                self.platform.call(
+                    "reporting",
+                    "GET",
+                    "/rates",
+                    params={"start": d.isoformat(), "end": d.isoformat()},
+                )
+                for d in days
+            ),
         )
         await self.names.learn({str(row["id"]) for row in rankings.get("rows", [])[:20]})
-        return {"rates": rates, "rankings": rankings, "townships": townships}
+        issues = {str(r["id"]): int(r.get("assigned") or 0) for r in townships.get("rows", [])}
+        late = citymap.counted_by_township(
+            [c.get("region_code") for c in (overdue or {}).get("clocks", [])]
+        )
+        return {
+            "rates": rates, "rankings": rankings, "townships": townships,
+            "trend": trend_rules.trend_of(list(zip(days, per_day, strict=True))),
+            "maps": {"issues": citymap.lay_out(tree, issues),
+                     "overdue": citymap.lay_out(tree, late)},
+            "map_rows": _map_rows(tree, issues, late),
+        }  # fmt: skip
+
+    async def city(self) -> list[citymap.County]:
+        """The counties and their townships (routing's tree), read once per process."""
+        if not self._city:
+            root = await self.platform.call("routing", "GET", "/tree")
+            children = root.get("children") or []
+            found = await asyncio.gather(
+                *(self.platform.call("routing", "GET", f"/tree/{c['code']}") for c in children)
+            )
+            self._city = [
+                citymap.County(str(c["code"]), str(c["name"]), tuple(
+                    citymap.Township(str(t["code"]), str(t["name"]))
+                    for t in (county.get("children") or [])
+                ))
+                for c, county in zip(children, found, strict=True)
+            ]  # fmt: skip
+        return self._city
 
     async def _optional(self, service: str, path: str) -> Any:
         try:
             return await self.platform.call(service, "GET", path)
         except ApiRefused:
             return None
+
+
+def _map_rows(
+    tree: list[citymap.County], issues: dict[str, int], late: dict[str, int]
+) -> list[tuple[str, str, int, int]]:
+    """The maps' text alternative: county, township, issues, overdue (townships with any)."""
+    return [
+        (county.name, town.name, issues.get(town.code, 0), late.get(town.code, 0))
+        for county in tree
+        for town in county.townships
+        if issues.get(town.code) or late.get(town.code)
+    ]
 
 
 _DUMMY = Passwords().hash("not a password anyone has")

@@ -35,4 +35,7 @@ class ConsoleSettings(ServiceSettings):
     )
     refresh_ms: int = Field(default=1000, ge=200, description="the inbox's live refresh period")
     timezone: str = Field(default="Asia/Shanghai", description="the zone times are shown in")
-    page_size: int = Field(default=50, ge=1, le=500, description="rows per page of the inbox")
+    page_size: int = Field(default=50, ge=1, le=200, description="rows per page of the inbox")
+    service_timeout_s: float = Field(
+        default=30.0, gt=0, description="how long a page waits for a service's answer"
+    )

@@ -16,6 +16,7 @@ from services.intake.domain.throttling import Limit
 from services.intake.entrypoints import errors, http, internal, open311
 from services.intake.entrypoints.consumer import subscribe
 from services.intake.handlers.contacts import ReporterContacts
+from services.intake.handlers.inbox import InboxPages
 from services.intake.handlers.issues import IntakeHandlers
 from services.intake.settings import IntakeSettings
 from services.runtime.service import build_runtime, create_app
@@ -24,6 +25,7 @@ from services.runtime.service import build_runtime, create_app
 def build_app(settings: IntakeSettings) -> FastAPI:
     runtime = build_runtime("intake", settings.platform)
     store = IntakeStore(runtime.db)
+    runtime.on_startup.append(store.ensure_indexes)
     if settings.admin_token:
         token = settings.admin_token
 
@@ -43,7 +45,7 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     app = create_app(
         runtime,
         [
-            http.build_router(intake),
+            http.build_router(intake, InboxPages(store)),
             open311.build_router(intake, catalogue),
             internal.build_router(contacts),
         ],

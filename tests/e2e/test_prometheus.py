@@ -8,18 +8,34 @@ from pathlib import Path
 
 import pytest
 
-from devkit.infra import REPO
-from devkit.processes import SERVICES, Platform
+from devkit.infra import REPO, Endpoints
+from devkit.processes import CONSOLE, SERVICES, Platform
 from devkit.prometheus import PrometheusServer
 from tests.e2e.conftest import Client, eventually
+from tests.fixtures.calendars import TEST_CALENDAR_ENV
 
 OFFICE = "411900-urban_management"  # where the city sends a broken street light
 REPORTS = {("hotline", "complaint"): 3, ("web", "help"): 2, ("miniapp", "suggestion"): 1}
 
 
+SCRAPED = (*SERVICES, CONSOLE)
+"""Every deployable Prometheus scrapes (HuiyinServiceDown counts the console too)."""
+
+
+@pytest.fixture
+def platform(servers: Endpoints, namespace: str, tmp_path: Path) -> Iterator[Platform]:
+    """The services and the console as their own OS processes (as conftest's, console too)."""
+    running = Platform(servers, namespace, tmp_path / "logs", TEST_CALENDAR_ENV, console=True)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture
 def prometheus(platform: Platform, tmp_path: Path) -> Iterator[PrometheusServer]:
-    targets = {name: f"127.0.0.1:{platform[name].port}" for name in SERVICES}
+    targets = {name: f"127.0.0.1:{platform[name].port}" for name in SCRAPED}
     server = PrometheusServer(tmp_path / "prometheus", targets).start()
     try:
         yield server
@@ -42,9 +58,9 @@ def test_prometheus_scrapes_the_reports_made_per_channel_and_every_service_s_hea
     def targets_up() -> dict[str, str] | None:
         active = prometheus.api("targets")["activeTargets"]
         health = {t["labels"]["service"]: t["health"] for t in active}
-        return health if health == dict.fromkeys(SERVICES, "up") else None
+        return health if health == dict.fromkeys(SCRAPED, "up") else None
 
-    eventually(targets_up, what="the four services scraped")
+    eventually(targets_up, what="the services and the console scraped")
 
     issues = [
         operator.report("小区路灯不亮", channel=channel, kind=kind)["issue_id"]

@@ -19,6 +19,7 @@ class Row:
     running: bool  # whether that clock runs now (a countdown), else its deadline only
     mark: str  # "red", "yellow", "overdue" or ""
     reminded: bool
+    co_handled: bool = False  # the office helps (协办): the lead office acts
 
 
 def mark_of(item: dict[str, Any], now: datetime) -> str:
@@ -55,6 +56,25 @@ def rows(items: list[dict[str, Any]], now: datetime) -> list[Row]:
             )
         )
     return out
+
+
+def rows_of_page(items: list[dict[str, Any]]) -> list[Row]:
+    """A page of intake's slim inbox items (`/inbox/page`: clock and colour decided there)."""
+    return [
+        Row(
+            issue_id=str(item["issue_id"]),
+            state=str(item.get("state") or ""),
+            category=str(item.get("category") or ""),
+            description=str(item.get("title") or ""),
+            due_at=_text(item.get("clock_due_at") or item.get("due_at")),
+            clock=str(item.get("clock") or "resolve"),
+            running=str(item.get("state") or "") in RUNNING[str(item.get("clock") or "resolve")],
+            mark=str(item.get("colour") or ""),
+            reminded=bool(item.get("reminded")),
+            co_handled=bool(item.get("co_handled")),
+        )
+        for item in items
+    ]
 
 
 def clock_of(state: str, deadlines: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.console.adapters.services import ApiRefused
+from services.console.domain import citymap
 from services.console.entrypoints.web import Web
 
 CHANNELS = ("hotline", "web", "miniapp", "mailbox", "letter", "visit", "grid",
@@ -21,12 +22,13 @@ def build_desk_router(web: Web) -> APIRouter:
         try:
             catalogue = await web.console.catalogue()
             root = await web.console.region(None)
+            city = citymap.lay_out(await web.console.city(), {})
         except ApiRefused as refused:
-            catalogue, root = [], {"children": []}
+            catalogue, root, city = [], {"children": []}, None
             context.setdefault("error", web.refusal(request, refused))
         return web.render(
             request, "desk.html", user, status=status, channels=CHANNELS, kinds=KINDS,
-            catalogue=catalogue, root=root, **context,
+            catalogue=catalogue, root=root, city=city, **context,
         )  # fmt: skip
 
     @router.get("/desk")

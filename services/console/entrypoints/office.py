@@ -14,26 +14,26 @@ from services.console.entrypoints.web import Web
 def build_office_router(web: Web, page_size: int) -> APIRouter:
     router = APIRouter()
 
-    async def inbox(request: Request, user: User, page: int, template: str) -> Response:
+    async def inbox(request: Request, user: User, cursor: str | None, template: str) -> Response:
         try:
-            rows, pages, total = await web.console.inbox(user, page, page_size)
+            rows, after, total = await web.console.inbox(user, cursor, page_size)
         except ApiRefused as refused:
-            return web.render(request, template, user, rows=[], pages=1, page=1, total=0,
+            return web.render(request, template, user, rows=[], after=None, cursor=None, total=0,
                               error=web.refusal(request, refused))  # fmt: skip
         return web.render(
-            request, template, user, rows=rows, pages=pages, page=min(page, pages), total=total
+            request, template, user, rows=rows, after=after, cursor=cursor, total=total
         )
 
     @router.get("/office")
-    async def office(request: Request, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    async def office(request: Request, cursor: Annotated[str | None, Query()] = None) -> Response:
         user = await web.require(request, "office")
-        return await inbox(request, user, page, "office.html")
+        return await inbox(request, user, cursor, "office.html")
 
     @router.get("/office/rows")
-    async def rows(request: Request, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    async def rows(request: Request, cursor: Annotated[str | None, Query()] = None) -> Response:
         """The inbox's rows alone: the page's script swaps them in every `refresh_ms`."""
         user = await web.require(request, "office")
-        return await inbox(request, user, page, "inbox_rows.html")
+        return await inbox(request, user, cursor, "inbox_rows.html")
 
     async def issue_page(
         request: Request, user: User, issue_id: str, status: int = 200, **context: object
@@ -45,10 +45,13 @@ def build_office_router(web: Web, page_size: int) -> APIRouter:
                               error=web.refusal(request, refused))  # fmt: skip
         view = found["view"]
         holds = user.role is not Role.OFFICE or view.get("office_id") == user.office_id
+        co_handled = user.role is Role.OFFICE and user.office_id in (
+            view.get("co_office_ids") or []
+        )
         awaits = extension_awaits(view.get("history") or [])
         forms = actions_now(user.role, str(view.get("state")), holds, awaits)
-        return web.render(request, "issue.html", user, status=status, forms=forms, **found,
-                          **context)  # fmt: skip
+        return web.render(request, "issue.html", user, status=status, forms=forms,
+                          co_handled=co_handled and not holds, **found, **context)  # fmt: skip
 
     @router.get("/issues/{issue_id}")
     async def issue(request: Request, issue_id: str) -> Response:

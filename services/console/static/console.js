@@ -127,6 +127,22 @@
     });
   }
 
+  function mapPicker(map, target) {
+    // a township cell of the city map fills the place field
+    map.addEventListener("click", function (event) {
+      var cell = event.target.closest ? event.target.closest(".map-pick") : null;
+      if (!cell) { return; }
+      event.preventDefault();
+      target.value = cell.getAttribute("data-code");
+      target.dispatchEvent(new Event("change"));
+      map.querySelectorAll(".map-pick").forEach(function (c) { c.removeAttribute("aria-current"); });
+      cell.setAttribute("aria-current", "true");
+      var said = document.getElementById("map-picked");
+      if (said) { said.textContent = said.getAttribute("data-label") + cell.getAttribute("aria-label"); }
+      target.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 1000);
@@ -134,6 +150,8 @@
     if (rows) { live(rows); }
     var picker = document.getElementById("region-picker");
     if (picker) { regionPicker(picker); }
+    var pickMap = document.getElementById("map-pick"), place = document.getElementById("region_code");
+    if (pickMap && place) { mapPicker(pickMap, place); }
     var text = document.getElementById("text"), list = document.getElementById("categories"),
       hint = document.getElementById("inferred"), field = document.getElementById("category");
     if (text && list && hint && field) { inferCategory(text, list, hint, field); }

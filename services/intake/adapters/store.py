@@ -4,16 +4,18 @@ kept as hashes only."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.contracts.events import Event, IssueReported
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
+from services.intake.domain.inbox import SLIM
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
 from services.intake.domain.view import (
@@ -34,6 +36,14 @@ REVISION_ATTEMPTS = 5
 FOLDED = {"history": 1, REVISION: 1, "description": 1, "media_urls": 1}
 HIDDEN = {APPLIED: 0, REVISION: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
+INDEXED = ("office_id", "co_office_ids")
+"""The status view's indexed fields: the office holding an issue, and its co-offices."""
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def _older(derived: Mapping[str, Any]) -> Document:
@@ -171,10 +181,34 @@ class IntakeStore:
         cursor = self._issues.find(query, HIDDEN).sort("reported_at", -1).limit(limit)
         return [doc async for doc in cursor]
 
-    async def inbox(self, office_id: str) -> list[Document]:
-        """Open issues an office holds now, as lead or co-office."""
-        mine = {"$or": [{"office_id": office_id}, {"co_office_ids": office_id}]}
-        return await self.issues({"state": {"$in": OPEN_STATES}, **mine})
+    async def ensure_indexes(self) -> None:
+        """The indexes intake's request paths are served from (one place): an office's inbox
+        by the office holding the issue, and by its co-offices."""
+        for field in INDEXED:
+            await self._issues.create_index([(field, ASCENDING)])
+
+    async def inbox(self, office_id: str, projection: Document | None = None) -> list[Document]:
+        """Open issues an office holds now, as lead or co-office, newest report first (every
+        one: no limit). Two queries, each an equality on an indexed field (an `$or` is not
+        served from an index by the local engine), merged. The engine answers an equality on
+        an array field with every non-empty array there: the co-offices' query reads the open
+        issues that have co-offices, then keeps this office's."""
+        open_ = {"state": {"$in": OPEN_STATES}}
+        queries = [
+            {"office_id": office_id, **open_},
+            {"co_office_ids": office_id, **open_},
+        ]
+        seen: dict[str, Document] = {}
+        for query in queries:
+            async for doc in self._issues.find(query, projection or HIDDEN):
+                seen.setdefault(str(doc["_id"]), doc)
+        far = datetime.min.replace(tzinfo=UTC)
+        return sorted(seen.values(), key=lambda d: _aware(d.get("reported_at")) or far,
+                      reverse=True)  # fmt: skip
+
+    async def inbox_items(self, office_id: str) -> list[Document]:
+        """The same, slim: what an inbox page is made of (no history)."""
+        return await self.inbox(office_id, SLIM)
 
     # receipts and contacts ------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import json
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -16,6 +16,7 @@ from services.intake.domain.reports import PrincipalIn, ReportIn
 from services.intake.domain.rules import Action, Principal
 from services.intake.entrypoints.auth import IdempotencyKey, authenticated, client_of
 from services.intake.handlers.idempotency import Recall, Work
+from services.intake.handlers.inbox import MAX_LIMIT, InboxPages
 from services.intake.handlers.issues import IntakeHandlers
 from services.intake.handlers.results import ActionOut, PrincipalOut, ReportOut
 
@@ -45,7 +46,7 @@ async def once(
     return JSONResponse(answer, status_code=code, headers=headers)
 
 
-def build_router(intake: IntakeHandlers) -> APIRouter:
+def build_router(intake: IntakeHandlers, pages: InboxPages) -> APIRouter:
     router = APIRouter(responses=ERRORS)
     auth = Depends(authenticated(intake))
 
@@ -89,6 +90,19 @@ def build_router(intake: IntakeHandlers) -> APIRouter:
     )
     async def inbox(who: Principal = auth) -> list[dict[str, Any]]:
         return await intake.inbox(who)
+
+    @router.get(
+        "/inbox/page", tags=["offices"],
+        summary="A page of my office's open issues (slim items, due soonest first)",
+    )  # fmt: skip
+    async def inbox_page(
+        cursor: Annotated[str | None, Query(description="`next` of the page before")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        who: Principal = auth,
+    ) -> dict[str, Any]:
+        """Items without history (id, category, title, state, due time, the clock shown and
+        its colour, reminded, co-handled), `next` (None on the last page) and `total`."""
+        return await pages.page(who, cursor, limit)
 
     @router.post(
         "/issues/{issue_id}/extension-decision", tags=["actions"],

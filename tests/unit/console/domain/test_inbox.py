@@ -49,3 +49,24 @@ def test_pages() -> None:
     last, _ = page(found, 9, 3)
     assert [r.issue_id for r in last] == ["i6"]
     assert page([], 1, 3) == ([], 1)
+
+
+def test_a_page_of_intakes_slim_items_keeps_its_clock_colour_and_co_handling() -> None:
+    from services.console.domain.inbox import rows_of_page
+
+    items = [
+        {"issue_id": "a", "state": "assigned", "category": "c", "title": "路灯", "clock": "accept",
+         "clock_due_at": "2026-11-23T07:00:00Z", "colour": "overdue", "reminded": True},
+        {"issue_id": "b", "state": "accepted", "clock": "resolve", "colour": "red",
+         "co_handled": True},
+    ]  # fmt: skip
+    a, b = rows_of_page(items)
+    assert (a.clock, a.due_at, a.mark, a.reminded, a.running) == (
+        "accept",
+        "2026-11-23T07:00:00Z",
+        "overdue",
+        True,
+        True,
+    )
+    assert a.description == "路灯" and not a.co_handled
+    assert b.co_handled and b.mark == "red" and b.due_at is None
