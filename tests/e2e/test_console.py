@@ -372,6 +372,9 @@ def test_a_supervisor_decides_an_extension_and_a_return_moves_on(
 
     # a return with its reason: routing sends the issue on, and the office may do no more
     office.page.goto(f"/issues/{issue_id}")
+    # intake shows an office only what it holds now: once routing moved the issue on, the
+    # page's live refresh is refused too
+    office.expected_statuses = {403}
     office.page.locator("#return-reason").fill("不属本单位职责")
     office.page.get_by_role("button", name="退回").click()
 
@@ -381,7 +384,6 @@ def test_a_supervisor_decides_an_extension_and_a_return_moves_on(
         return view if view and len(assigned) >= 2 and view["state"] == "assigned" else None
 
     assert eventually(moved, what="a second assignment")["office_id"] != township
-    office.expected_statuses = {403}  # intake shows an office only what it holds now
     office.page.reload()
     expect(office.page.get_by_role("alert")).to_contain_text("无权办理")  # a 403, readable
     expect(office.page.get_by_role("button", name="退回")).to_have_count(0)
