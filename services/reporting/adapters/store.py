@@ -30,8 +30,9 @@ engine); the lists read fact documents a page at a time.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 from typing import Any
 
@@ -39,13 +40,15 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.contracts.events import Event
 from services.reporting.domain import cells as cell_rules
+from services.reporting.domain import transfers
 from services.reporting.domain.cells import Cells
-from services.reporting.domain.facts import FactRules, fact_update
+from services.reporting.domain.facts import FactRules
 from services.reporting.domain.scope import Scope
+from services.reporting.domain.transfers import Change, Stored
+from services.runtime.effects import BulkWrites
 from services.runtime.locks import KeyedLocks
-from services.runtime.mongo import Document, apply_once
+from services.runtime.mongo import APPLIED, Document
 
 COLLECTION = "issue_facts"
 CELLS = "issue_cells"
@@ -55,6 +58,9 @@ VIEW = "view"
 POINTER_TTL = 1.0
 """How long a process trusts the live generation it read (a rebuild elsewhere moves it)."""
 BULK = 1000
+KNOWN_ISSUES = 20_000
+"""Fact documents a process remembers as it wrote them (their logs are small)."""
+KNOWN_CELLS = 200_000
 
 
 def facts_name(generation: int) -> str:
@@ -107,12 +113,14 @@ class ReportingStore:
         generation: int | None = None,
         generations: Generations | None = None,
         writers: KeyedLocks | None = None,
+        known: "Known | None" = None,
     ) -> None:
         self._db = db
         self.rules = rules
         self._pinned = generation
         self.generations = generations if generations is not None else Generations(db)
         self._writers = writers if writers is not None else KeyedLocks()
+        self._known = known if known is not None else Known()
 
     # --- generations -------------------------------------------------------------------
 
@@ -121,7 +129,9 @@ class ReportingStore:
 
     def pinned(self, generation: int) -> "ReportingStore":
         """This store bound to one generation (a rebuild writes the new one)."""
-        return ReportingStore(self._db, self.rules, generation, self.generations, self._writers)
+        return ReportingStore(
+            self._db, self.rules, generation, self.generations, self._writers, self._known
+        )
 
     async def live(self) -> "ReportingStore":
         """This store bound to the generation live now (one use case writes one)."""
@@ -165,55 +175,135 @@ class ReportingStore:
 
     # --- the live writes ---------------------------------------------------------------
 
-    def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]:
-        """One writer per issue in this process (the live consumer and a catch-up): its
-        record, refresh and post are several writes, and FerretDB v1 loses concurrent
-        updates of one document (services/runtime/locks.py)."""
-        return self._writers.hold(issue_id)
+    @asynccontextmanager
+    async def writing(self, issue_ids: Iterable[str]) -> AsyncIterator[None]:
+        """One writer per issue in this process (the live consumer and a catch-up): a batch
+        holds its issues' locks, taken in one order (no deadlock), until its writes are
+        done; FerretDB v1 loses concurrent updates of one document (runtime/locks.py)."""
+        async with AsyncExitStack() as held:
+            for issue_id in sorted(set(issue_ids)):
+                await held.enter_async_context(self._writers.hold(issue_id))
+            yield
 
-    async def record(self, event: Event) -> bool:
-        """Record the event in its issue's log only (the caller derives the view after)."""
-        facts = await self._facts()
-        return await apply_once(facts, event.issue_id, str(event.event_id), fact_update(event))
-
-    async def log_of(self, issue_id: str) -> Document | None:
-        """The issue's log as stored (None when it has none yet)."""
-        doc = await (await self._facts()).find_one({"_id": issue_id}, {"log": 1})
-        log: Document | None = doc.get("log") if doc else None
-        return log or None
-
-    async def write_view(self, issue_id: str, view: Document) -> None:
-        """Write a view derived from the log; `$max` keeps the one derived from more entries."""
-        await (await self._facts()).update_one({"_id": issue_id}, {"$max": {VIEW: view}})
-
-    async def post(self, issue_id: str) -> None:
-        """Move the issue's contribution to the cells to what its stored view contributes,
-        exactly once (see the module's docstring)."""
+    async def load(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
+        """The issues' documents as a change needs them: as this process last wrote them
+        (no read), else read by `_id` side by side. A transfer left pending by a crash is
+        finished first."""
+        generation = await self.generation()
         facts, cells = await self._facts(), await self._cells()
-        for _ in range(5):
-            doc = await facts.find_one({"_id": issue_id}, {VIEW: 1, "posted": 1, "pending": 1})
-            if doc is None:
-                return
-            if pending := doc.get("pending"):
+        out: dict[str, Stored] = {}
+        wanted = []
+        for issue_id in dict.fromkeys(issue_ids):
+            if (known := self._known.get(generation, issue_id)) is not None:
+                out[issue_id] = known
+            else:
+                wanted.append(issue_id)
+        fields = {"log": 1, "posted": 1, "pending": 1, "rev": 1}
+        found = await asyncio.gather(*(facts.find_one({"_id": i}, fields) for i in wanted))
+        for issue_id, doc in zip(wanted, found, strict=True):
+            if doc is not None and (pending := doc.get("pending")):
                 await _finish(facts, cells, issue_id, pending)
-                continue
-            view = doc.get(VIEW) or {}
-            posted = doc.get("posted") or {"v": 0, "cells": []}
-            version = int(view.get("_n", 0))
-            if int(posted["v"]) >= version:
-                return
-            new = cell_rules.contributions(view)
-            moved = cell_rules.difference(cell_rules.from_list(posted["cells"]), new)
-            marker = f"{issue_id}|{posted['v']}>{version}"
-            guard: Document = {"_id": issue_id, "pending": {"$exists": False}}
-            guard |= {"posted.v": posted["v"]} if doc.get("posted") else {"posted": None}
-            pending = {"marker": marker, "cells": cell_rules.as_list(moved), "done": False}
-            claim = {"posted": {"v": version, "cells": cell_rules.as_list(new)}}
-            claimed = await facts.update_one(guard, {"$set": claim | {"pending": pending}})
-            if claimed.matched_count:
-                await _finish(facts, cells, issue_id, pending)
-                return
-        raise RuntimeError(f"{issue_id}: its posted contribution kept changing")
+            out[issue_id] = _stored_of(issue_id, doc)
+        return out
+
+    async def commit(self, changes: Sequence[Change]) -> set[str]:
+        """Write a batch's changes; the issues whose document had changed since it was read
+        (refused: nothing of theirs written; the caller reads them again).
+
+        1. claim, one bulk on the facts: per issue, guarded by the revision it was computed
+           from, its new log entries, view, contribution (`posted`) and revision, and the
+           transfer (`pending`: its marker and what moves) — new documents by one insert;
+        2. apply, one bulk on the cells: one update per distinct cell with the batch's moves
+           summed, guarded by none of its transfers' markers being there yet (`$nin`),
+           pushing them (cells not known to exist are inserted empty first, in one insert);
+        3. mark the transfers done, pull their markers from the cells, clear `pending`: one
+           bulk each. A crash between two steps leaves `pending` set: the next load of that
+           issue finishes its transfer alone (`_finish`, the same markers)."""
+        generation = await self.generation()
+        facts, cells = await self._facts(), await self._cells()
+        claims = BulkWrites()
+        updated = 0
+        for change in changes:
+            claimed = _claimed(change)
+            if change.stored.exists:
+                guard = {"rev": change.stored.rev, "pending": None}
+                claims.update(facts, change.issue_id, claimed, guard=guard)
+                updated += 1
+            else:
+                doc = {"_id": change.issue_id, "log": change.entries, APPLIED: change.applied}
+                doc |= {k: v for k, v in _fields(change).items() if not k.startswith("log.")}
+                claims.insert(facts, doc, otherwise=None)
+        committed = await claims.commit()
+        refused = {str(i) for _, i in committed.taken}
+        if committed.matched.get(facts.full_name, 0) < updated:
+            refused |= await self._not_claimed(facts, [c for c in changes if c.stored.exists])
+        done = [c for c in changes if c.issue_id not in refused]
+        for change in done:
+            self._known.put(generation, change.after())
+        for issue_id in refused:
+            self._known.drop(generation, issue_id)
+        moving = [c for c in done if c.moved]
+        if moving:
+            try:
+                await self._transfer(facts, cells, generation, moving)
+            except BaseException:  # their transfers are pending: the next load finishes them
+                for change in moving:
+                    self._known.drop(generation, change.issue_id)
+                raise
+        return refused
+
+    async def _not_claimed(
+        self, facts: AsyncCollection[Document], changes: Sequence[Change]
+    ) -> set[str]:
+        """Which changes' claims did not hold (read back: the revision is not theirs)."""
+        found = await asyncio.gather(
+            *(facts.find_one({"_id": c.issue_id}, {"rev": 1, "pending": 1}) for c in changes)
+        )
+        return {
+            c.issue_id
+            for c, doc in zip(changes, found, strict=True)
+            if doc is None or doc.get("rev") != c.rev
+        }
+
+    async def _transfer(
+        self,
+        facts: AsyncCollection[Document],
+        cells: AsyncCollection[Document],
+        generation: int,
+        moving: Sequence[Change],
+    ) -> None:
+        totals, markers = transfers.merged(moving)
+        await self._cells_exist(cells, generation, list(totals))
+        incs = BulkWrites()
+        for cell, counters in totals.items():
+            guard = {"applied": {"$nin": markers[cell]}}
+            incs.update(cells, cell, _moved_many(counters, markers[cell]), guard=guard)
+        await incs.commit()  # a cell that holds a marker already was moved before (a replay)
+        marks, pulls, clears = BulkWrites(), BulkWrites(), BulkWrites()
+        for change in moving:
+            marked = {"pending.marker": change.marker}
+            marks.update(facts, change.issue_id, {"$set": {"pending.done": True}}, guard=marked)
+            clears.update(facts, change.issue_id, {"$unset": {"pending": ""}}, guard=marked)
+        await marks.commit()
+        for cell in totals:
+            pulls.update(cells, cell, {"$pullAll": {"applied": markers[cell]}}, upsert=False)
+        await pulls.commit()
+        await clears.commit()
+
+    async def _cells_exist(
+        self, cells: AsyncCollection[Document], generation: int, ids: list[str]
+    ) -> None:
+        """Create the cells not known to exist (empty), in one insert."""
+        known = self._known.cells.setdefault(generation, set())
+        new = [cell for cell in ids if cell not in known]
+        if new:
+            created = BulkWrites()
+            for cell in new:
+                created.insert(cells, {"_id": cell, "n": {}, "applied": []}, otherwise=None)
+            await created.commit()  # the taken ones exist already: as wanted
+            if len(known) > KNOWN_CELLS:
+                known.clear()
+            known.update(new)
 
     # --- the rebuild's bulk writes -----------------------------------------------------
 
@@ -365,6 +455,73 @@ async def _finish(
         pulls = [UpdateOne({"_id": c}, {"$pull": {"applied": marker}}) for c in moved]
         await cells.bulk_write(pulls, ordered=False)
     await facts.update_one({"_id": issue_id, "pending.marker": marker}, {"$unset": {"pending": ""}})
+
+
+def _moved_many(counters: Mapping[str, int], markers: list[str]) -> Document:
+    update: Document = {"$push": {"applied": {"$each": markers}}}
+    if inc := {f"n.{name}": n for name, n in counters.items() if n}:
+        update["$inc"] = inc
+    return update
+
+
+def _fields(change: Change) -> Document:
+    """What a claim sets: log entries, view, contribution, revision, the transfer."""
+    out: Document = {f"log.{key}": entry for key, entry in change.entries.items()}
+    posted = {"v": int(change.view.get("_n", 0)), "cells": cell_rules.as_list(change.contributed)}
+    out |= {VIEW: change.view, "posted": posted, "rev": change.rev}
+    if change.moved:
+        moved = cell_rules.as_list(change.moved)
+        out["pending"] = {"marker": change.marker, "cells": moved, "done": False}
+    return out
+
+
+def _claimed(change: Change) -> Document:
+    update: Document = {"$set": _fields(change)}
+    if change.applied:
+        update["$addToSet"] = {APPLIED: {"$each": change.applied}}
+    return update
+
+
+def _stored_of(issue_id: str, doc: Document | None) -> Stored:
+    if doc is None:
+        return Stored(issue_id)
+    posted = doc.get("posted") or {}
+    rev = doc.get("rev")
+    return Stored(
+        issue_id,
+        None if rev is None else int(rev),
+        True,
+        dict(doc.get("log") or {}),
+        cell_rules.from_list(posted.get("cells")),
+        int(posted.get("v", 0)),
+    )
+
+
+class Known:
+    """The fact documents this process wrote last (their revision and content), so that a
+    batch reads only the issues it does not know; and the cells known to exist. A document
+    changed elsewhere has another revision: the claim is refused and it is read again."""
+
+    def __init__(self, size: int = KNOWN_ISSUES) -> None:
+        self._size = size
+        self._docs: OrderedDict[tuple[int, str], Stored] = OrderedDict()
+        self.cells: dict[int, set[str]] = {}
+
+    def get(self, generation: int, issue_id: str) -> Stored | None:
+        key = (generation, issue_id)
+        found = self._docs.get(key)
+        if found is not None:
+            self._docs.move_to_end(key)
+        return found
+
+    def put(self, generation: int, stored: Stored) -> None:
+        self._docs[(generation, stored.issue_id)] = stored
+        self._docs.move_to_end((generation, stored.issue_id))
+        while len(self._docs) > self._size:
+            self._docs.popitem(last=False)
+
+    def drop(self, generation: int, issue_id: str) -> None:
+        self._docs.pop((generation, issue_id), None)
 
 
 def _moved(counters: Mapping[str, int], marker: str) -> Document:
