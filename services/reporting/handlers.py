@@ -32,6 +32,7 @@ class FactsWriter(Protocol):
     def writing(self, issue_ids: Iterable[str]) -> AbstractAsyncContextManager[None]: ...
     async def load(self, issue_ids: Iterable[str]) -> dict[str, Stored]: ...
     async def commit(self, changes: Sequence[Change]) -> set[str]: ...
+    async def settle(self) -> None: ...
 
 
 class LiveProjection(Protocol):
@@ -53,6 +54,8 @@ class Projection(FactsWriter, Protocol):
     async def insert_cells(self, totals: cell_rules.Cells) -> None: ...
 
 
+SETTLE_BELOW = 100
+"""A batch shorter than this means the consumer is caught up: time to settle the markers."""
 ATTEMPTS = 5
 """Times a batch's issues are read again when another writer changed them meanwhile."""
 
@@ -101,8 +104,12 @@ class ReportingHandlers:
         await self.apply(event)
 
     async def handle_batch(self, batch: Sequence[Delivered]) -> None:
-        """The consumer's batch (runtime.consumer `consume_batch`), counted at once."""
-        await count_batch(await self._store.live(), [one.event for one in batch])
+        """The consumer's batch (runtime.consumer `consume_batch`), counted at once; a short
+        batch (the log is caught up) then settles the cells' markers."""
+        store = await self._store.live()
+        await count_batch(store, [one.event for one in batch])
+        if len(batch) < SETTLE_BELOW:
+            await store.settle()
 
 
 Progress = Callable[[int, int], None]
@@ -241,6 +248,7 @@ async def _catch_up(
         events = _decoded(batch)
         await count_batch(target, events)
         status.caught_up += len(events)
+    await target.settle()
     return end
 
 

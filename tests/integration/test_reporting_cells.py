@@ -142,6 +142,8 @@ async def _play(
         store = ReportingStore(client[name], rules, 0)
         for event in redeliver:
             await count(store, event)
+        await store.settle()  # the markers of transfers done: gone once the log is caught up
+        await crashing.settle()
         docs = await store.documents()
         assert sorted(docs) == sorted({e.issue_id for e in events})
         assert not [d["_id"] for d in docs.values() if "pending" in d]

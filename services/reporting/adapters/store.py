@@ -233,7 +233,12 @@ class ReportingStore:
                 doc = {"_id": change.issue_id, "log": change.entries, APPLIED: change.applied}
                 doc |= {k: v for k, v in _fields(change).items() if not k.startswith("log.")}
                 claims.insert(facts, doc, otherwise=None)
-        committed = await claims.commit()
+        try:
+            committed = await claims.commit()
+        except BaseException:  # written or not: read them again next time
+            for change in changes:
+                self._known.drop(generation, change.issue_id)
+            raise
         refused = {str(i) for _, i in committed.taken}
         if committed.matched.get(facts.full_name, 0) < updated:
             refused |= await self._not_claimed(facts, [c for c in changes if c.stored.exists])
@@ -257,12 +262,12 @@ class ReportingStore:
     ) -> set[str]:
         """Which changes' claims did not hold (read back: the revision is not theirs)."""
         found = await asyncio.gather(
-            *(facts.find_one({"_id": c.issue_id}, {"rev": 1, "pending": 1}) for c in changes)
+            *(facts.find_one({"_id": c.issue_id}, {"claim": 1}) for c in changes)
         )
         return {
             c.issue_id
             for c, doc in zip(changes, found, strict=True)
-            if doc is None or doc.get("rev") != c.rev
+            if doc is None or doc.get("claim") != c.token
         }
 
     async def _transfer(
@@ -274,21 +279,77 @@ class ReportingStore:
     ) -> None:
         totals, markers = transfers.merged(moving)
         await self._cells_exist(cells, generation, list(totals))
+        left = self._known.left
         incs = BulkWrites()
         for cell, counters in totals.items():
-            guard = {"applied": {"$nin": markers[cell]}}
-            incs.update(cells, cell, _moved_many(counters, markers[cell]), guard=guard)
-        await incs.commit()  # a cell that holds a marker already was moved before (a replay)
-        marks, pulls, clears = BulkWrites(), BulkWrites(), BulkWrites()
+            keys = [marker_key(m) for m in markers[cell]]
+            old = [k for k in left.get((generation, cell), ()) if k not in keys]
+            guard = {f"applied.{k}": {"$exists": False} for k in keys}
+            incs.update(cells, cell, _moved_many(counters, keys, old), guard=guard)
+        committed = await incs.commit()  # a cell holding a marker had it moved (a replay)
+        clears = BulkWrites()
         for change in moving:
             marked = {"pending.marker": change.marker}
-            marks.update(facts, change.issue_id, {"$set": {"pending.done": True}}, guard=marked)
             clears.update(facts, change.issue_id, {"$unset": {"pending": ""}}, guard=marked)
-        await marks.commit()
-        for cell in totals:
-            pulls.update(cells, cell, {"$pullAll": {"applied": markers[cell]}}, upsert=False)
-        await pulls.commit()
-        await clears.commit()
+        try:
+            await clears.commit()
+        except BaseException:  # cleared or not: `settle` reads which (a pending one finishes)
+            for cell in totals:
+                doubtful = self._known.doubtful.setdefault((generation, cell), [])
+                doubtful.extend(markers[cell])
+            raise
+        every = committed.matched.get(cells.full_name, 0) == len(totals)
+        for cell in totals:  # done now: their markers go with the cell's next write
+            keys = [marker_key(m) for m in markers[cell]]
+            kept = [] if every else list(left.get((generation, cell), ()))
+            left[(generation, cell)] = [*kept, *keys]
+        if len(left) > KNOWN_CELLS:
+            await self.settle()
+
+    async def settle(self) -> None:
+        """Remove from the cells the markers of transfers done (left for the cell's next
+        write to remove), one bulk per generation; called when the log is caught up."""
+        left = self._known.left
+        await self._resolve_doubtful()
+        by_generation: dict[int, list[tuple[str, list[str]]]] = {}
+        for (generation, cell), keys in left.items():
+            by_generation.setdefault(generation, []).append((cell, keys))
+        for generation, items in by_generation.items():
+            cells = self._db[cells_name(generation)]
+            unsets = BulkWrites()
+            for cell, keys in items:
+                unset = {"$unset": {f"applied.{k}": "" for k in keys}}
+                unsets.update(cells, cell, unset, upsert=False)
+            await unsets.commit()
+            for cell, _ in items:
+                left.pop((generation, cell), None)
+
+    async def _resolve_doubtful(self) -> None:
+        """Markers whose transfer's `pending` may or may not have been cleared (an error in
+        that write): where it is gone, the marker is left to remove; where it is still there,
+        the issue's next load finishes the transfer (and removes the marker itself)."""
+        doubtful = self._known.doubtful
+        if not doubtful:
+            return
+        markers = {m for ms in doubtful.values() for m in ms}
+        by_issue = {m: m.rpartition("|")[0] for m in markers}
+        found: dict[int, dict[str, Any]] = {}
+        for generation in {g for g, _ in doubtful}:
+            facts = self._db[facts_name(generation)]
+            issues = sorted(set(by_issue.values()))
+            docs = await asyncio.gather(
+                *(facts.find_one({"_id": i}, {"pending.marker": 1}) for i in issues)
+            )
+            found[generation] = {
+                i: ((d or {}).get("pending") or {}).get("marker")
+                for i, d in zip(issues, docs, strict=True)
+            }
+        for (generation, cell), ms in list(doubtful.items()):
+            done = [m for m in ms if found[generation].get(by_issue[m]) != m]
+            self._known.left.setdefault((generation, cell), []).extend(
+                marker_key(m) for m in done
+            )
+            del doubtful[(generation, cell)]
 
     async def _cells_exist(
         self, cells: AsyncCollection[Document], generation: int, ids: list[str]
@@ -299,7 +360,7 @@ class ReportingStore:
         if new:
             created = BulkWrites()
             for cell in new:
-                created.insert(cells, {"_id": cell, "n": {}, "applied": []}, otherwise=None)
+                created.insert(cells, {"_id": cell, "n": {}, "applied": {}}, otherwise=None)
             await created.commit()  # the taken ones exist already: as wanted
             if len(known) > KNOWN_CELLS:
                 known.clear()
@@ -316,7 +377,7 @@ class ReportingStore:
     async def insert_cells(self, totals: Cells) -> None:
         """The cells of a new generation, in bulk (their counters summed in memory)."""
         cells = await self._cells()
-        docs = [{"_id": cell, "n": counters, "applied": []} for cell, counters in totals.items()]
+        docs = [{"_id": cell, "n": counters, "applied": {}} for cell, counters in totals.items()]
         for start in range(0, len(docs), BULK):
             await cells.insert_many(docs[start : start + BULK], ordered=False)
 
@@ -432,35 +493,44 @@ async def _finish(
     issue_id: str,
     pending: Mapping[str, Any],
 ) -> None:
-    """Steps 2 and 3 of a transfer (idempotent: each step is guarded by the marker)."""
+    """Finish one issue's transfer left pending by a crash (each step guarded by its marker:
+    idempotent): apply it to the cells that do not hold its marker, mark it done, remove the
+    marker, clear `pending`."""
     marker = pending["marker"]
+    key = marker_key(marker)
     moved = cell_rules.from_list(pending["cells"])
     if moved and not pending.get("done"):
-        incs = [
-            UpdateOne({"_id": c, "applied": {"$ne": marker}}, _moved(counters, marker))
-            for c, counters in moved.items()
+        exist = [
+            UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": {}}}, upsert=True)
+            for c in moved
         ]
-        applied = await cells.bulk_write(incs, ordered=False)
-        if applied.matched_count < len(incs):  # a cell is new, or this ran before a crash
-            exist = [
-                UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": []}}, upsert=True)
-                for c in moved
-            ]
-            await cells.bulk_write(exist, ordered=False)
-            await cells.bulk_write(incs, ordered=False)
+        await cells.bulk_write(exist, ordered=True)
+        incs = [
+            UpdateOne({"_id": c, f"applied.{key}": {"$exists": False}}, _moved_many(n, [key], []))
+            for c, n in moved.items()
+        ]
+        await cells.bulk_write(incs, ordered=False)
     if moved:
         await facts.update_one(
             {"_id": issue_id, "pending.marker": marker}, {"$set": {"pending.done": True}}
         )
-        pulls = [UpdateOne({"_id": c}, {"$pull": {"applied": marker}}) for c in moved]
-        await cells.bulk_write(pulls, ordered=False)
+        unsets = [UpdateOne({"_id": c}, {"$unset": {f"applied.{key}": ""}}) for c in moved]
+        await cells.bulk_write(unsets, ordered=False)
     await facts.update_one({"_id": issue_id, "pending.marker": marker}, {"$unset": {"pending": ""}})
 
 
-def _moved_many(counters: Mapping[str, int], markers: list[str]) -> Document:
-    update: Document = {"$push": {"applied": {"$each": markers}}}
+def marker_key(marker: str) -> str:
+    """A transfer's marker as a field name in a cell's `applied` map."""
+    return cell_rules.escape(marker)
+
+
+def _moved_many(counters: Mapping[str, int], keys: list[str], done: list[str]) -> Document:
+    """Add the counters and the markers `keys`; remove the markers `done` (transfers done)."""
+    update: Document = {"$set": {f"applied.{k}": 1 for k in keys}}
     if inc := {f"n.{name}": n for name, n in counters.items() if n}:
         update["$inc"] = inc
+    if done:
+        update["$unset"] = {f"applied.{k}": "" for k in done}
     return update
 
 
@@ -468,7 +538,7 @@ def _fields(change: Change) -> Document:
     """What a claim sets: log entries, view, contribution, revision, the transfer."""
     out: Document = {f"log.{key}": entry for key, entry in change.entries.items()}
     posted = {"v": int(change.view.get("_n", 0)), "cells": cell_rules.as_list(change.contributed)}
-    out |= {VIEW: change.view, "posted": posted, "rev": change.rev}
+    out |= {VIEW: change.view, "posted": posted, "rev": change.rev, "claim": change.token}
     if change.moved:
         moved = cell_rules.as_list(change.moved)
         out["pending"] = {"marker": change.marker, "cells": moved, "done": False}
@@ -506,6 +576,10 @@ class Known:
         self._size = size
         self._docs: OrderedDict[tuple[int, str], Stored] = OrderedDict()
         self.cells: dict[int, set[str]] = {}
+        self.left: dict[tuple[int, str], list[str]] = {}
+        self.doubtful: dict[tuple[int, str], list[str]] = {}
+        """Markers of transfers done, still in their cells (generation, cell): removed by the
+        cell's next write or by `settle`."""
 
     def get(self, generation: int, issue_id: str) -> Stored | None:
         key = (generation, issue_id)
@@ -522,11 +596,6 @@ class Known:
 
     def drop(self, generation: int, issue_id: str) -> None:
         self._docs.pop((generation, issue_id), None)
-
-
-def _moved(counters: Mapping[str, int], marker: str) -> Document:
-    inc = {f"n.{name}": n for name, n in counters.items()}
-    return {"$inc": inc, "$push": {"applied": marker}}
 
 
 def _counters(stored: Mapping[str, Any]) -> dict[str, int]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from services.contracts.events import Event
 from services.reporting.domain import cells as cell_rules
@@ -45,6 +46,9 @@ class Change:
     view: dict[str, Any]
     contributed: Cells
     moved: Cells
+    token: str = field(default_factory=lambda: uuid4().hex[:12])
+    """This attempt's own mark (`claim` in the document): whose claim holds, when a write
+    was interrupted and another computed the same revision."""
 
     @property
     def issue_id(self) -> str:
@@ -57,7 +61,7 @@ class Change:
     @property
     def marker(self) -> str:
         """Names this transfer in the cells it moves (unique: one per revision)."""
-        return f"{self.issue_id}|{self.rev}"
+        return f"{self.issue_id}|{self.rev}-{self.token}"
 
     def after(self) -> Stored:
         """The document as it is once this change is written."""

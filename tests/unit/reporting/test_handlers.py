@@ -46,6 +46,9 @@ class MemoryStore:
             cells.add(self.cells.setdefault(cell, {}), counters)
         return set()
 
+    async def settle(self) -> None:
+        pass
+
     async def live(self) -> "MemoryStore":
         return self
 
