@@ -43,7 +43,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.reporting.domain import cells as cell_rules
 from services.reporting.domain import transfers
 from services.reporting.domain.cells import Cells
-from services.reporting.domain.facts import FactRules
+from services.reporting.domain.facts import UNSOLVED, FactRules
 from services.reporting.domain.scope import Scope
 from services.reporting.domain.transfers import Change, Stored
 from services.runtime.effects import BulkWrites
@@ -422,6 +422,25 @@ class ReportingStore:
         periods = cell_rules.periods_of(start, end)
         total = await self.summed(cell_rules.scope_cell_ids(periods, region_code))
         return cell_rules.narrowed(total, office_id, category)
+
+    async def unsolved_by_day(
+        self, region_code: str | None, office_id: str | None, category: str | None
+    ) -> dict[str, int]:
+        """The unsolved issues of a scope per local day reported, from the backlog's cells
+        (of an office and a category at once: counted over the facts, which scans)."""
+        if office_id is not None and category is not None:
+            scope = Scope(None, None, office_id, region_code, category)
+            views = await self.fields(
+                scope.query() | {"state": {"$in": sorted(UNSOLVED)}}, "reported_day"
+            )
+            out: dict[str, int] = {}
+            for view in views:
+                if day := view.get("reported_day"):
+                    out[day] = out.get(day, 0) + 1
+            return out
+        total = await self.summed(cell_rules.backlog_cell_ids(region_code))
+        narrowed = cell_rules.narrowed(total, office_id, category)
+        return {day: n for day, n in cell_rules.prefixed(narrowed, "u").items() if n > 0}
 
     async def all_cells(self) -> dict[str, dict[str, int]]:
         """Every cell (tests compare them with a count over the fact documents)."""
