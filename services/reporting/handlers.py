@@ -52,6 +52,7 @@ class Projection(FactsWriter, Protocol):
     async def drop_generation(self, generation: int) -> None: ...
     async def insert_facts(self, docs: list[Document]) -> None: ...
     async def insert_cells(self, totals: cell_rules.Cells) -> None: ...
+    async def ensure_indexes(self) -> None: ...
 
 
 SETTLE_BELOW = 100
@@ -222,6 +223,7 @@ async def rebuild(
         docs, totals = fold.documents()
         fold.logs.clear()
         status.issues = len(docs)
+        await target.ensure_indexes()
         await target.insert_facts(docs)
         await target.insert_cells(totals)
         status.events_per_second = round(status.applied / (time.perf_counter() - started), 1)

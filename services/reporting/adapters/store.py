@@ -58,6 +58,16 @@ VIEW = "view"
 POINTER_TTL = 1.0
 """How long a process trusts the live generation it read (a rebuild elsewhere moves it)."""
 BULK = 1000
+INDEXED = (
+    "l_problem",
+    "l_task",
+    "l_result",
+    "unsolved",
+    "reported_month",
+    "office_id",
+    "merged_into",
+)
+"""The view fields the reads select on by equality (each the first key of an index)."""
 KNOWN_ISSUES = 20_000
 """Fact documents a process remembers as it wrote them (their logs are small)."""
 KNOWN_CELLS = 200_000
@@ -154,10 +164,15 @@ class ReportingStore:
         return await (await self._facts()).find_one({}, {"_id": 1}) is None
 
     async def ensure_indexes(self) -> None:
-        """The indexes, declared here only, created at start (MongoDB answers the lists'
-        pages from them; the local engine indexes `_id` alone and scans)."""
+        """The indexes, declared here only, created at start and in a rebuild's generation.
+        Every request-path query has an equality on the first key of one of them (both
+        engines answer it from the index; MongoDB serves the lists' order from it too):
+        a list's key, unsolved, the period's months, an office, merged into."""
         facts = await self._facts()
-        await facts.create_index([(f"{VIEW}.reported_at", ASCENDING), ("_id", ASCENDING)])
+        order = [(f"{VIEW}.reported_at", ASCENDING), ("_id", ASCENDING)]
+        await facts.create_index(order)
+        for key in INDEXED:
+            await facts.create_index([(f"{VIEW}.{key}", ASCENDING), *order])
 
     async def drop_generation(self, generation: int) -> None:
         """Drop a generation's collections whole (never document by document)."""
@@ -346,9 +361,7 @@ class ReportingStore:
             }
         for (generation, cell), ms in list(doubtful.items()):
             done = [m for m in ms if found[generation].get(by_issue[m]) != m]
-            self._known.left.setdefault((generation, cell), []).extend(
-                marker_key(m) for m in done
-            )
+            self._known.left.setdefault((generation, cell), []).extend(marker_key(m) for m in done)
             del doubtful[(generation, cell)]
 
     async def _cells_exist(
