@@ -479,7 +479,13 @@ class ReportingStore:
             at, issue = after
             later = {f"{VIEW}.reported_at": {"$gt": at}}
             same = {f"{VIEW}.reported_at": at, "_id": {"$gt": issue}}
-            match = {"$and": [match, {"$or": [later, same]}]}
+            after_cursor = {"$or": [later, same]}
+            if "$or" in match:  # the equalities stay at the top (the engine pushes them down)
+                match = {k: v for k, v in match.items() if k != "$or"} | {
+                    "$and": [{"$or": match["$or"]}, after_cursor]
+                }
+            else:
+                match |= after_cursor
         order = [(f"{VIEW}.reported_at", ASCENDING), ("_id", ASCENDING)]
         found = (await self._facts()).find(match, {VIEW: 1}).sort(order).limit(size)
         return [_view(doc) async for doc in found]
