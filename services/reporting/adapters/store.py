@@ -4,25 +4,26 @@ collections (`issue_facts[_<g>]`, `issue_cells[_<g>]`); the pointer document
 `reporting_generations/live` names the generation the service reads and writes. A rebuild
 fills a new generation beside it and moves the pointer in one write (handlers.rebuild).
 
-Writes (in the order handlers.py runs them, under `writing`): `record` records an event in
-the issue's log through `apply_once` (one atomic, idempotent, order-independent update per
-event); then the handler derives the view from the log as read back (`log_of`) and
-`write_view` writes it with `$max` on `{"_n": entries, ...}`: a view of fewer entries can
-never replace one of more. Then `post` moves the issue's contribution to the cells from
-what it posted before to what its view contributes now, EXACTLY ONCE:
+Writes (handlers.count_batch, a consumer batch at a time, under the batch's issues' locks):
+`load` gives each issue's document as this process last wrote it (no read), else reads it by
+`_id` (finishing a transfer a crash left pending); the handler computes each issue's
+`Change` (domain/transfers.py); `commit` writes them, EXACTLY ONCE, in one bulk write per
+collection and step:
 
-1. claim: one conditional update of the fact document, guarded by the version posted so far
-   (`posted.v`, the `_n` of the view it was computed from) and by no transfer pending, sets
-   `posted` to the new contribution and `pending` to the difference and its marker
-   (`<issue>|<old v>><new v>`): of two writers only one claims a transition;
-2. apply: for each cell of the difference one update guarded by the marker not being in the
-   cell yet (`{_id: cell, applied: {$ne: marker}}`, `$inc` + `$push` of the marker), in one
-   bulk; when fewer matched than sent (a new cell, or a replay), upserts make every cell
-   exist and the guarded bulk runs again: a replay applies none twice;
-3. mark the transfer done, pull the marker from the cells (no cell grows with history), and
-   clear `pending`.
-A crash between any two writes leaves `pending` set: the next `post` of that issue (the
-replay of the event) finishes it first. Only `_id` equality is in any filter.
+1. claim (facts): per issue, guarded by the revision it was computed from (`rev`) and no
+   transfer pending, its new log entries, view, contribution (`posted`), revision, claim
+   token, and the transfer (`pending`: its marker `<issue>|<rev>-<token>` and the move); a
+   new document by one `insert_many`. Of two writers only one claims a revision; the other
+   is refused (read back by its token) and computes anew;
+2. apply (cells): one update per distinct cell, the batch's moves summed, guarded by none of
+   its transfers' markers being a key of the cell's `applied` map yet, setting them (cells
+   not known to exist are inserted empty first, in one `insert_many`): a replay applies none
+   twice;
+3. clear `pending` (facts). The markers of transfers done are removed by the cell's next
+   write (`$unset` beside the `$inc`) or by `settle` when the log is caught up.
+A crash between two writes leaves `pending` set: the next load of that issue finishes the
+transfer alone (`_finish`: apply where the marker is missing, mark done, remove the marker,
+clear). Every point write filters on `_id` (and guards evaluated on that one document).
 
 Reads: cells by computed `_id`s (one find_one each, side by side: `$in` scans on the local
 engine); the lists read fact documents a page at a time.
