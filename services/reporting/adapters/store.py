@@ -296,13 +296,19 @@ class ReportingStore:
         totals, markers = transfers.merged(moving)
         await self._cells_exist(cells, generation, list(totals))
         left = self._known.left
+        olds = {cell: left.pop((generation, cell), []) for cell in totals}  # removed below
         incs = BulkWrites()
         for cell, counters in totals.items():
             keys = [marker_key(m) for m in markers[cell]]
-            old = [k for k in left.get((generation, cell), ()) if k not in keys]
+            old = [k for k in olds[cell] if k not in keys]
             guard = {f"applied.{k}": {"$exists": False} for k in keys}
             incs.update(cells, cell, _moved_many(counters, keys, old), guard=guard)
-        committed = await incs.commit()  # a cell holding a marker had it moved (a replay)
+        try:
+            committed = await incs.commit()  # a cell holding a marker had it moved (a replay)
+        except BaseException:
+            for cell, old in olds.items():
+                left.setdefault((generation, cell), []).extend(old)
+            raise
         clears = BulkWrites()
         for change in moving:
             marked = {"pending.marker": change.marker}
@@ -317,8 +323,8 @@ class ReportingStore:
         every = committed.matched.get(cells.full_name, 0) == len(totals)
         for cell in totals:  # done now: their markers go with the cell's next write
             keys = [marker_key(m) for m in markers[cell]]
-            kept = [] if every else list(left.get((generation, cell), ()))
-            left[(generation, cell)] = [*kept, *keys]
+            kept = [] if every else olds[cell]
+            left.setdefault((generation, cell), []).extend([*kept, *keys])
         if len(left) > KNOWN_CELLS:
             await self.settle()
 
@@ -327,18 +333,23 @@ class ReportingStore:
         write to remove), one bulk per generation; called when the log is caught up."""
         left = self._known.left
         await self._resolve_doubtful()
+        taken = dict(left)  # taken out first: a batch running meanwhile leaves its own
+        left.clear()
         by_generation: dict[int, list[tuple[str, list[str]]]] = {}
-        for (generation, cell), keys in left.items():
+        for (generation, cell), keys in taken.items():
             by_generation.setdefault(generation, []).append((cell, keys))
-        for generation, items in by_generation.items():
-            cells = self._db[cells_name(generation)]
-            unsets = BulkWrites()
-            for cell, keys in items:
-                unset = {"$unset": {f"applied.{k}": "" for k in keys}}
-                unsets.update(cells, cell, unset, upsert=False)
-            await unsets.commit()
-            for cell, _ in items:
-                left.pop((generation, cell), None)
+        try:
+            for generation, items in by_generation.items():
+                cells = self._db[cells_name(generation)]
+                unsets = BulkWrites()
+                for cell, keys in items:
+                    unset = {"$unset": {f"applied.{k}": "" for k in keys}}
+                    unsets.update(cells, cell, unset, upsert=False)
+                await unsets.commit()
+        except BaseException:
+            for (generation, cell), keys in taken.items():
+                left.setdefault((generation, cell), []).extend(keys)
+            raise
 
     async def _resolve_doubtful(self) -> None:
         """Markers whose transfer's `pending` may or may not have been cleared (an error in
