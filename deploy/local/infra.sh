@@ -21,7 +21,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin5"  # -huiyin5: built with the patches below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin6"  # -huiyin6: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -146,8 +146,8 @@ ferret_build() {
   #  0004  any other filter read and decoded every document in Go, indexed or not. Equalities
   #        (a string, boolean or ObjectID, `$eq`, `$in` of them) on any field, dotted or not, are
   #        now pushed down to SQLite as a superset that an index created for the field serves
-  #        (keeping the documents where a value on the path is an array, as MongoDB matches
-  #        them); the rest is filtered after, as before. `--test-enable-nested-pushdown` lets
+  #        (keeping the documents where a value on the path is a non-empty array, as MongoDB
+  #        matches them; `_id` is never an array); the rest is filtered after, as before. `--test-enable-nested-pushdown` lets
   #        find and aggregate pass dotted keys down too (count, update and delete always did).
   #  0005  update and findAndModify kept a statement's read open across its write, so under
   #        steady writes SQLite never completed a checkpoint: the write-ahead log grew without

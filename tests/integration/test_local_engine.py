@@ -121,12 +121,23 @@ async def test_equalities_on_indexed_fields_are_answered_from_the_index(
         ({"office": '街道<&"\\'}, {"quoted"}),
         ({"view.cell": '街道<&"\\'}, {"quoted"}),
         ({"office": "o5", "_id": {"$in": ["in-array", "d5"]}}, {"in-array", "d5"}),
+        ({"_id": {"$in": ["d1", "d2", "nothing"]}}, {"d1", "d2"}),
+        ({"_id": {"$eq": "d3"}, "open": False}, {"d3"}),
     ]
     for query, expected in cases:
         explained = await database.command("explain", {"find": "docs", "filter": query})
         assert not scans(explained), (query, explained)
         found = {doc["_id"] async for doc in docs.find(query, {"_id": 1})}
         assert (found if isinstance(expected, set) else len(found)) == expected, query
+    # an empty array holds no value: a document whose `tags` is [] is not a candidate
+    plan = await database.command("explain", {"find": "docs", "filter": {"tags": "t"}})
+    assert scans(plan)  # no index on `tags` yet
+    await docs.update_many({"office": "o1"}, {"$set": {"tags": []}})
+    await docs.update_one({"_id": "d2"}, {"$set": {"tags": ["s", "t"]}})
+    await docs.create_index([("tags", 1)])
+    assert [d["_id"] async for d in docs.find({"tags": "t"})] == ["d2"]
+    plan = await database.command("explain", {"find": "docs", "filter": {"tags": "t"}})
+    assert not scans(plan), plan
     assert {"in-array"} <= {doc["_id"] async for doc in docs.find({"office": "o5"})}
     assert {"under-array", "leaf-array"} <= {d["_id"] async for d in docs.find({"view.cell": "c5"})}
     # counts, updates, deletes and a pipeline's leading $match take the same way
