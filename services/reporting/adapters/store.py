@@ -25,8 +25,8 @@ A crash between two writes leaves `pending` set: the next load of that issue fin
 transfer alone (`_finish`: apply where the marker is missing, mark done, remove the marker,
 clear). Every point write filters on `_id` (and guards evaluated on that one document).
 
-Reads: cells by computed `_id`s (one find_one each, side by side: `$in` scans on the local
-engine); the lists read fact documents a page at a time.
+Reads: cells by computed `_id`s (one `_id $in`: the local engine answers it from the `_id`
+index with patch 0004); the lists read fact documents a page at a time.
 """
 
 import asyncio
@@ -215,8 +215,10 @@ class ReportingStore:
             else:
                 wanted.append(issue_id)
         fields = {"log": 1, "posted": 1, "pending": 1, "rev": 1}
-        found = await asyncio.gather(*(facts.find_one({"_id": i}, fields) for i in wanted))
-        for issue_id, doc in zip(wanted, found, strict=True):
+        read = facts.find({"_id": {"$in": wanted}}, fields) if wanted else None
+        by_id = {doc["_id"]: doc async for doc in read} if read is not None else {}
+        for issue_id in wanted:
+            doc = by_id.get(issue_id)
             if doc is not None and (pending := doc.get("pending")):
                 await _finish(facts, cells, issue_id, pending)
             out[issue_id] = _stored_of(issue_id, doc)
@@ -409,11 +411,13 @@ class ReportingStore:
     # --- reads ---------------------------------------------------------------------------
 
     async def cells(self, ids: Iterable[str]) -> list[dict[str, int]]:
-        """The counters of these cells (absent cells count nothing), fetched side by side."""
+        """The counters of these cells (absent cells count nothing), in one `_id $in`."""
         collection = await self._cells()
         wanted = list(dict.fromkeys(ids))
-        found = await asyncio.gather(*(collection.find_one({"_id": i}, {"n": 1}) for i in wanted))
-        return [_counters(doc.get("n") or {}) for doc in found if doc]
+        if not wanted:
+            return []
+        found = collection.find({"_id": {"$in": wanted}}, {"n": 1})
+        return [_counters(doc.get("n") or {}) async for doc in found]
 
     async def cell(self, cell_id: str) -> dict[str, int]:
         """One cell's counters (none when it does not exist)."""
