@@ -228,15 +228,8 @@ class ReportingStore:
         """Write a batch's changes; the issues whose document had changed since it was read
         (refused: nothing of theirs written; the caller reads them again).
 
-        1. claim, one bulk on the facts: per issue, guarded by the revision it was computed
-           from, its new log entries, view, contribution (`posted`) and revision, and the
-           transfer (`pending`: its marker and what moves) — new documents by one insert;
-        2. apply, one bulk on the cells: one update per distinct cell with the batch's moves
-           summed, guarded by none of its transfers' markers being there yet (`$nin`),
-           pushing them (cells not known to exist are inserted empty first, in one insert);
-        3. mark the transfers done, pull their markers from the cells, clear `pending`: one
-           bulk each. A crash between two steps leaves `pending` set: the next load of that
-           issue finishes its transfer alone (`_finish`, the same markers)."""
+        The steps are the module's: claim (facts), apply (cells), clear (facts), one bulk
+        write each; a document new to the projection is claimed by one insert."""
         generation = await self.generation()
         facts, cells = await self._facts(), await self._cells()
         claims = BulkWrites()
