@@ -649,10 +649,34 @@ def _counters(stored: Mapping[str, Any]) -> dict[str, int]:
     return {name: int(n) for name, n in stored.items()}
 
 
-def in_view(query: Mapping[str, Any]) -> Document:
-    """A filter on view fields as a filter on the stored documents."""
+SELECTIVE: tuple[str, ...] = ("office_id", "merged_into", "reported_month", "unsolved")
+SELECTIVE += ("l_result", "l_task", "l_problem")
+"""The indexed equalities, most selective first: a query keeps the first it has as the one
+the engine answers from an index (SQLite reads that index's rows; a second equality pushed
+down too could make it pick a wide one); the others become conditions on those rows."""
+
+
+def one_equality(query: Mapping[str, Any]) -> Document:
+    """`query` with a single indexed equality (see SELECTIVE), the same rows."""
+    chosen = next((key for key in SELECTIVE if key in query), None)
     out: Document = {}
     for key, value in query.items():
+        if key == chosen or key not in SELECTIVE:
+            out[key] = value
+        elif key == "reported_month":
+            continue  # the period's day range (beside it) says the same
+        elif value is True:
+            out[key] = {"$ne": False}  # the list keys are always set
+        else:
+            same = {"$gte": value, "$lte": value}  # a range: evaluated on the rows
+            out[key] = value if isinstance(value, dict) else same
+    return out
+
+
+def in_view(query: Mapping[str, Any]) -> Document:
+    """A filter on view fields as a filter on the stored documents (one indexed equality)."""
+    out: Document = {}
+    for key, value in one_equality(query).items():
         if key in ("$and", "$or", "$nor"):
             out[key] = [in_view(part) for part in value]
         else:
