@@ -101,6 +101,9 @@ def reads(region: str) -> dict[str, tuple[str, dict[str, Any]]]:
         "GET /open (month)": ("/open", month),
         "GET /durations (month)": ("/durations", month),
         "GET /lists/tasks (first page)": ("/lists/tasks", month),
+        "GET /lists/tasks (an office, month)": ("/lists/tasks", month | {"office_id": OFFICES[1]}),
+        "GET /counts (a day, by office)": ("/counts", {"day": "2025-06-15", "by": "office_id"}),
+        "GET /backlog-age (city)": ("/backlog-age", {}),
         "weekly bulletin (HTML)": (
             "/bulletins/weekly",
             {"on": "2025-06-16", "format": "html", "region_code": region},

@@ -1,6 +1,7 @@
 """Reporting's side: rates, rankings, the three lists, and rebuilding the projection."""
 
 import time
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -127,29 +128,60 @@ def lists_(
     category: str | None = None,
     state: Annotated[str | None, typer.Option(help="the issues' current state")] = None,
     min_age_days: Annotated[float | None, typer.Option(help="backlog: at least this old")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="at most this many rows (default: every page)")
+    ] = None,
 ) -> None:
-    """The three lists (problems, tasks, results) and the backlog cases (积案)."""
+    """The three lists (problems, tasks, results) and the backlog cases (积案): every page
+    (following each page's `next`), or the first `--limit` rows; `--csv` streams them."""
     params = _when(period, on, start, end) | {
         "office_id": office, "region_code": region, "category": category, "state": state,
         "min_age_days": min_age_days if kind is ListKind.BACKLOG else None,
-        "format": "csv" if csv else None,
     }  # fmt: skip
-    response = config(ctx).reporting.call("GET", f"/lists/{kind.value}", params=params)
+    reporting = config(ctx).reporting
+    path = f"/lists/{kind.value}"
     if csv is not None:
+        lines = reporting.lines(path, params=params | {"format": "csv"})
         if str(csv) == "-":
-            typer.echo(response.text, nl=False)
-        else:
-            csv.write_text(response.text, encoding="utf-8")
-            lines = max(response.text.count("\n") - 1, 0)
-            out().print(f"wrote {lines} rows of the {kind.value} list to {csv}")
+            for _, line in _limited(lines, limit):
+                typer.echo(line)
+            return
+        written = 0
+        with csv.open("w", encoding="utf-8", newline="") as file:
+            for written, line in _limited(lines, limit):  # noqa: B007
+                file.write(line + "\r\n")  # as the service writes CSV
+        out().print(f"wrote {max(written - 1, 0)} rows of the {kind.value} list to {csv}")
         return
-    found = response.json()
+    rows: list[dict[str, Any]] = []
+    found: dict[str, Any] = {}
+    cursor = None
+    while True:
+        size = min(PAGE, limit - len(rows)) if limit else PAGE
+        page = {"page_size": size, "cursor": cursor}
+        found = reporting.call("GET", path, params=params | page).json()
+        rows.extend(found.get("rows", []))
+        cursor = found.get("next")
+        if not cursor or (limit is not None and len(rows) >= limit):
+            break
+    found |= {"rows": rows, "count": len(rows), "next": cursor}
     if config(ctx).json:
         return print_json(out(), found)
-    rows = found.get("rows", [])
     columns = [c for c in SHOWN[kind] if any(c in r for r in rows)] or None
-    title = f"{kind.value}: {found.get('count', len(rows))} (--csv for every column)"
+    more = " (more: raise --limit)" if cursor else ""
+    title = f"{kind.value}: {len(rows)}{more} (--csv for every column)"
     out().print(rows_table(title, rows, columns))
+
+
+PAGE = 1000
+"""Rows asked per page (the service's largest)."""
+
+
+def _limited(lines: Iterator[str], limit: int | None) -> Iterator[tuple[int, str]]:
+    """The CSV's lines numbered from 1 (the header), up to `limit` rows after the header."""
+    for n, line in enumerate(lines, start=1):
+        if limit is not None and n > limit + 1:
+            return
+        yield n, line
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """Calls to the services' HTTP APIs, and their refusals made readable: status, field, reason."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,27 @@ class Service:
     token: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
+    def _headers(self, key: str | None = None) -> dict[str, str]:
+        headers = dict(self.headers)
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if key:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    def lines(self, path: str, *, params: dict[str, Any] | None = None) -> Iterator[str]:
+        """A GET's answer line by line as it arrives (a CSV streamed by the service)."""
+        clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        url = f"{self.url.rstrip('/')}{path}"
+        try:
+            with httpx.stream("GET", url, params=clean, headers=self._headers(), timeout=30) as got:
+                if got.status_code >= 400:
+                    got.read()
+                    raise ApiError(got.status_code, got.reason_phrase, reasons_of(got))
+                yield from got.iter_lines()
+        except httpx.HTTPError as error:
+            raise Unreachable(f"{self.name} at {self.url} does not answer: {error}") from error
+
     def call(
         self,
         method: str,
@@ -63,11 +85,7 @@ class Service:
         params: dict[str, Any] | None = None,
         key: str | None = None,
     ) -> httpx.Response:
-        headers = dict(self.headers)
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if key:
-            headers["Idempotency-Key"] = key
+        headers = self._headers(key)
         clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
         try:
             response = httpx.request(

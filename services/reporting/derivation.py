@@ -22,9 +22,10 @@ from services.runtime.settings import PlatformSettings
 
 log = get_logger(__name__)
 
-DERIVATION = 2
+DERIVATION = 3
 """1: one fact document per issue, figures counted over them; 2: count cells kept as the facts
-change (reads sum cells)."""
+change (reads sum cells); 3: the backlog's cells (unsolved issues per day reported), markers
+as keys, documents with a revision, the lists' keys in the view."""
 
 NAME = "facts"
 

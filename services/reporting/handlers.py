@@ -1,5 +1,6 @@
-"""Reporting's use cases: an event is counted (recorded in its issue's facts, the view derived
-again, its contribution to the count cells moved exactly once), and the projection is
+"""Reporting's use cases: a batch of events is counted (recorded in their issues' facts, the
+views derived again, their contributions to the count cells moved exactly once, in one bulk
+write per collection and step), and the projection is
 rebuilt from the start of the log into a new generation beside the live one (`rebuild`).
 
 Records that are not valid events are skipped by the rebuild (the live consumer
@@ -8,7 +9,7 @@ dead-lettered them when they first came).
 
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -16,8 +17,9 @@ from typing import Any, Protocol
 
 from services.contracts.events import Event, decode
 from services.reporting.domain import cells as cell_rules
-from services.reporting.domain.facts import FactRules, derive, entry_data
-from services.runtime.consumer import Delivery
+from services.reporting.domain.facts import FactRules, derive
+from services.reporting.domain.transfers import Change, Stored, change_of, entry_of
+from services.runtime.consumer import Delivered, Delivery
 from services.runtime.mongo import APPLIED, Document
 
 
@@ -27,11 +29,10 @@ class FactsWriter(Protocol):
     @property
     def rules(self) -> FactRules: ...
 
-    def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]: ...
-    async def record(self, event: Event) -> bool: ...
-    async def log_of(self, issue_id: str) -> Document | None: ...
-    async def write_view(self, issue_id: str, view: Document) -> None: ...
-    async def post(self, issue_id: str) -> None: ...
+    def writing(self, issue_ids: Iterable[str]) -> AbstractAsyncContextManager[None]: ...
+    async def load(self, issue_ids: Iterable[str]) -> dict[str, Stored]: ...
+    async def commit(self, changes: Sequence[Change]) -> set[str]: ...
+    async def settle(self) -> None: ...
 
 
 class LiveProjection(Protocol):
@@ -51,25 +52,44 @@ class Projection(FactsWriter, Protocol):
     async def drop_generation(self, generation: int) -> None: ...
     async def insert_facts(self, docs: list[Document]) -> None: ...
     async def insert_cells(self, totals: cell_rules.Cells) -> None: ...
+    async def ensure_indexes(self) -> None: ...
 
 
-async def refresh(store: FactsWriter, issue_id: str) -> None:
-    """Derive the issue's view from its whole log as stored, write it, and move its
-    contribution to the cells (exactly once, adapters/store.py). Every writer refreshes after
-    its own record, so the last view written is derived from the most entries; a crash
-    between two writes is repaired by the replay."""
-    log = await store.log_of(issue_id)
-    if log is not None:
-        await store.write_view(issue_id, derive(log, store.rules))
-        await store.post(issue_id)
+SETTLE_BELOW = 100
+"""A batch shorter than this means the consumer is caught up: time to settle the markers."""
+ATTEMPTS = 5
+"""Times a batch's issues are read again when another writer changed them meanwhile."""
+
+
+async def count_batch(store: FactsWriter, events: Sequence[Event]) -> set[str]:
+    """Count a batch of events: per issue, its new log entries, the view derived from the
+    whole log and the move of its contribution to the cells, all issues' writes in one bulk
+    per collection and step (adapters/store.py: `commit`), exactly once. The ids of the
+    events recorded now (the others were known)."""
+    by_issue: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        by_issue[event.issue_id].append(event)
+    recorded: set[str] = set()
+    async with store.writing(by_issue):
+        todo = list(by_issue)
+        for _ in range(ATTEMPTS):
+            stored = await store.load(todo)
+            changes = [
+                change
+                for issue_id in todo
+                if (change := change_of(stored[issue_id], by_issue[issue_id], store.rules))
+            ]
+            refused = await store.commit(changes)
+            recorded |= {e for c in changes if c.issue_id not in refused for e in c.applied}
+            todo = [issue_id for issue_id in todo if issue_id in refused]
+            if not todo:
+                return recorded
+    raise RuntimeError(f"{todo[:3]}: their documents kept changing under the batch")
 
 
 async def count(store: FactsWriter, event: Event) -> bool:
-    """Record the event in its issue's facts, refresh the view and the cells. True when new."""
-    async with store.writing(event.issue_id):
-        applied = await store.record(event)
-        await refresh(store, event.issue_id)
-    return applied
+    """Count one event (a batch of one). True when it was new."""
+    return bool(await count_batch(store, [event]))
 
 
 class ReportingHandlers:
@@ -83,6 +103,14 @@ class ReportingHandlers:
 
     async def handle(self, event: Event, _: Delivery) -> None:
         await self.apply(event)
+
+    async def handle_batch(self, batch: Sequence[Delivered]) -> None:
+        """The consumer's batch (runtime.consumer `consume_batch`), counted at once; a short
+        batch (the log is caught up) then settles the cells' markers."""
+        store = await self._store.live()
+        await count_batch(store, [one.event for one in batch])
+        if len(batch) < SETTLE_BELOW:
+            await store.settle()
 
 
 Progress = Callable[[int, int], None]
@@ -134,17 +162,7 @@ class Fold:
         """The entry `fact_update` stores, as MongoDB gives it back (times to the ms)."""
         log = self.logs[event.issue_id]
         key = str(event.event_id)
-        at = _stored(event.occurred_at)
-        known = log.get(key)
-        data = entry_data(event)
-        if any(isinstance(v, datetime | list | dict) for v in data.values()):
-            data = _stored(data)
-        log[key] = {
-            "type": event.type,
-            "cause": str(event.causation_id) if event.causation_id else None,
-            "data": data,
-            "at": min(at, known["at"]) if known else at,
-        }
+        log[key] = entry_of(event, log.get(key))
 
     def documents(self) -> tuple[list[Document], cell_rules.Cells]:
         docs: list[Document] = []
@@ -156,9 +174,8 @@ class Fold:
             for item in stored:  # issues of one day and place add to the same group
                 cell_rules.add(by_group.setdefault(tuple(item["c"]), {}), item["n"])
             posted = {"v": view["_n"], "cells": stored}
-            docs.append(
-                {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log), "posted": posted}
-            )
+            doc = {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log)}
+            docs.append(doc | {"posted": posted, "rev": 0})
         totals: cell_rules.Cells = {}
         for ids, counters in by_group.items():
             for cell in ids:
@@ -206,6 +223,7 @@ async def rebuild(
         docs, totals = fold.documents()
         fold.logs.clear()
         status.issues = len(docs)
+        await target.ensure_indexes()
         await target.insert_facts(docs)
         await target.insert_cells(totals)
         status.events_per_second = round(status.applied / (time.perf_counter() - started), 1)
@@ -229,23 +247,11 @@ async def _catch_up(
     """Count the events appended after `since` into `target` (the live path); the new end."""
     end = await log.end_offsets()
     async for batch in log.batches(since, end):
-        for event in _decoded(batch):
-            await count(target, event)
-            status.caught_up += 1
+        events = _decoded(batch)
+        await count_batch(target, events)
+        status.caught_up += len(events)
+    await target.settle()
     return end
-
-
-def _stored(value: Any) -> Any:
-    """A value as MongoDB gives it back: times in UTC to the millisecond (the live fold
-    derives its views from stored logs; the rebuild's must be equal)."""
-    if isinstance(value, datetime):
-        moment = value.astimezone(UTC)
-        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    if isinstance(value, dict):
-        return {k: _stored(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_stored(v) for v in value]
-    return value
 
 
 def _decoded(batch: Iterable[bytes | None]) -> list[Event]:

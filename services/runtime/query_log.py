@@ -124,7 +124,10 @@ def read_log(path: Path) -> list[Logged]:
         if not line.strip():
             continue
         row = json_util.loads(line)
-        key = json.dumps([row["database"], row["collection"], row["command"], row["shape"]])
+        # a shape's `{"$regex": "?"}` comes back from json_util as a Regex: keyed by its text
+        key = json.dumps(
+            [row["database"], row["collection"], row["command"], row["shape"]], default=str
+        )
         found.setdefault(key, Logged(**row))
     return list(found.values())
 

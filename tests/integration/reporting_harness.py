@@ -87,7 +87,8 @@ async def caught_up(platform: PlatformSettings, timeout: float = 60) -> None:
 
 async def projection(platform: PlatformSettings) -> dict[str, Document]:
     """Every fact document of the live generation, with its set of absorbed event ids as a
-    sorted list."""
+    sorted list, without the writers' bookkeeping (`rev`, `claim`: how many writes and whose
+    last, which a rebuild starts afresh)."""
     client = make_mongo_client(platform)
     try:
         store = ReportingStore(client[platform.database("reporting")], RULES)
@@ -96,6 +97,8 @@ async def projection(platform: PlatformSettings) -> dict[str, Document]:
         await client.close()
     for doc in docs.values():
         doc["_applied"] = sorted(doc["_applied"])  # a set: the order of arrival differs
+        doc.pop("rev", None)
+        doc.pop("claim", None)
     return docs
 
 

@@ -201,13 +201,14 @@ async def reporting(platform: PlatformSettings) -> AsyncIterator[FastAPI]:
 
 
 async def absorbed(store: ReportingStore, scripts: list[Script], timeout: float = 60) -> None:
-    """Wait until every issue's view is derived from all of its events."""
+    """Wait until every issue's view is derived from all of its events, and its move to the
+    cells is done (no transfer pending: a batch writes the views, then the cells)."""
     expected = {s.id: len(s.events) for s in scripts}
     deadline = time.monotonic() + timeout
     while True:
         docs = await store.documents()
         seen = {i: (docs.get(i) or {}).get("view", {}).get("_n") for i in expected}
-        if seen == expected:
+        if seen == expected and not any("pending" in doc for doc in docs.values()):
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"not absorbed within {timeout} s: {seen} != {expected}")

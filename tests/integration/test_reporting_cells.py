@@ -1,7 +1,8 @@
 """The count cells on the local engine: random issues' events played in random orders, with
-copies, and with crashes between the writes of a transfer (the event redelivered after),
-leave the cells equal to a count over the fact documents — each contribution moved once —
-and no transfer pending, no marker left in a cell."""
+copies, in consumer batches of random sizes, and with crashes between the writes of a batch
+(before or after any bulk write of the facts or the cells reaches the database; the batch
+redelivered whole after), leave the cells equal to a count over the fact documents — each
+contribution moved once — and no transfer pending, no marker left in a cell."""
 
 import asyncio
 import itertools
@@ -20,7 +21,7 @@ from services.contracts.vocabulary import Flag, Satisfaction
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain import cells
 from services.reporting.domain.facts import FactRules
-from services.reporting.handlers import count
+from services.reporting.handlers import count, count_batch
 from services.runtime.mongo import Document, make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.reporting_events import Story
@@ -56,14 +57,20 @@ class Crash(Exception):
 
 
 class Crashing(ReportingStore):
-    """The store whose cell writes sometimes die (before or after they reach the database)."""
+    """The store whose bulk writes (facts and cells) sometimes die, before or after they
+    reach the database."""
 
     def __init__(self, *args: Any, rng: random.Random, rate: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rng, self.rate = rng, rate
 
     async def _cells(self) -> AsyncCollection[Document]:
-        collection = await super()._cells()
+        return self._flaky(await super()._cells())
+
+    async def _facts(self) -> AsyncCollection[Document]:
+        return self._flaky(await super()._facts())
+
+    def _flaky(self, collection: AsyncCollection[Document]) -> AsyncCollection[Document]:
         real = collection.bulk_write
 
         async def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -87,12 +94,13 @@ def counted_over(docs: dict[str, Document]) -> dict[str, dict[str, int]]:
 
 
 @st.composite
-def plays(draw: st.DrawFn) -> tuple[list[int], list[int], int, float]:
+def plays(draw: st.DrawFn) -> tuple[list[int], list[int], int, float, int]:
     shapes = draw(st.lists(st.integers(0, 3), min_size=1, max_size=4))
     copies = draw(st.lists(st.integers(1, 3), min_size=40, max_size=40))
     seed = draw(st.integers(0, 2**32 - 1))
     rate = draw(st.sampled_from([0.0, 0.1, 0.3]))
-    return shapes, copies, seed, rate
+    batch = draw(st.sampled_from([1, 3, 8, 40]))
+    return shapes, copies, seed, rate, batch
 
 
 @hypothesis_settings(
@@ -102,13 +110,18 @@ def plays(draw: st.DrawFn) -> tuple[list[int], list[int], int, float]:
 )
 @given(play=plays())
 def test_cells_equal_a_count_over_the_facts_whatever_the_order_copies_and_crashes(
-    settings: PlatformSettings, play: tuple[list[int], list[int], int, float]
+    settings: PlatformSettings, play: tuple[list[int], list[int], int, float, int]
 ) -> None:
     asyncio.run(_play(settings, *play))
 
 
 async def _play(
-    settings: PlatformSettings, shapes: list[int], copies: list[int], seed: int, rate: float
+    settings: PlatformSettings,
+    shapes: list[int],
+    copies: list[int],
+    seed: int,
+    rate: float,
+    batch: int,
 ) -> None:
     events: list[Event] = [e for n, shape in enumerate(shapes) for e in story(n, shape).events]
     delivered = [e for i, e in enumerate(events) for _ in range(copies[i % len(copies)])]
@@ -120,14 +133,17 @@ async def _play(
     try:
         crashing = Crashing(client[name], rules, 0, rng=rng, rate=rate)
         redeliver = []
-        for event in delivered:
+        for start in range(0, len(delivered), batch):
+            batched = delivered[start : start + batch]
             try:
-                await count(crashing, event)
+                await count_batch(crashing, batched)
             except Crash:
-                redeliver.append(event)  # not committed: the consumer gets it again
+                redeliver.extend(batched)  # not committed: the consumer gets them again
         store = ReportingStore(client[name], rules, 0)
         for event in redeliver:
             await count(store, event)
+        await store.settle()  # the markers of transfers done: gone once the log is caught up
+        await crashing.settle()
         docs = await store.documents()
         assert sorted(docs) == sorted({e.issue_id for e in events})
         assert not [d["_id"] for d in docs.values() if "pending" in d]

@@ -4,34 +4,36 @@ collections (`issue_facts[_<g>]`, `issue_cells[_<g>]`); the pointer document
 `reporting_generations/live` names the generation the service reads and writes. A rebuild
 fills a new generation beside it and moves the pointer in one write (handlers.rebuild).
 
-Writes (in the order handlers.py runs them, under `writing`): `record` records an event in
-the issue's log through `apply_once` (one atomic, idempotent, order-independent update per
-event); then the handler derives the view from the log as read back (`log_of`) and
-`write_view` writes it with `$max` on `{"_n": entries, ...}`: a view of fewer entries can
-never replace one of more. Then `post` moves the issue's contribution to the cells from
-what it posted before to what its view contributes now, EXACTLY ONCE:
+Writes (handlers.count_batch, a consumer batch at a time, under the batch's issues' locks):
+`load` gives each issue's document as this process last wrote it (no read), else reads it by
+`_id` (finishing a transfer a crash left pending); the handler computes each issue's
+`Change` (domain/transfers.py); `commit` writes them, EXACTLY ONCE, in one bulk write per
+collection and step:
 
-1. claim: one conditional update of the fact document, guarded by the version posted so far
-   (`posted.v`, the `_n` of the view it was computed from) and by no transfer pending, sets
-   `posted` to the new contribution and `pending` to the difference and its marker
-   (`<issue>|<old v>><new v>`): of two writers only one claims a transition;
-2. apply: for each cell of the difference one update guarded by the marker not being in the
-   cell yet (`{_id: cell, applied: {$ne: marker}}`, `$inc` + `$push` of the marker), in one
-   bulk; when fewer matched than sent (a new cell, or a replay), upserts make every cell
-   exist and the guarded bulk runs again: a replay applies none twice;
-3. mark the transfer done, pull the marker from the cells (no cell grows with history), and
-   clear `pending`.
-A crash between any two writes leaves `pending` set: the next `post` of that issue (the
-replay of the event) finishes it first. Only `_id` equality is in any filter.
+1. claim (facts): per issue, guarded by the revision it was computed from (`rev`) and no
+   transfer pending, its new log entries, view, contribution (`posted`), revision, claim
+   token, and the transfer (`pending`: its marker `<issue>|<rev>-<token>` and the move); a
+   new document by one `insert_many`. Of two writers only one claims a revision; the other
+   is refused (read back by its token) and computes anew;
+2. apply (cells): one update per distinct cell, the batch's moves summed, guarded by none of
+   its transfers' markers being a key of the cell's `applied` map yet, setting them (cells
+   not known to exist are inserted empty first, in one `insert_many`): a replay applies none
+   twice;
+3. clear `pending` (facts). The markers of transfers done are removed by the cell's next
+   write (`$unset` beside the `$inc`) or by `settle` when the log is caught up.
+A crash between two writes leaves `pending` set: the next load of that issue finishes the
+transfer alone (`_finish`: apply where the marker is missing, mark done, remove the marker,
+clear). Every point write filters on `_id` (and guards evaluated on that one document).
 
-Reads: cells by computed `_id`s (one find_one each, side by side: `$in` scans on the local
-engine); the lists read fact documents a page at a time.
+Reads: cells by computed `_id`s (one `_id $in`: the local engine answers it from the `_id`
+index with patch 0004); the lists read fact documents a page at a time.
 """
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 from typing import Any
 
@@ -39,13 +41,15 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.contracts.events import Event
 from services.reporting.domain import cells as cell_rules
+from services.reporting.domain import transfers
 from services.reporting.domain.cells import Cells
-from services.reporting.domain.facts import FactRules, fact_update
+from services.reporting.domain.facts import UNSOLVED, FactRules
 from services.reporting.domain.scope import Scope
+from services.reporting.domain.transfers import Change, Stored
+from services.runtime.effects import BulkWrites
 from services.runtime.locks import KeyedLocks
-from services.runtime.mongo import Document, apply_once
+from services.runtime.mongo import APPLIED, Document
 
 COLLECTION = "issue_facts"
 CELLS = "issue_cells"
@@ -55,6 +59,19 @@ VIEW = "view"
 POINTER_TTL = 1.0
 """How long a process trusts the live generation it read (a rebuild elsewhere moves it)."""
 BULK = 1000
+INDEXED = (
+    "l_problem",
+    "l_task",
+    "l_result",
+    "unsolved",
+    "reported_month",
+    "office_id",
+    "merged_into",
+)
+"""The view fields the reads select on by equality (each the first key of an index)."""
+KNOWN_ISSUES = 20_000
+"""Fact documents a process remembers as it wrote them (their logs are small)."""
+KNOWN_CELLS = 200_000
 
 
 def facts_name(generation: int) -> str:
@@ -107,12 +124,14 @@ class ReportingStore:
         generation: int | None = None,
         generations: Generations | None = None,
         writers: KeyedLocks | None = None,
+        known: "Known | None" = None,
     ) -> None:
         self._db = db
         self.rules = rules
         self._pinned = generation
         self.generations = generations if generations is not None else Generations(db)
         self._writers = writers if writers is not None else KeyedLocks()
+        self._known = known if known is not None else Known()
 
     # --- generations -------------------------------------------------------------------
 
@@ -121,7 +140,9 @@ class ReportingStore:
 
     def pinned(self, generation: int) -> "ReportingStore":
         """This store bound to one generation (a rebuild writes the new one)."""
-        return ReportingStore(self._db, self.rules, generation, self.generations, self._writers)
+        return ReportingStore(
+            self._db, self.rules, generation, self.generations, self._writers, self._known
+        )
 
     async def live(self) -> "ReportingStore":
         """This store bound to the generation live now (one use case writes one)."""
@@ -144,10 +165,15 @@ class ReportingStore:
         return await (await self._facts()).find_one({}, {"_id": 1}) is None
 
     async def ensure_indexes(self) -> None:
-        """The indexes, declared here only, created at start (MongoDB answers the lists'
-        pages from them; the local engine indexes `_id` alone and scans)."""
+        """The indexes, declared here only, created at start and in a rebuild's generation.
+        Every request-path query has an equality on the first key of one of them (both
+        engines answer it from the index; MongoDB serves the lists' order from it too):
+        a list's key, unsolved, the period's months, an office, merged into."""
         facts = await self._facts()
-        await facts.create_index([(f"{VIEW}.reported_at", ASCENDING), ("_id", ASCENDING)])
+        order = [(f"{VIEW}.reported_at", ASCENDING), ("_id", ASCENDING)]
+        await facts.create_index(order)
+        for key in INDEXED:
+            await facts.create_index([(f"{VIEW}.{key}", ASCENDING), *order])
 
     async def drop_generation(self, generation: int) -> None:
         """Drop a generation's collections whole (never document by document)."""
@@ -165,55 +191,200 @@ class ReportingStore:
 
     # --- the live writes ---------------------------------------------------------------
 
-    def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]:
-        """One writer per issue in this process (the live consumer and a catch-up): its
-        record, refresh and post are several writes, and FerretDB v1 loses concurrent
-        updates of one document (services/runtime/locks.py)."""
-        return self._writers.hold(issue_id)
+    @asynccontextmanager
+    async def writing(self, issue_ids: Iterable[str]) -> AsyncIterator[None]:
+        """One writer per issue in this process (the live consumer and a catch-up): a batch
+        holds its issues' locks, taken in one order (no deadlock), until its writes are
+        done; FerretDB v1 loses concurrent updates of one document (runtime/locks.py)."""
+        async with AsyncExitStack() as held:
+            for issue_id in sorted(set(issue_ids)):
+                await held.enter_async_context(self._writers.hold(issue_id))
+            yield
 
-    async def record(self, event: Event) -> bool:
-        """Record the event in its issue's log only (the caller derives the view after)."""
-        facts = await self._facts()
-        return await apply_once(facts, event.issue_id, str(event.event_id), fact_update(event))
-
-    async def log_of(self, issue_id: str) -> Document | None:
-        """The issue's log as stored (None when it has none yet)."""
-        doc = await (await self._facts()).find_one({"_id": issue_id}, {"log": 1})
-        log: Document | None = doc.get("log") if doc else None
-        return log or None
-
-    async def write_view(self, issue_id: str, view: Document) -> None:
-        """Write a view derived from the log; `$max` keeps the one derived from more entries."""
-        await (await self._facts()).update_one({"_id": issue_id}, {"$max": {VIEW: view}})
-
-    async def post(self, issue_id: str) -> None:
-        """Move the issue's contribution to the cells to what its stored view contributes,
-        exactly once (see the module's docstring)."""
+    async def load(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
+        """The issues' documents as a change needs them: as this process last wrote them
+        (no read), else read by `_id` side by side. A transfer left pending by a crash is
+        finished first."""
+        generation = await self.generation()
         facts, cells = await self._facts(), await self._cells()
-        for _ in range(5):
-            doc = await facts.find_one({"_id": issue_id}, {VIEW: 1, "posted": 1, "pending": 1})
-            if doc is None:
-                return
-            if pending := doc.get("pending"):
+        out: dict[str, Stored] = {}
+        wanted = []
+        for issue_id in dict.fromkeys(issue_ids):
+            if (known := self._known.get(generation, issue_id)) is not None:
+                out[issue_id] = known
+            else:
+                wanted.append(issue_id)
+        fields = {"log": 1, "posted": 1, "pending": 1, "rev": 1}
+        read = facts.find({"_id": {"$in": wanted}}, fields) if wanted else None
+        by_id = {doc["_id"]: doc async for doc in read} if read is not None else {}
+        for issue_id in wanted:
+            doc = by_id.get(issue_id)
+            if doc is not None and (pending := doc.get("pending")):
                 await _finish(facts, cells, issue_id, pending)
-                continue
-            view = doc.get(VIEW) or {}
-            posted = doc.get("posted") or {"v": 0, "cells": []}
-            version = int(view.get("_n", 0))
-            if int(posted["v"]) >= version:
-                return
-            new = cell_rules.contributions(view)
-            moved = cell_rules.difference(cell_rules.from_list(posted["cells"]), new)
-            marker = f"{issue_id}|{posted['v']}>{version}"
-            guard: Document = {"_id": issue_id, "pending": {"$exists": False}}
-            guard |= {"posted.v": posted["v"]} if doc.get("posted") else {"posted": None}
-            pending = {"marker": marker, "cells": cell_rules.as_list(moved), "done": False}
-            claim = {"posted": {"v": version, "cells": cell_rules.as_list(new)}}
-            claimed = await facts.update_one(guard, {"$set": claim | {"pending": pending}})
-            if claimed.matched_count:
-                await _finish(facts, cells, issue_id, pending)
-                return
-        raise RuntimeError(f"{issue_id}: its posted contribution kept changing")
+            out[issue_id] = _stored_of(issue_id, doc)
+        return out
+
+    async def commit(self, changes: Sequence[Change]) -> set[str]:
+        """Write a batch's changes; the issues whose document had changed since it was read
+        (refused: nothing of theirs written; the caller reads them again).
+
+        The steps are the module's: claim (facts), apply (cells), clear (facts), one bulk
+        write each; a document new to the projection is claimed by one insert."""
+        generation = await self.generation()
+        facts, cells = await self._facts(), await self._cells()
+        claims = BulkWrites()
+        updated = 0
+        for change in changes:
+            claimed = _claimed(change)
+            if change.stored.exists:
+                guard = {"rev": change.stored.rev, "pending": None}
+                claims.update(facts, change.issue_id, claimed, where=guard)
+                updated += 1
+            else:
+                doc = {"_id": change.issue_id, "log": change.entries, APPLIED: change.applied}
+                doc |= {k: v for k, v in _fields(change).items() if not k.startswith("log.")}
+                claims.insert(facts, doc, otherwise=None)
+        try:
+            committed = await claims.commit()
+        except BaseException:  # written or not: read them again next time
+            for change in changes:
+                self._known.drop(generation, change.issue_id)
+            raise
+        refused = {str(i) for _, i in committed.taken}
+        if committed.matched.get(facts.full_name, 0) < updated:
+            refused |= await self._not_claimed(facts, [c for c in changes if c.stored.exists])
+        done = [c for c in changes if c.issue_id not in refused]
+        for change in done:
+            self._known.put(generation, change.after())
+        for issue_id in refused:
+            self._known.drop(generation, issue_id)
+        moving = [c for c in done if c.moved]
+        if moving:
+            try:
+                await self._transfer(facts, cells, generation, moving)
+            except BaseException:  # their transfers are pending: the next load finishes them
+                for change in moving:
+                    self._known.drop(generation, change.issue_id)
+                raise
+        return refused
+
+    async def _not_claimed(
+        self, facts: AsyncCollection[Document], changes: Sequence[Change]
+    ) -> set[str]:
+        """Which changes' claims did not hold (read back: the revision is not theirs)."""
+        found = await asyncio.gather(
+            *(facts.find_one({"_id": c.issue_id}, {"claim": 1}) for c in changes)
+        )
+        return {
+            c.issue_id
+            for c, doc in zip(changes, found, strict=True)
+            if doc is None or doc.get("claim") != c.token
+        }
+
+    async def _transfer(
+        self,
+        facts: AsyncCollection[Document],
+        cells: AsyncCollection[Document],
+        generation: int,
+        moving: Sequence[Change],
+    ) -> None:
+        totals, markers = transfers.merged(moving)
+        await self._cells_exist(cells, generation, list(totals))
+        left = self._known.left
+        olds = {cell: left.pop((generation, cell), []) for cell in totals}  # removed below
+        incs = BulkWrites()
+        for cell, counters in totals.items():
+            keys = [marker_key(m) for m in markers[cell]]
+            old = [k for k in olds[cell] if k not in keys]
+            guard = {f"applied.{k}": {"$exists": False} for k in keys}
+            incs.update(cells, cell, _moved_many(counters, keys, old), where=guard)
+        try:
+            committed = await incs.commit()  # a cell holding a marker had it moved (a replay)
+        except BaseException:
+            for cell, old in olds.items():
+                left.setdefault((generation, cell), []).extend(old)
+            raise
+        clears = BulkWrites()
+        for change in moving:
+            marked = {"pending.marker": change.marker}
+            clears.update(facts, change.issue_id, {"$unset": {"pending": ""}}, where=marked)
+        try:
+            await clears.commit()
+        except BaseException:  # cleared or not: `settle` reads which (a pending one finishes)
+            for cell in totals:
+                doubtful = self._known.doubtful.setdefault((generation, cell), [])
+                doubtful.extend(markers[cell])
+            raise
+        every = committed.matched.get(cells.full_name, 0) == len(totals)
+        for cell in totals:  # done now: their markers go with the cell's next write
+            keys = [marker_key(m) for m in markers[cell]]
+            kept = [] if every else olds[cell]
+            left.setdefault((generation, cell), []).extend([*kept, *keys])
+        if len(left) > KNOWN_CELLS:
+            await self.settle()
+
+    async def settle(self) -> None:
+        """Remove from the cells the markers of transfers done (left for the cell's next
+        write to remove), one bulk per generation; called when the log is caught up."""
+        left = self._known.left
+        await self._resolve_doubtful()
+        taken = dict(left)  # taken out first: a batch running meanwhile leaves its own
+        left.clear()
+        by_generation: dict[int, list[tuple[str, list[str]]]] = {}
+        for (generation, cell), keys in taken.items():
+            by_generation.setdefault(generation, []).append((cell, keys))
+        try:
+            for generation, items in by_generation.items():
+                cells = self._db[cells_name(generation)]
+                unsets = BulkWrites()
+                for cell, keys in items:
+                    unset = {"$unset": {f"applied.{k}": "" for k in keys}}
+                    unsets.update(cells, cell, unset, upsert=False)
+                await unsets.commit()
+        except BaseException:
+            for (generation, cell), keys in taken.items():
+                left.setdefault((generation, cell), []).extend(keys)
+            raise
+
+    async def _resolve_doubtful(self) -> None:
+        """Markers whose transfer's `pending` may or may not have been cleared (an error in
+        that write): where it is gone, the marker is left to remove; where it is still there,
+        the issue's next load finishes the transfer (and removes the marker itself)."""
+        doubtful = self._known.doubtful
+        if not doubtful:
+            return
+        markers = {m for ms in doubtful.values() for m in ms}
+        by_issue = {m: m.rpartition("|")[0] for m in markers}
+        found: dict[int, dict[str, Any]] = {}
+        for generation in {g for g, _ in doubtful}:
+            facts = self._db[facts_name(generation)]
+            issues = sorted(set(by_issue.values()))
+            docs = await asyncio.gather(
+                *(facts.find_one({"_id": i}, {"pending.marker": 1}) for i in issues)
+            )
+            found[generation] = {
+                i: ((d or {}).get("pending") or {}).get("marker")
+                for i, d in zip(issues, docs, strict=True)
+            }
+        for (generation, cell), ms in list(doubtful.items()):
+            done = [m for m in ms if found[generation].get(by_issue[m]) != m]
+            self._known.left.setdefault((generation, cell), []).extend(marker_key(m) for m in done)
+            del doubtful[(generation, cell)]
+
+    async def _cells_exist(
+        self, cells: AsyncCollection[Document], generation: int, ids: list[str]
+    ) -> None:
+        """Create the cells not known to exist (empty), in one insert."""
+        known = self._known.cells.setdefault(generation, set())
+        new = [cell for cell in ids if cell not in known]
+        if new:
+            created = BulkWrites()
+            for cell in new:
+                created.insert(cells, {"_id": cell, "n": {}, "applied": {}}, otherwise=None)
+            await created.commit()  # the taken ones exist already: as wanted
+            if len(known) > KNOWN_CELLS:
+                known.clear()
+            known.update(new)
 
     # --- the rebuild's bulk writes -----------------------------------------------------
 
@@ -226,18 +397,20 @@ class ReportingStore:
     async def insert_cells(self, totals: Cells) -> None:
         """The cells of a new generation, in bulk (their counters summed in memory)."""
         cells = await self._cells()
-        docs = [{"_id": cell, "n": counters, "applied": []} for cell, counters in totals.items()]
+        docs = [{"_id": cell, "n": counters, "applied": {}} for cell, counters in totals.items()]
         for start in range(0, len(docs), BULK):
             await cells.insert_many(docs[start : start + BULK], ordered=False)
 
     # --- reads ---------------------------------------------------------------------------
 
     async def cells(self, ids: Iterable[str]) -> list[dict[str, int]]:
-        """The counters of these cells (absent cells count nothing), fetched side by side."""
+        """The counters of these cells (absent cells count nothing), in one `_id $in`."""
         collection = await self._cells()
         wanted = list(dict.fromkeys(ids))
-        found = await asyncio.gather(*(collection.find_one({"_id": i}, {"n": 1}) for i in wanted))
-        return [_counters(doc.get("n") or {}) for doc in found if doc]
+        if not wanted:
+            return []
+        found = collection.find({"_id": {"$in": wanted}}, {"n": 1})
+        return [_counters(doc.get("n") or {}) async for doc in found]
 
     async def cell(self, cell_id: str) -> dict[str, int]:
         """One cell's counters (none when it does not exist)."""
@@ -272,6 +445,25 @@ class ReportingStore:
         total = await self.summed(cell_rules.scope_cell_ids(periods, region_code))
         return cell_rules.narrowed(total, office_id, category)
 
+    async def unsolved_by_day(
+        self, region_code: str | None, office_id: str | None, category: str | None
+    ) -> dict[str, int]:
+        """The unsolved issues of a scope per local day reported, from the backlog's cells
+        (of an office and a category at once: counted over the facts, which scans)."""
+        if office_id is not None and category is not None:
+            scope = Scope(None, None, office_id, region_code, category)
+            views = await self.fields(
+                scope.query() | {"state": {"$in": sorted(UNSOLVED)}}, "reported_day"
+            )
+            out: dict[str, int] = {}
+            for view in views:
+                if day := view.get("reported_day"):
+                    out[day] = out.get(day, 0) + 1
+            return out
+        total = await self.summed(cell_rules.backlog_cell_ids(region_code))
+        narrowed = cell_rules.narrowed(total, office_id, category)
+        return {day: n for day, n in cell_rules.prefixed(narrowed, "u").items() if n > 0}
+
     async def all_cells(self) -> dict[str, dict[str, int]]:
         """Every cell (tests compare them with a count over the fact documents)."""
         collection = await self._cells()
@@ -296,7 +488,13 @@ class ReportingStore:
             at, issue = after
             later = {f"{VIEW}.reported_at": {"$gt": at}}
             same = {f"{VIEW}.reported_at": at, "_id": {"$gt": issue}}
-            match = {"$and": [match, {"$or": [later, same]}]}
+            after_cursor = {"$or": [later, same]}
+            if "$or" in match:  # the equalities stay at the top (the engine pushes them down)
+                match = {k: v for k, v in match.items() if k != "$or"} | {
+                    "$and": [{"$or": match["$or"]}, after_cursor]
+                }
+            else:
+                match |= after_cursor
         order = [(f"{VIEW}.reported_at", ASCENDING), ("_id", ASCENDING)]
         found = (await self._facts()).find(match, {VIEW: 1}).sort(order).limit(size)
         return [_view(doc) async for doc in found]
@@ -342,44 +540,143 @@ async def _finish(
     issue_id: str,
     pending: Mapping[str, Any],
 ) -> None:
-    """Steps 2 and 3 of a transfer (idempotent: each step is guarded by the marker)."""
+    """Finish one issue's transfer left pending by a crash (each step guarded by its marker:
+    idempotent): apply it to the cells that do not hold its marker, mark it done, remove the
+    marker, clear `pending`."""
     marker = pending["marker"]
+    key = marker_key(marker)
     moved = cell_rules.from_list(pending["cells"])
     if moved and not pending.get("done"):
-        incs = [
-            UpdateOne({"_id": c, "applied": {"$ne": marker}}, _moved(counters, marker))
-            for c, counters in moved.items()
+        exist = [
+            UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": {}}}, upsert=True)
+            for c in moved
         ]
-        applied = await cells.bulk_write(incs, ordered=False)
-        if applied.matched_count < len(incs):  # a cell is new, or this ran before a crash
-            exist = [
-                UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": []}}, upsert=True)
-                for c in moved
-            ]
-            await cells.bulk_write(exist, ordered=False)
-            await cells.bulk_write(incs, ordered=False)
+        await cells.bulk_write(exist, ordered=True)
+        incs = [
+            UpdateOne({"_id": c, f"applied.{key}": {"$exists": False}}, _moved_many(n, [key], []))
+            for c, n in moved.items()
+        ]
+        await cells.bulk_write(incs, ordered=False)
     if moved:
         await facts.update_one(
             {"_id": issue_id, "pending.marker": marker}, {"$set": {"pending.done": True}}
         )
-        pulls = [UpdateOne({"_id": c}, {"$pull": {"applied": marker}}) for c in moved]
-        await cells.bulk_write(pulls, ordered=False)
+        unsets = [UpdateOne({"_id": c}, {"$unset": {f"applied.{key}": ""}}) for c in moved]
+        await cells.bulk_write(unsets, ordered=False)
     await facts.update_one({"_id": issue_id, "pending.marker": marker}, {"$unset": {"pending": ""}})
 
 
-def _moved(counters: Mapping[str, int], marker: str) -> Document:
-    inc = {f"n.{name}": n for name, n in counters.items()}
-    return {"$inc": inc, "$push": {"applied": marker}}
+def marker_key(marker: str) -> str:
+    """A transfer's marker as a field name in a cell's `applied` map."""
+    return cell_rules.escape(marker)
+
+
+def _moved_many(counters: Mapping[str, int], keys: list[str], done: list[str]) -> Document:
+    """Add the counters and the markers `keys`; remove the markers `done` (transfers done)."""
+    update: Document = {"$set": {f"applied.{k}": 1 for k in keys}}
+    if inc := {f"n.{name}": n for name, n in counters.items() if n}:
+        update["$inc"] = inc
+    if done:
+        update["$unset"] = {f"applied.{k}": "" for k in done}
+    return update
+
+
+def _fields(change: Change) -> Document:
+    """What a claim sets: log entries, view, contribution, revision, the transfer."""
+    out: Document = {f"log.{key}": entry for key, entry in change.entries.items()}
+    posted = {"v": int(change.view.get("_n", 0)), "cells": cell_rules.as_list(change.contributed)}
+    out |= {VIEW: change.view, "posted": posted, "rev": change.rev, "claim": change.token}
+    if change.moved:
+        moved = cell_rules.as_list(change.moved)
+        out["pending"] = {"marker": change.marker, "cells": moved, "done": False}
+    return out
+
+
+def _claimed(change: Change) -> Document:
+    update: Document = {"$set": _fields(change)}
+    if change.applied:
+        update["$addToSet"] = {APPLIED: {"$each": change.applied}}
+    return update
+
+
+def _stored_of(issue_id: str, doc: Document | None) -> Stored:
+    if doc is None:
+        return Stored(issue_id)
+    posted = doc.get("posted") or {}
+    rev = doc.get("rev")
+    return Stored(
+        issue_id,
+        None if rev is None else int(rev),
+        True,
+        dict(doc.get("log") or {}),
+        cell_rules.from_list(posted.get("cells")),
+        int(posted.get("v", 0)),
+    )
+
+
+class Known:
+    """The fact documents this process wrote last (their revision and content), so that a
+    batch reads only the issues it does not know; and the cells known to exist. A document
+    changed elsewhere has another revision: the claim is refused and it is read again."""
+
+    def __init__(self, size: int = KNOWN_ISSUES) -> None:
+        self._size = size
+        self._docs: OrderedDict[tuple[int, str], Stored] = OrderedDict()
+        self.cells: dict[int, set[str]] = {}
+        self.left: dict[tuple[int, str], list[str]] = {}
+        self.doubtful: dict[tuple[int, str], list[str]] = {}
+        """Markers of transfers done, still in their cells (generation, cell): removed by the
+        cell's next write or by `settle`."""
+
+    def get(self, generation: int, issue_id: str) -> Stored | None:
+        key = (generation, issue_id)
+        found = self._docs.get(key)
+        if found is not None:
+            self._docs.move_to_end(key)
+        return found
+
+    def put(self, generation: int, stored: Stored) -> None:
+        self._docs[(generation, stored.issue_id)] = stored
+        self._docs.move_to_end((generation, stored.issue_id))
+        while len(self._docs) > self._size:
+            self._docs.popitem(last=False)
+
+    def drop(self, generation: int, issue_id: str) -> None:
+        self._docs.pop((generation, issue_id), None)
 
 
 def _counters(stored: Mapping[str, Any]) -> dict[str, int]:
     return {name: int(n) for name, n in stored.items()}
 
 
-def in_view(query: Mapping[str, Any]) -> Document:
-    """A filter on view fields as a filter on the stored documents."""
+SELECTIVE: tuple[str, ...] = ("office_id", "merged_into", "reported_month", "unsolved")
+SELECTIVE += ("l_result", "l_task", "l_problem")
+"""The indexed equalities, most selective first: a query keeps the first it has as the one
+the engine answers from an index (SQLite reads that index's rows; a second equality pushed
+down too could make it pick a wide one); the others become conditions on those rows."""
+
+
+def one_equality(query: Mapping[str, Any]) -> Document:
+    """`query` with a single indexed equality (see SELECTIVE), the same rows."""
+    chosen = next((key for key in SELECTIVE if key in query), None)
     out: Document = {}
     for key, value in query.items():
+        if key == chosen or key not in SELECTIVE:
+            out[key] = value
+        elif key == "reported_month":
+            continue  # the period's day range (beside it) says the same
+        elif value is True:
+            out[key] = {"$ne": False}  # the list keys are always set
+        else:
+            same = {"$gte": value, "$lte": value}  # a range: evaluated on the rows
+            out[key] = value if isinstance(value, dict) else same
+    return out
+
+
+def in_view(query: Mapping[str, Any]) -> Document:
+    """A filter on view fields as a filter on the stored documents (one indexed equality)."""
+    out: Document = {}
+    for key, value in one_equality(query).items():
         if key in ("$and", "$or", "$nor"):
             out[key] = [in_view(part) for part in value]
         else:

@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.reporting.bulletins.figures import BulletinFigures, Counted, figures_from, names_in
 from services.reporting.bulletins.render import render_html, render_markdown
 from services.reporting.domain import cells, lists
-from services.reporting.domain.facts import UNSOLVED
 from services.reporting.domain.period import Due, Period
 from services.reporting.domain.rankings import Weights
 from services.reporting.domain.scope import lies_in_region
@@ -108,9 +107,7 @@ class Bulletins:
             *(self.store.counted(day, day, region_code) for day in period.days),
         )
         last = period.end.isoformat()
-        unsolved = await self.store.facts(
-            {"reported_day": {"$lte": last}, "state": {"$in": sorted(UNSOLVED)}}
-        )
+        unsolved = await self.store.facts(lists.UNSOLVED_QUERY | {"reported_day": {"$lte": last}})
         period_end = datetime.combine(period.end + timedelta(days=1), time(), self.timezone)
         backlog = lists.backlog(
             (f for f in unsolved if lies_in_region(f, region_code)), period_end, self.backlog_days

@@ -13,6 +13,8 @@ engine answers from an index), holding a map of counters (`n`):
   per office (`o:<id>:…`) and per township (`t:<code>:…`) what the rankings and the
   bulletin's overdue table read; the names the events gave offices, townships and regions.
   (A scope naming an office AND a category is not kept: it is counted over the facts.)
+- `U|<region>`: the unsolved issues (the backlog's states) per local day reported
+  (`u:<day>`, and per current lead office and category as above): the backlog's ages.
 - `G`: the whole projection, as `/metrics` shows it (labels from bounded vocabularies).
 - `Due|<clock>` (open issues per UTC day their clock fell due) and `Due|<clock>|<day>` (per
   minute of that day): overdue counts at a minute's precision, without reading issues.
@@ -31,7 +33,7 @@ from typing import Any
 
 from services.contracts.regions import stem
 from services.contracts.vocabulary import Channel, ClockKind, IssueState, Kind, Level
-from services.reporting.domain.facts import FLAGS
+from services.reporting.domain.facts import FLAGS, UNSOLVED
 from services.reporting.domain.rates import Rates
 
 Counters = dict[str, int]
@@ -215,6 +217,14 @@ def contributions(view: Mapping[str, Any] | None) -> Cells:
         for grain, when in (("D", day), ("M", day[:7])):
             for region in (ALL, *region_keys(view)):
                 out[cell_id(grain, when, region)] = counters  # one dict: see `grouped`
+        if view.get("state") in UNSOLVED:
+            unsolved = {f"u:{day}": 1}
+            if view.get("office_id"):
+                unsolved[f"o={escape(view['office_id'])}|u:{day}"] = 1
+            if view.get("category"):
+                unsolved[f"c={escape(view['category'])}|u:{day}"] = 1
+            for region in (ALL, *region_keys(view)):
+                out[f"U|{region}"] = unsolved
     if counted := global_counters(view):
         out[GLOBAL] = counted
     out |= due_cells(view)
@@ -297,6 +307,10 @@ def span(start: date | None, end: date | None, months: list[str]) -> tuple[date,
     last = date.fromordinal(date(year + month // 12, month % 12 + 1, 1).toordinal() - 1)
     lo, hi = start or first, end or last
     return (lo, hi) if lo <= hi else None
+
+
+def backlog_cell_ids(region_code: str | None) -> list[str]:
+    return [f"U|{region}" for region in region_key_of(region_code)]
 
 
 def scope_cell_ids(periods: Iterable[tuple[str, str]], region_code: str | None) -> list[str]:

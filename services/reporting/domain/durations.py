@@ -41,8 +41,22 @@ def percentile_bound(buckets: Sequence[Mapping[str, Any]], total: int, p: float)
 
 def age_buckets(ages_days: Sequence[float], bounds: Sequence[float]) -> list[dict[str, Any]]:
     """How many backlog issues are at most each age (days) old, bucket by bucket."""
+    return counted_age_buckets(dict.fromkeys(ages_days, 0) | _tally(ages_days), bounds)
+
+
+def counted_age_buckets(
+    issues_by_age: Mapping[float, int], bounds: Sequence[float]
+) -> list[dict[str, Any]]:
+    """The same from how many issues have each age (days)."""
     labels = [label(b) for b in bounds] + [INF]
     counts = dict.fromkeys(labels, 0)
-    for age in ages_days:
-        counts[next((label(b) for b in bounds if age <= b), INF)] += 1
+    for age, n in issues_by_age.items():
+        counts[next((label(b) for b in bounds if age <= b), INF)] += n
     return [{"le_days": name, "count": n} for name, n in counts.items()]
+
+
+def _tally(values: Sequence[float]) -> dict[float, int]:
+    out: dict[float, int] = {}
+    for value in values:
+        out[value] = out.get(value, 0) + 1
+    return out

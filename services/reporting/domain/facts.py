@@ -212,7 +212,22 @@ def derive(log: Mapping[str, Mapping[str, Any]], rules: FactRules) -> dict[str, 
         _within(v.get("accepted_at"), v.get("accept_due")) if v["assigned"] else None
     )
     v["resolved_on_time"] = _within(v.get("first_resolved_at"), v.get("resolve_due"))
+    v |= list_keys(v)
     return {key: value for key, value in v.items() if value is not None}  # absent, not null
+
+
+def list_keys(v: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys the lists select on by equality (indexed: the engine answers them from an
+    index): which of the three lists the issue is in, unsolved (the backlog), the month."""
+    listed = not v.get("merged_into")
+    day = v.get("reported_day")
+    return {
+        "l_problem": listed,
+        "l_task": listed and bool(v.get("assigned")),
+        "l_result": listed and v.get("first_resolved_at") is not None,
+        "unsolved": v.get("state") in UNSOLVED,
+        "reported_month": day[:7] if day else None,
+    }
 
 
 def _absorb(

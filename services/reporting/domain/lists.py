@@ -95,16 +95,17 @@ BACKLOG_COLUMNS = [
 ]
 
 
-NOT_MERGED: dict[str, Any] = {"merged_into": {"$exists": False}}
-PROBLEM_QUERY: dict[str, Any] = NOT_MERGED
-TASK_QUERY: dict[str, Any] = NOT_MERGED | {"assigned": True}
-RESULT_QUERY: dict[str, Any] = NOT_MERGED | {"first_resolved_at": {"$exists": True}}
-"""Each list's own condition as a filter on view fields (a page is then never short)."""
+PROBLEM_QUERY: dict[str, Any] = {"l_problem": True}
+TASK_QUERY: dict[str, Any] = {"l_task": True}
+RESULT_QUERY: dict[str, Any] = {"l_result": True}
+"""Each list's own condition as a filter on view fields (a page is then never short): an
+equality on the list's key (facts.list_keys), which an index answers."""
+UNSOLVED_QUERY: dict[str, Any] = {"unsolved": True}
 
 
 def backlog_query(reported_by: datetime) -> dict[str, Any]:
     """The backlog's condition: unsolved, reported at `reported_by` or before."""
-    return {"state": {"$in": sorted(UNSOLVED)}, "reported_at": {"$lte": reported_by}}
+    return UNSOLVED_QUERY | {"reported_at": {"$lte": reported_by}}
 
 
 def problems(facts: Iterable[Mapping[str, Any]], merged: Mapping[str, int]) -> list[dict[str, Any]]:

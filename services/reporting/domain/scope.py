@@ -60,6 +60,15 @@ def in_region(region_code: str) -> list[dict[str, Any]]:
     return [by_path, by_code]
 
 
+def months_between(start: date, end: date) -> list[str]:
+    """The months (YYYY-MM) from `start`'s to `end`'s."""
+    out, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 @dataclass(frozen=True)
 class Scope:
     start: date | None = None
@@ -82,6 +91,8 @@ class Scope:
                 **({"$gte": self.start.isoformat()} if self.start else {}),
                 **({"$lte": self.end.isoformat()} if self.end else {}),
             }
+        if self.start and self.end:  # an equality an index answers: the period's months
+            query["reported_month"] = {"$in": months_between(self.start, self.end)}
         if self.office_id is not None:
             query["office_id"] = self.office_id
         if self.region_code is not None:

@@ -13,9 +13,8 @@ from pydantic import BaseModel
 
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain import cells
-from services.reporting.domain.durations import age_buckets, histogram
-from services.reporting.domain.facts import FLAGS, UNSOLVED
-from services.reporting.domain.lists import age_days
+from services.reporting.domain.durations import counted_age_buckets, histogram
+from services.reporting.domain.facts import FLAGS
 from services.reporting.domain.rankings import RankedUnit, Weights, named, rank_units
 from services.reporting.domain.scope import Scope, ScopeError
 from services.reporting.entrypoints.query import period, region, scope
@@ -62,25 +61,28 @@ def build_router(
         day: date | None = None,
         by: Annotated[str | None, Query(description=BY)] = None,
     ) -> Counts:
-        match = {"channel": {"$ne": None}} | ({"reported_day": day.isoformat()} if day else {})
-        by_channel = await store.count_by(match, "channel")
-        assigned = await store.count_by(match | {"assigned": True}, "channel")
+        counted = await store.counted(day, day)  # from cells (no day: every month)
+        by_channel = _positive(cells.prefixed(counted, "channel"))
         rows = None
         if by:
             keys = [k.strip() for k in by.split(",")]
             if unknown := [k for k in keys if k not in DIMENSIONS]:
                 raise ScopeError("by", f"unknown dimension {unknown[0]!r}; one of {DIMENSIONS}")
-            counted = await store.count_by(match, *keys)
-            rows = [
-                {k: _known(v) for k, v in zip(keys, key, strict=True)} | {"n": n}
-                for key, n in counted.items()
-            ]
+            rows = _rows_from_cells(keys, counted, day)
+            if rows is None:  # dimensions the cells do not keep: counted over the facts
+                match: dict[str, Any] = {"channel": {"$ne": None}}
+                match |= {"reported_day": day.isoformat()} if day else {}
+                grouped = await store.count_by(match, *keys)
+                rows = [
+                    {k: _known(v) for k, v in zip(keys, key, strict=True)} | {"n": n}
+                    for key, n in grouped.items()
+                ]
             rows.sort(key=lambda r: tuple(str(r[k]) for k in keys))
         return Counts(
             day=day,
-            received=sum(by_channel.values()),
-            assigned=sum(assigned.values()),
-            received_by_channel={channel: n for (channel,), n in by_channel.items()},
+            received=int(counted.get("r:received", 0)),
+            assigned=int(counted.get("r:assigned", 0)),
+            received_by_channel=dict(sorted(by_channel.items())),
             rows=rows,
         )
 
@@ -144,16 +146,52 @@ def build_router(
 
     @router.get("/backlog-age", summary="Unsolved issues by age (days since reported)")
     async def backlog_age(where: Annotated[Scope, Depends(scope)]) -> dict[str, Any]:
-        facts = await store.facts(where.query() | {"state": {"$in": sorted(UNSOLVED)}})
+        """Ages to the day (local days since the day reported), from the backlog's cells."""
+        by_day = await store.unsolved_by_day(where.region_code, where.office_id, where.category)
         at = now()
-        ages = [a for f in facts if (a := age_days(f, at)) is not None]
+        today = at.astimezone(store.rules.timezone).date()
+        by_age: dict[float, int] = {}
+        for day, n in by_day.items():
+            reported = date.fromisoformat(day)
+            if (where.start or reported) <= reported <= (where.end or reported):
+                age = float((today - reported).days)
+                by_age[age] = by_age.get(age, 0) + n
         return where.described() | {
             "as_of": at,
-            "unsolved": len(ages),
-            "buckets": age_buckets(ages, backlog_buckets_days),
+            "unsolved": sum(by_age.values()),
+            "buckets": counted_age_buckets(by_age, backlog_buckets_days),
         }
 
     return router
+
+
+ROWS_FROM_CELLS = {"channel": "channel:", "office_id": "o=", "category": "c="}
+
+
+def _rows_from_cells(
+    keys: list[str], counted: dict[str, int], day: date | None
+) -> list[dict[str, Any]] | None:
+    """`/counts` rows of one dimension the cells keep (channel, office, category, and the
+    day asked for), else None."""
+    if keys == ["reported_day"] and day is not None:
+        received = int(counted.get("r:received", 0))
+        return [{"reported_day": day.isoformat(), "n": received}] if received else []
+    if len(keys) != 1 or keys[0] not in ROWS_FROM_CELLS:
+        return None
+    key = keys[0]
+    if key == "channel":
+        found = _positive(cells.prefixed(counted, "channel"))
+    else:
+        head, tail = ROWS_FROM_CELLS[key], "|r:received"
+        found = {
+            cells.unescape(name[len(head) : -len(tail)]): n
+            for name, n in counted.items()
+            if name.startswith(head) and name.endswith(tail) and n > 0
+        }
+    rest = int(counted.get("r:received", 0)) - sum(found.values())
+    if rest > 0:
+        found["none"] = rest  # issues without one (an issue answered at intake: no office)
+    return [{key: value, "n": n} for value, n in found.items()]
 
 
 def _known(value: str) -> str:

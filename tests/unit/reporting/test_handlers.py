@@ -1,58 +1,53 @@
 """The use cases on an in-memory store that satisfies the store's port (type-checked)."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
-from services.contracts.events import Event
 from services.reporting.domain import cells
-from services.reporting.domain.facts import FactRules, fact_update
+from services.reporting.domain.facts import FactRules
+from services.reporting.domain.transfers import Change, Stored, merged
 from services.reporting.handlers import FactsWriter, LiveProjection, ReportingHandlers
+from services.runtime.consumer import Delivered, Delivery
 from services.runtime.mongo import Document
 from tests.reporting_events import Story
-from tests.unit.reporting.reporting_fold import RULES, apply, view
+from tests.unit.reporting.reporting_fold import RULES, view
 from tests.unit.reporting.test_reporting_rankings_lists import T0
 
 
 class MemoryStore:
-    """Each issue's document as MongoDB would hold it (reporting_fold.apply), and its view."""
+    """Each issue's document as the store's claims leave it, its view, and the cells as the
+    store's transfers leave them (each move once)."""
 
     def __init__(self) -> None:
         self.rules: FactRules = RULES
-        self.docs: dict[str, dict[str, Any]] = {}
+        self.docs: dict[str, Stored] = {}
         self.views: dict[str, Document] = {}
-        self.posted: dict[str, cells.Cells] = {}
         self.cells: cells.Cells = {}
+        self.commits = 0
 
-    def writing(self, issue_id: str) -> AbstractAsyncContextManager[None]:
+    def writing(self, issue_ids: Iterable[str]) -> AbstractAsyncContextManager[None]:
         @contextlib.asynccontextmanager
         async def held() -> AsyncIterator[None]:
             yield
 
         return held()
 
-    async def record(self, event: Event) -> bool:
-        doc = self.docs.setdefault(event.issue_id, {})
-        new = str(event.event_id) not in doc.get("log", {})
-        apply(doc, fact_update(event))
-        return new
+    async def load(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
+        return {i: self.docs.get(i, Stored(i)) for i in issue_ids}
 
-    async def log_of(self, issue_id: str) -> Document | None:
-        log: Document | None = self.docs.get(issue_id, {}).get("log")
-        return log
-
-    async def write_view(self, issue_id: str, view: Document) -> None:
-        if view["_n"] >= self.views.get(issue_id, {}).get("_n", 0):
-            self.views[issue_id] = view
-
-    async def post(self, issue_id: str) -> None:
-        """The cells as the store's transfers leave them (each move once)."""
-        view = self.views.get(issue_id)
-        new = cells.contributions(view)
-        for cell, counters in cells.difference(self.posted.get(issue_id, {}), new).items():
+    async def commit(self, changes: Sequence[Change]) -> set[str]:
+        self.commits += 1
+        totals, _ = merged(changes)
+        for change in changes:
+            self.docs[change.issue_id] = change.after()
+            self.views[change.issue_id] = change.view
+        for cell, counters in totals.items():
             cells.add(self.cells.setdefault(cell, {}), counters)
-        self.posted[issue_id] = new
+        return set()
+
+    async def settle(self) -> None:
+        pass
 
     async def live(self) -> "MemoryStore":
         return self
@@ -70,3 +65,17 @@ async def test_an_event_twice_and_out_of_order_gives_the_same_view() -> None:
     assert store.views["h1"] == view(story.events)
     assert store.views["h1"]["office_name"] == "office-water"
     assert cells.nonzero(store.cells) == cells.contributions(store.views["h1"])
+
+
+async def test_a_batch_is_one_commit_and_equals_the_events_one_by_one() -> None:
+    stories = [Story(f"b{n}", T0).triage().assign("water").accept(1).resolve(2) for n in range(3)]
+    events = [e for s in stories for e in s.events]
+    one_by_one, batched = MemoryStore(), MemoryStore()
+    for event in events:
+        await ReportingHandlers(one_by_one).apply(event)
+    delivered = [Delivered(e, Delivery(0, i)) for i, e in enumerate([*events, *events])]
+    await ReportingHandlers(batched).handle_batch(delivered)  # copies inside the batch too
+    assert batched.commits == 1
+    assert batched.views == one_by_one.views
+    assert cells.nonzero(batched.cells) == cells.nonzero(one_by_one.cells)
+    assert {i: d.rev for i, d in batched.docs.items()} == dict.fromkeys(batched.docs, 1)
