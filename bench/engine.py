@@ -12,7 +12,8 @@ from typing import Any
 from pymongo import AsyncMongoClient, UpdateOne
 
 BATCH = 1000
-BUDGET = 5.0  # seconds per lookup figure: a scanning engine answers only a few in it
+BUDGET = 3.0  # seconds per lookup figure: a scanning engine answers only a few in it
+LOOKUPS = 300  # finds of each kind (at most: see BUDGET)
 HANG = 120.0  # seconds before a bulk that never answers is reported as such
 
 
@@ -53,12 +54,12 @@ async def ceilings(mongo_url: str, database: str, size: int) -> dict[str, Any]:
         await docs.create_index("key")
         for first in range(0, size, 5 * BATCH):
             await docs.insert_many([doc(n) for n in range(first, min(first + 5 * BATCH, size))])
-        picks = [random.randrange(size) for _ in range(1000)]
+        picks = [random.randrange(size) for _ in range(LOOKUPS)]
         by_id = await rate(len(picks), lambda i: docs.find_one({"_id": f"d{picks[i]}"}))
         by_key = await rate(len(picks), lambda i: docs.find_one({"key": f"k{picks[i]}"}))
         upserts = [
             UpdateOne({"_id": f"d{n}"}, {"$set": doc(n)}, upsert=True)
-            for n in range(size, size + 5 * BATCH)
+            for n in range(size, size + min(size, 5 * BATCH))
         ]
 
         async def upsert_all() -> None:

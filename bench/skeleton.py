@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import time
 import uuid
 from contextlib import ExitStack
@@ -60,6 +61,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         "--explain", action="store_true", default=env("BENCH_EXPLAIN", "") not in ("", "0")
     )
     return parser.parse_args(argv)
+
+
+def note(what: str, since: float = time.perf_counter()) -> None:
+    """Progress on stderr (the table and the JSON are stdout's)."""
+    print(f"bench [{time.perf_counter() - since:6.1f} s] {what}", file=sys.stderr, flush=True)
 
 
 def processes(platform: Platform, servers: Endpoints) -> dict[str, int]:
@@ -103,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     machine: dict[str, Any] = {"cores": os.cpu_count(), "load_avg_1m_start": load_average()}
     with ExitStack() as stack:
         servers = endpoints(stack)
+        note(f"servers from {servers.source}; starting the services")
         platform = Platform(servers, namespace, logs, extra_env=extra).start()
         stack.callback(platform.stop)
         pids = processes(platform, servers)
@@ -114,8 +121,10 @@ def main(argv: list[str] | None = None) -> None:
         intake, reporting = platform["intake"].url, platform["reporting"].url
         token = platform.token("operator")
         before = CpuSnapshot.take(pids)
+        note(f"closed loop: {opts.issues} reports, {opts.clients} clients")
         flow = asyncio.run(throughput(intake, reporting, token, opts.issues, opts.clients, cpu))
         topic = f"{namespace}.huiyin.issues.v1"
+        note(f"open loop: {opts.rate:g} reports/s for {opts.seconds:g} s")
         load = asyncio.run(
             steady(
                 intake, token, servers.kafka_bootstrap, topic,
@@ -126,10 +135,13 @@ def main(argv: list[str] | None = None) -> None:
         machine["load_avg_1m_end"] = load_average()
         rss = {name: rss_mb(pid) for name, pid in pids.items() if name in platform.services}
         platform.stop()
+        note("services stopped; reading the log")
         scans = asyncio.run(scanning(explain_log, servers.mongo_url)) if opts.explain else None
         log = asyncio.run(read_topic(servers.kafka_bootstrap, topic))
         events, mean_size = len(log), round(statistics.fmean(len(r.value) for r in log))
+        note(f"raw Kafka: {events} records of {mean_size} bytes")
         raw = asyncio.run(raw_kafka(servers.kafka_bootstrap, events, mean_size))
+        note(f"the engine alone at {max(events, 1000)} documents")
         engine = asyncio.run(ceilings(servers.mongo_url, f"{namespace}_ceilings", events))
 
     result = figures(
