@@ -12,6 +12,7 @@
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -39,13 +40,26 @@ class Throughput:
 
 
 async def throughput(
-    intake: str, reporting: str, token: str, issues: int, clients: int, cpu: Cpu
+    intake: str,
+    reporting: str,
+    token: str,
+    kafka: tuple[str, str],
+    issues: int,
+    clients: int,
+    cpu: Cpu,
 ) -> Throughput:
+    """The closed loop. Progress is read from the log (`kafka`: bootstrap and topic), where
+    routing's IssueAssigned appears, not from reporting's counts, whose query would add load
+    of its own; reporting is asked only at the end, until it counts every issue."""
     operator = {"Authorization": f"Bearer {token}"}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(issues):
         queue.put_nowait(n)
     out = Throughput()
+    assigned: dict[str, float] = {}
+    ready, stop = asyncio.Event(), asyncio.Event()
+    follower = asyncio.create_task(follow_assignments(*kafka, assigned, ready, stop))
+    await ready.wait()
 
     async def client(http: httpx.AsyncClient) -> None:
         while not queue.empty():
@@ -61,14 +75,19 @@ async def throughput(
         out.samples.append(Sample(0.0, 0, cpu()))
         posting = asyncio.gather(*(client(http) for _ in range(clients)))
         posting.add_done_callback(lambda _: setattr(out, "posted", time.perf_counter() - started))
-        while True:
-            assigned = int((await http.get(f"{reporting}/counts")).json()["assigned"])
-            out.samples.append(Sample(time.perf_counter() - started, assigned, cpu()))
-            if assigned >= issues or (posting.done() and posting.exception() is not None):
+        while len(assigned) < issues and not follower.done():
+            if posting.done() and posting.exception() is not None:
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
+            out.samples.append(Sample(time.perf_counter() - started, len(assigned), cpu()))
         await posting  # raises what a client met
+        for _ in itertools.count():  # until reporting counts them all
+            if int((await http.get(f"{reporting}/counts")).json()["assigned"]) >= issues:
+                break
+            await asyncio.sleep(0.2)
         out.flowed = time.perf_counter() - started
+    stop.set()
+    await follower
     return out
 
 

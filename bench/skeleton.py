@@ -46,7 +46,11 @@ from services.runtime.topic_reader import read_topic
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
-    parser = argparse.ArgumentParser(prog="python -m bench.skeleton", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.skeleton",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--issues", type=int, default=int(env("BENCH_ISSUES", "1000")))
     parser.add_argument("--clients", type=int, default=int(env("BENCH_CLIENTS", "16")))
     parser.add_argument("--rate", type=float, default=float(env("BENCH_RATE", "100")))
@@ -121,9 +125,12 @@ def main(argv: list[str] | None = None) -> None:
         intake, reporting = platform["intake"].url, platform["reporting"].url
         token = platform.token("operator")
         before = CpuSnapshot.take(pids)
-        note(f"closed loop: {opts.issues} reports, {opts.clients} clients")
-        flow = asyncio.run(throughput(intake, reporting, token, opts.issues, opts.clients, cpu))
         topic = f"{namespace}.huiyin.issues.v1"
+        kafka = (servers.kafka_bootstrap, topic)
+        note(f"closed loop: {opts.issues} reports, {opts.clients} clients")
+        flow = asyncio.run(
+            throughput(intake, reporting, token, kafka, opts.issues, opts.clients, cpu)
+        )
         note(f"open loop: {opts.rate:g} reports/s for {opts.seconds:g} s")
         load = asyncio.run(
             steady(
