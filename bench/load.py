@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -99,7 +100,12 @@ class Steady:
     answered: dict[int, float] = field(default_factory=dict)  # report -> POST latency
     issue_of: dict[int, str] = field(default_factory=dict)
     assigned_at: dict[str, float] = field(default_factory=dict)  # issue -> perf_counter
-    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # why POSTs failed, by kind
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
     waited: float = 0.0  # offset at which the bench stopped waiting for assignments
     samples: list[Sample] = field(default_factory=list)  # (offset, assigned, CPU s so far)
 
@@ -174,8 +180,11 @@ async def steady(
             try:
                 response = await http.post(f"{intake}/issues", json=body, headers=operator)
                 response.raise_for_status()
-            except httpx.HTTPError:
-                out.failed += 1
+            except httpx.HTTPStatusError as failure:
+                out.failures[f"HTTP {failure.response.status_code}"] += 1
+                return
+            except httpx.HTTPError as failure:
+                out.failures[type(failure).__name__] += 1
                 return
             out.answered[n] = time.perf_counter() - out.begun - out.scheduled[n]
             out.issue_of[n] = str(response.json()["issue_id"])

@@ -33,6 +33,7 @@ def steady_figures(load: Steady, rate: float, seconds: float) -> dict[str, Any]:
             max(s - at for s, at in zip(load.started, load.scheduled, strict=True)) * 1000, 1
         ),
         "steady_failed_posts": load.failed,
+        "steady_failures": dict(load.failures),
         "steady_not_assigned": not_assigned,
         "steady_waited_s": round(load.waited, 1),
         "steady_post_p50_ms": pct(posts, 0.5, missing=load.failed),
@@ -159,7 +160,8 @@ def render(f: Mapping[str, Any]) -> str:
             ("achieved send rate", value(f["steady_achieved_rate_per_s"], "/s"),
              f"max slip behind schedule {value(f['steady_max_send_slip_ms'], 'ms')}"),
             ("answered rate", value(f["steady_answered_per_s"], "/s"),
-             f"{f['steady_failed_posts']} failed"),
+             f"{f['steady_failed_posts']} failed"
+             + "".join(f", {n} {kind}" for kind, n in f["steady_failures"].items())),
             ("POST /issues p50 / p99",
              f"{value(f['steady_post_p50_ms'])} / {value(f['steady_post_p99_ms'])} ms",
              "from the scheduled moment"),
