@@ -160,7 +160,10 @@ async def steady(
     seconds: float,
     drain: float,
     cpu: Cpu,
+    post_timeout: float = 30.0,
 ) -> Steady:
+    """The open loop; a POST not answered `post_timeout` after its scheduled moment (waiting
+    for a connection included) is given up and counted as failed."""
     count = max(1, int(rate * seconds))
     operator = {"Authorization": f"Bearer {token}"}
     out = Steady(scheduled=[n / rate for n in range(count)], started=[0.0] * count)
@@ -172,14 +175,19 @@ async def steady(
     out.begun = time.perf_counter()
     sampler = asyncio.create_task(sample_cpu(out, cpu, min(0.5, seconds / 20), done))
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(120, pool=None), limits=limits) as http:
+    async with httpx.AsyncClient(timeout=None, limits=limits) as http:
 
         async def report(n: int) -> None:
             out.started[n] = time.perf_counter() - out.begun
             body = report_body(f"稳态第{n}号井盖缺失")
+            left = out.begun + out.scheduled[n] + post_timeout - time.perf_counter()
             try:
-                response = await http.post(f"{intake}/issues", json=body, headers=operator)
+                post = http.post(f"{intake}/issues", json=body, headers=operator)
+                response = await asyncio.wait_for(post, max(left, 0.001))
                 response.raise_for_status()
+            except TimeoutError:
+                out.failures[f"no answer in {post_timeout:g} s"] += 1
+                return
             except httpx.HTTPStatusError as failure:
                 out.failures[f"HTTP {failure.response.status_code}"] += 1
                 return

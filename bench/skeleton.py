@@ -15,15 +15,17 @@
    rest of the machine: the engine and the broker may serve others too), RSS per service.
 
 Sizes come from the options, else BENCH_ISSUES, BENCH_CLIENTS, BENCH_RATE, BENCH_SECONDS,
-BENCH_DRAIN. Prints one table, then the figures as JSON (also kept in bench/results/). With
-BENCH_EXPLAIN=1 the services note their query shapes (`runtime.query_log`) and the bench lists
-the ones the engine answers by reading a whole collection.
+BENCH_DRAIN, BENCH_POST_TIMEOUT. Prints one table, then the figures as JSON (also kept in
+bench/results/). With BENCH_EXPLAIN=1 the services note their query shapes
+(`runtime.query_log`) and the bench lists the ones the engine answers by reading a whole
+collection.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -38,6 +40,7 @@ from bench.load import steady, throughput
 from bench.raw_kafka import raw_kafka
 from bench.story import figures, render
 from devkit.infra import REPO, Endpoints, endpoints
+from devkit.namespaces import drop_namespace
 from devkit.processes import Platform
 from devkit.procstat import CpuSnapshot, listening, load_average, rss_mb, total_cpu
 from services.runtime.query_log import explain_logged, read_log
@@ -60,6 +63,18 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=float(env("BENCH_DRAIN", "120")),
         help="seconds to wait after the steady load for the last reports to be assigned",
+    )
+    parser.add_argument(
+        "--post-timeout",
+        type=float,
+        default=float(env("BENCH_POST_TIMEOUT", "30")),
+        help="seconds after its scheduled moment at which an open-loop POST is given up",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        default=env("BENCH_KEEP", "") not in ("", "0"),
+        help="keep the run's topics and databases (by default dropped at the end)",
     )
     parser.add_argument(
         "--explain", action="store_true", default=env("BENCH_EXPLAIN", "") not in ("", "0")
@@ -104,8 +119,19 @@ async def scanning(path: Path, mongo_url: str) -> list[str]:
     )
 
 
+def drop(servers: Endpoints, namespace: str) -> None:
+    try:
+        dropped = asyncio.run(drop_namespace(servers.kafka_bootstrap, servers.mongo_url, namespace))
+    except Exception as failure:
+        note(f"could not drop the run's topics and databases: {failure!r}")
+    else:
+        note(f"dropped the run's {dropped[0]} topics and {dropped[1]} databases")
+
+
 def main(argv: list[str] | None = None) -> None:
     opts = options(argv)
+    # a TERM stops the services too (through the ExitStack), as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     namespace = f"b{uuid.uuid4().hex[:8]}"
     logs = REPO / ".local/bench-logs"
     explain_log = logs / f"queries-{namespace}.jsonl"
@@ -114,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     with ExitStack() as stack:
         servers = endpoints(stack)
         note(f"servers from {servers.source}; starting the services")
+        if not opts.keep:  # runs last, once the services are stopped
+            stack.callback(drop, servers, namespace)
         platform = Platform(servers, namespace, logs, extra_env=extra).start()
         stack.callback(platform.stop)
         pids = processes(platform, servers)
@@ -135,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         load = asyncio.run(
             steady(
                 intake, token, servers.kafka_bootstrap, topic,
-                opts.rate, opts.seconds, opts.drain, cpu,
+                opts.rate, opts.seconds, opts.drain, cpu, opts.post_timeout,
             )
         )  # fmt: skip
         cpu_used = CpuSnapshot.take(pids).since(before)
