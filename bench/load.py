@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.figures import Sample
 from services.contracts.topics import DEFAULT_PARTITIONS
 
+CONNECTIONS = 1000  # the open loop's connections to intake at most
 Cpu = Callable[[], float]  # CPU seconds the platform's processes used so far
 
 
@@ -174,16 +175,22 @@ async def steady(
     await ready.wait()  # the follower has its positions before the first report is sent
     out.begun = time.perf_counter()
     sampler = asyncio.create_task(sample_cpu(out, cpu, min(0.5, seconds / 20), done))
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    # At most CONNECTIONS POSTs in flight, the rest wait at a semaphore (cheap to wait at and
+    # to leave) rather than in httpx's pool, whose every change walks all its waiters.
+    gate = asyncio.Semaphore(CONNECTIONS)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(timeout=None, limits=limits) as http:
+
+        async def post(body: dict[str, str]) -> httpx.Response:
+            async with gate:
+                return await http.post(f"{intake}/issues", json=body, headers=operator)
 
         async def report(n: int) -> None:
             out.started[n] = time.perf_counter() - out.begun
             body = report_body(f"稳态第{n}号井盖缺失")
             left = out.begun + out.scheduled[n] + post_timeout - time.perf_counter()
             try:
-                post = http.post(f"{intake}/issues", json=body, headers=operator)
-                response = await asyncio.wait_for(post, max(left, 0.001))
+                response = await asyncio.wait_for(post(body), max(left, 0.001))
                 response.raise_for_status()
             except TimeoutError:
                 out.failures[f"no answer in {post_timeout:g} s"] += 1
