@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> None:
         scans = asyncio.run(scanning(explain_log, servers.mongo_url)) if opts.explain else None
         log = asyncio.run(read_topic(servers.kafka_bootstrap, topic))
         events, mean_size = len(log), round(statistics.fmean(len(r.value) for r in log))
+        # issues on the log: an open-loop POST given up may still have created its issue
+        reported = sum(1 for r in log if json.loads(r.value).get("type") == "IssueReported")
         note(f"raw Kafka: {events} records of {mean_size} bytes")
         raw = asyncio.run(raw_kafka(servers.kafka_bootstrap, events, mean_size))
         note(f"the engine alone at {max(events, 1000)} documents")
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
 
     result = figures(
         opts, flow, load, events=events, mean_size=mean_size, raw_seconds=raw, engine=engine,
-        cpu=cpu_used, rss=rss, machine=machine,
+        reported=reported, cpu=cpu_used, rss=rss, machine=machine,
     )  # fmt: skip
     if scans is not None:
         result["scanning_queries"] = scans

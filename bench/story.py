@@ -19,7 +19,7 @@ def steady_figures(load: Steady, rate: float, seconds: float) -> dict[str, Any]:
 
     def p50_flow(reports: range) -> float | None:
         values = [f for n in reports if (f := load.flow(n)) is not None]
-        return pct(values, 0.5, missing=sum(1 for n in reports if n in load.issue_of) - len(values))
+        return pct(values, 0.5, missing=len(reports) - len(values))  # failed POSTs included
 
     deciles = decile_costs(load.samples, len(load.issue_of))
     cpu_first, cpu_last = (deciles[0][0], deciles[1][0]) if deciles else (None, None)
@@ -55,20 +55,25 @@ def figures(
     events: int,
     mean_size: int,
     raw_seconds: float,
+    reported: int,
     engine: Mapping[str, Any],
     cpu: Mapping[str, float],
     rss: Mapping[str, float],
     machine: Mapping[str, Any],
 ) -> dict[str, Any]:
-    issues_on_log = opts.issues + len(load.scheduled)
-    skeleton_eps = events * opts.issues / issues_on_log / flow.flowed  # the closed loop's share
+    issues_on_log = max(reported, 1)
+    skeleton_eps = events / issues_on_log * opts.issues / flow.flowed  # events per issue × rate
     raw_eps = events / raw_seconds
     deciles = decile_costs(flow.samples, opts.issues)
     (cpu_first, wall_first), (cpu_last, wall_last) = deciles or ((None, None), (None, None))
     stead = steady_figures(load, opts.rate, opts.seconds)
     cost_grows = {
         "throughput_cpu_per_issue": grows(cpu_first, cpu_last),
-        "steady_report_to_assigned": grows(
+        # the last tenth's median never came (failed or not assigned): that is growth too
+        "steady_report_to_assigned": True
+        if stead["steady_report_to_assigned_p50_ms_last_10pct"] is None
+        and stead["steady_report_to_assigned_p50_ms_first_10pct"] is not None
+        else grows(
             stead["steady_report_to_assigned_p50_ms_first_10pct"],
             stead["steady_report_to_assigned_p50_ms_last_10pct"],
         ),
@@ -81,6 +86,7 @@ def figures(
         "issues": opts.issues,
         "clients": opts.clients,
         "events_on_log": events,
+        "issues_on_log": reported,
         "mean_event_bytes": mean_size,
         "skeleton_seconds": round(flow.flowed, 2),
         "skeleton_issues_per_s": round(opts.issues / flow.flowed, 1),
@@ -116,7 +122,7 @@ def render(f: Mapping[str, Any]) -> str:
         return {True: "GROWS", False: "steady", None: "n/a"}[grown[key]]
 
     services = [k.removeprefix("rss_mb_") for k in f if k.startswith("rss_mb_")]
-    issues = f["issues"] + f["steady_reports"]
+    issues = max(f["issues_on_log"], 1)
     cpu_rows: list[Row] = []
     for name in [*services, "engine", "kafka", "bench", "other"]:
         if f"cpu_s_{name}" not in f:

@@ -73,6 +73,7 @@ def test_the_skeleton_bench_posts_as_an_operator_and_prints_its_figures(
         "throughput_cpu_per_issue", "steady_report_to_assigned", "steady_cpu_per_issue"
     }  # fmt: skip
     assert figures["engine_docs"] >= 1000  # a bulk update of 1,000 existing documents
+    assert figures["issues_on_log"] == 6 + 4
     table = out[: out.index("{")]
     for heading in ("[end to end:", "[the engine alone at", "[steady:", "[per-event cost",
                     "[CPU seconds per process"):  # fmt: skip
