@@ -124,9 +124,12 @@ chaos: setup
 	$(INFRA) build
 	$(RUN) python -m devkit.chaos $(CHAOS_ARGS)
 
-# BENCH_ISSUES reports (default 1000) posted by BENCH_CLIENTS clients (16) as an operator
+# One table: BENCH_ISSUES reports (default 1000) by BENCH_CLIENTS clients (16), closed loop,
+# against raw Kafka; the engine's ceilings; BENCH_RATE reports/s (100) for BENCH_SECONDS (60),
+# open loop (a POST given up after BENCH_POST_TIMEOUT s, 30), waiting up to BENCH_DRAIN s (120)
+# for the last; CPU per process, RSS, first vs last tenth. Also BENCH_ARGS, e.g. --rate 50 (python -m bench.skeleton --help)
 bench: setup infra
-	$(RUN) python -m bench.skeleton
+	$(RUN) python -m bench.skeleton $(BENCH_ARGS)
 
 # BENCH_ISSUES issues (default 500) rebuilt from the log by reporting, then read back
 bench-reporting: setup infra

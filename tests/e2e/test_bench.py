@@ -48,7 +48,8 @@ def test_the_skeleton_bench_posts_as_an_operator_and_prints_its_figures(
     servers: Endpoints,
 ) -> None:
     sizes = {"BENCH_ISSUES": "6", "BENCH_CLIENTS": "2", "BENCH_RATE": "4", "BENCH_SECONDS": "1"}
-    figures = printed_json(run_bench("bench.skeleton", servers, **sizes, BENCH_EXPLAIN="1"))
+    out = run_bench("bench.skeleton", servers, **sizes, BENCH_EXPLAIN="1")
+    figures = printed_json(out)
     assert figures["issues"] == 6 and figures["clients"] == 2
     assert figures["events_on_log"] >= 6 * 3  # reported, triaged, assigned at least
     for name in ("skeleton_issues_per_s", "intake_posts_per_s", "raw_kafka_events_per_s",
@@ -60,6 +61,23 @@ def test_the_skeleton_bench_posts_as_an_operator_and_prints_its_figures(
         assert isinstance(figures[name], float | int) and figures[name] > 0, name
     assert figures["steady_reports"] == 4 and figures["steady_not_assigned"] == 0
     assert isinstance(figures["scanning_queries"], list)
+    for name in ("engine_bulk_update_1000_docs_per_s", "steady_achieved_rate_per_s",
+                 "steady_answered_per_s", "steady_report_to_assigned_p50_ms_first_10pct",
+                 "steady_report_to_assigned_p50_ms_last_10pct",
+                 "steady_cpu_ms_per_issue_first_10pct", "cpu_ms_per_issue_platform"):  # fmt: skip
+        assert isinstance(figures[name], float | int) and figures[name] > 0, name
+    for name in ("cpu_ms_per_issue_last_10pct", "steady_cpu_ms_per_issue_last_10pct",
+                 "cpu_s_other", "steady_max_send_slip_ms"):  # fmt: skip
+        assert isinstance(figures[name], float | int) and figures[name] >= 0, name
+    assert set(figures["cost_grows"]) == {
+        "throughput_cpu_per_issue", "steady_report_to_assigned", "steady_cpu_per_issue"
+    }  # fmt: skip
+    assert figures["engine_docs"] >= 1000  # a bulk update of 1,000 existing documents
+    assert figures["issues_on_log"] == 6 + 4
+    table = out[: out.index("{")]
+    for heading in ("[end to end:", "[the engine alone at", "[steady:", "[per-event cost",
+                    "[CPU seconds per process"):  # fmt: skip
+        assert heading in table, heading
 
 
 def test_the_reporting_rebuild_bench_rebuilds_and_reads_back(servers: Endpoints) -> None:
