@@ -172,9 +172,9 @@ class IssueLogConsumer:
             event = await self._decoded(record)
             if event is not None:
                 valid.append((record, Delivered(event, origin(record))))
-        if not valid:
-            return
-        if not await self._apply_batch(valid, dead_letter=len(valid) == 1):
+        if len(valid) == 1:  # nothing to split: dead-lettered at once if it keeps failing
+            await self._apply_batch(valid, dead_letter=True)
+        elif valid and not await self._apply_batch(valid, dead_letter=False):
             for one in valid:
                 await self._apply_batch([one], dead_letter=True)
 

@@ -55,3 +55,43 @@ async def test_a_batch_arrives_whole_and_a_poisoned_event_alone_is_dead_lettered
     letter = DeadLetter.model_validate_json(letters[0].value)
     assert letter.reason == "handler_failed"
     assert json.loads(letter.original)["issue_id"] == "poisoned"
+
+
+async def test_an_event_failing_alone_in_its_batch_is_dead_lettered_once(
+    settings: PlatformSettings,
+) -> None:
+    alone, done = asyncio.Event(), asyncio.Event()
+
+    async def handle(batch: Sequence[Delivered]) -> None:
+        ids = [d.event.issue_id for d in batch]
+        if ids == ["poisoned"]:
+            alone.set()
+        if "poisoned" in ids:
+            raise RuntimeError("this event always breaks the handler")
+        if "last" in ids:
+            done.set()
+
+    settings = settings.model_copy(update={"partitions": 1, "retry_pause": 0.01})
+    await ensure_topics(settings, "probe")
+    broker = make_broker(settings, "probe")
+    IssueLogConsumer(
+        broker=broker,
+        settings=settings,
+        service="probe",
+        metrics=ServiceMetrics("probe"),
+        handle_batch=handle,
+    )
+    publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
+    await broker.start()
+    try:
+        await publisher.publish(report("poisoned"))  # a batch of one
+        async with asyncio.timeout(60):
+            await alone.wait()
+        await publisher.publish(report("last"))  # in a batch of its own
+        async with asyncio.timeout(60):
+            await done.wait()
+        letters = await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic)
+    finally:
+        await broker.stop()
+    assert [json.loads(DeadLetter.model_validate_json(r.value).original)["issue_id"]
+            for r in letters] == ["poisoned"]  # fmt: skip
