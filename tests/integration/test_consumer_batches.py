@@ -4,7 +4,8 @@ failing alone is dead-lettered."""
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from services.contracts.dead_letter import DeadLetter
 from services.runtime.broker import EventPublisher, ensure_topics, make_broker
@@ -13,6 +14,28 @@ from services.runtime.metrics import ServiceMetrics
 from services.runtime.settings import PlatformSettings
 from services.runtime.topic_reader import read_topic
 from tests.integration.test_runtime import report
+
+
+@asynccontextmanager
+async def probing(
+    settings: PlatformSettings, handle: Callable[[Sequence[Delivered]], Awaitable[None]]
+) -> AsyncIterator[EventPublisher]:
+    """A batch consumer of one partition with `handle` as its batch handler, running; the
+    publisher to feed it."""
+    await ensure_topics(settings, "probe")
+    broker = make_broker(settings, "probe")
+    IssueLogConsumer(
+        broker=broker,
+        settings=settings,
+        service="probe",
+        metrics=ServiceMetrics("probe"),
+        handle_batch=handle,
+    )
+    await broker.start()
+    try:
+        yield EventPublisher(broker, settings, ServiceMetrics("test"))
+    finally:
+        await broker.stop()
 
 
 async def test_a_batch_arrives_whole_and_a_poisoned_event_alone_is_dead_lettered(
@@ -32,24 +55,11 @@ async def test_a_batch_arrives_whole_and_a_poisoned_event_alone_is_dead_lettered
             done.set()
 
     settings = settings.model_copy(update={"partitions": 1, "retry_pause": 0.01})
-    await ensure_topics(settings, "probe")
-    broker = make_broker(settings, "probe")
-    IssueLogConsumer(
-        broker=broker,
-        settings=settings,
-        service="probe",
-        metrics=ServiceMetrics("probe"),
-        handle_batch=handle,
-    )
-    publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
-    await broker.start()
-    try:
+    async with probing(settings, handle) as publisher:
         await publisher.publish(report("first"), report("poisoned"), report("last"))
         async with asyncio.timeout(60):
             await done.wait()
         letters = await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic, until=1)
-    finally:
-        await broker.stop()
     assert applied.index("first") < applied.index("last")  # in log order
     assert "poisoned" not in applied and len(letters) == 1
     letter = DeadLetter.model_validate_json(letters[0].value)
@@ -72,18 +82,7 @@ async def test_an_event_failing_alone_in_its_batch_is_dead_lettered_once(
             done.set()
 
     settings = settings.model_copy(update={"partitions": 1, "retry_pause": 0.01})
-    await ensure_topics(settings, "probe")
-    broker = make_broker(settings, "probe")
-    IssueLogConsumer(
-        broker=broker,
-        settings=settings,
-        service="probe",
-        metrics=ServiceMetrics("probe"),
-        handle_batch=handle,
-    )
-    publisher = EventPublisher(broker, settings, ServiceMetrics("test"))
-    await broker.start()
-    try:
+    async with probing(settings, handle) as publisher:
         await publisher.publish(report("poisoned"))  # a batch of one
         async with asyncio.timeout(60):
             await alone.wait()
@@ -91,7 +90,5 @@ async def test_an_event_failing_alone_in_its_batch_is_dead_lettered_once(
         async with asyncio.timeout(60):
             await done.wait()
         letters = await read_topic(settings.kafka_bootstrap, settings.dead_letter_topic)
-    finally:
-        await broker.stop()
     assert [json.loads(DeadLetter.model_validate_json(r.value).original)["issue_id"]
             for r in letters] == ["poisoned"]  # fmt: skip
