@@ -25,7 +25,7 @@ from services.routing.domain.jurisdiction import City
 from services.routing.domain.locating import GridIndex
 from services.routing.handlers import RoutingHandlers
 from tests.unit.routing.fakes import FakePublisher, FakeStore
-from tests.unit.routing.test_handlers import MAIN, T0, answers, located
+from tests.unit.routing.test_handlers import MAIN, T0, answers, located, rival_north
 
 
 def closed(issue_id: str) -> IssueClosed:
@@ -177,14 +177,9 @@ class RivalAfterTake(FakeStore):
 async def test_a_rival_near_a_new_claim_sends_the_batch_one_at_a_time(
     city: City, grids: GridIndex
 ) -> None:
-    policy, (lat, lon) = city.policy.duplicates, MAIN
-    here, north = cell_of("street_lighting", lat, lon, policy), lat
-    while cell_of("street_lighting", north, lon, policy) == here:
-        north += 0.00001
-    key = cell_of("street_lighting", north, lon, policy).key
-    rival = Claim(key, OpenIssue("i-rival", "street_lighting", north, lon, T0), confirmed=False)
+    rival = rival_north(city)
     store, publisher = RivalAfterTake(rival), FakePublisher()
-    await RoutingHandlers(city, grids, store, publisher).batch([located("i-13", lat, lon)])
+    await RoutingHandlers(city, grids, store, publisher).batch([located("i-13", *MAIN)])
     assert store.commits == 0
     assert answers(publisher) == {"i-13": "i-rival"}
     assert set(store.open) == {"i-rival"} and store.states == {}

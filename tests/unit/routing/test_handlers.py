@@ -206,13 +206,18 @@ async def test_a_replay_after_a_crash_between_claim_and_save_opens_the_problem(
 async def test_a_claimer_gives_way_to_a_rival_claimed_near_it_at_the_same_moment(
     city: City, grids: GridIndex
 ) -> None:
+    rival = rival_north(city)
+    store, publisher = RivalNear(rival), FakePublisher()
+    await RoutingHandlers(city, grids, store, publisher).reported(located("i-13", *MAIN))
+    assert answers(publisher) == {"i-13": "i-rival"}
+    assert set(store.open) == {"i-rival"} and store.states == {}
+
+
+def rival_north(city: City) -> Claim:
+    """An unconfirmed claim of another problem in the cell just north of MAIN's."""
     policy, (lat, lon) = city.policy.duplicates, MAIN
     here, north = cell_of("street_lighting", lat, lon, policy), lat
     while cell_of("street_lighting", north, lon, policy) == here:
         north += 0.00001
     key = cell_of("street_lighting", north, lon, policy).key
-    rival = Claim(key, OpenIssue("i-rival", "street_lighting", north, lon, T0), confirmed=False)
-    store, publisher = RivalNear(rival), FakePublisher()
-    await RoutingHandlers(city, grids, store, publisher).reported(located("i-13", lat, lon))
-    assert answers(publisher) == {"i-13": "i-rival"}
-    assert set(store.open) == {"i-rival"} and store.states == {}
+    return Claim(key, OpenIssue("i-rival", "street_lighting", north, lon, T0), confirmed=False)
