@@ -132,6 +132,15 @@ def read_log(path: Path) -> list[Logged]:
     return list(found.values())
 
 
+def sorts_in_memory(explained: Mapping[str, Any]) -> bool:
+    """Whether a sorted query's plan reads every match to sort them, rather than reading them
+    in order from an index (so that a limit stops the reading): MongoDB has a SORT stage,
+    FerretDB says `sortPushdown: false`."""
+    if "sortPushdown" in explained:
+        return not explained["sortPushdown"]
+    return "'stage': 'SORT'" in str(explained.get("queryPlanner", explained))
+
+
 def scans(explained: Mapping[str, Any]) -> bool:
     """Whether a query plan reads the whole collection: MongoDB says COLLSCAN, FerretDB on
     SQLite passes SQLite's plan on (`SCAN <table>` rather than `SEARCH … USING INDEX`)."""

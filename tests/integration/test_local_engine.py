@@ -7,14 +7,17 @@ command returned), after which the server answers nothing; a lookup by `_id` wit
 more condition (the guard of a conditional write) scans the whole collection; and so does
 every equality on any other field, indexed or not (only `{_id: X}` reached SQLite); and
 under steady updates the write-ahead log grows without bound (each update's read stayed open
-across its write, so no checkpoint could complete), slowing every query as it grows.
+across its write, so no checkpoint could complete), slowing every query as it grows; and a
+sorted find reads and sorts every document its filter selects, however small its limit.
 `deploy/local/ferretdb/*.patch` fixes each at build time; MongoDB has none of these faults.
 Each test uses a database of its own.
 """
 
 import asyncio
 import os
+import random
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ from pymongo import AsyncMongoClient, UpdateOne
 
 from devkit.infra import REPO, Endpoints
 from services.runtime.mongo import Document
-from services.runtime.query_log import scans
+from services.runtime.query_log import scans, sorts_in_memory
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +177,107 @@ async def test_steady_updates_keep_the_write_ahead_log_bounded(
     assert wal.exists(), f"the local engine keeps {name} elsewhere than {wal}"
     assert wal.stat().st_size < 10_000_000, wal.stat().st_size
     await clients[0].drop_database(name)
+
+
+def _mixed(rnd: random.Random, i: int) -> Document:
+    """A document whose sort keys are mostly dates and plain ids, now and then anything else
+    a field can hold: a number, null, missing, text with a space, an old date, an array."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    at: object = start + timedelta(minutes=rnd.randint(0, 500_000))
+    odd = rnd.random()
+    if odd < 0.02:
+        at = rnd.randint(0, 10**13)
+    elif odd < 0.04:
+        at = None
+    elif odd < 0.05:
+        at = "text with a space"
+    elif odd < 0.06:
+        at = datetime(1990, 1, 1, tzinfo=UTC)
+    elif odd < 0.07:
+        at = [start, start + timedelta(days=3)]
+    office: object = rnd.choice(["a", "b", "c"])
+    doc: Document = {"_id": f"i{i:05d}" if rnd.random() > 0.03 else f"i {i}", "office": office}
+    doc["view"] = {"office": [office, "z"] if rnd.random() < 0.02 else office, "at": at}
+    if rnd.random() < 0.01:
+        doc["view"] = [{"office": office, "at": at}]
+    if rnd.random() < 0.01:
+        del doc["view"]
+    return doc | {"at": at}
+
+
+async def test_a_sorted_find_reads_in_order_from_an_index(
+    clients: list[AsyncMongoClient[Document]], namespace: str
+) -> None:
+    """A list's page (`sort` + `limit`, after an equality or with none, then the next page
+    from a cursor) comes in order from an index that starts with the equality's field and
+    goes on with the sort's keys: the same documents in the same order as without the index,
+    whatever the keys hold."""
+    database = clients[0][f"{namespace}_engine"]
+    indexed, plain = database["indexed"], database["plain"]
+    rnd = random.Random(7)
+    docs = [_mixed(rnd, i) for i in range(3_000)]
+    await plain.insert_many([dict(d) for d in docs])
+    await indexed.create_index([("view.office", 1), ("view.at", 1), ("_id", 1)])
+    await indexed.create_index([("view.at", 1), ("_id", 1)])
+    await indexed.create_index([("office", 1), ("at", -1)])
+    await indexed.insert_many([dict(d) for d in docs])
+    march = datetime(2026, 3, 1, tzinfo=UTC)
+    cases: list[tuple[Document, list[tuple[str, int]]]] = [
+        ({"view.office": "a"}, [("view.at", 1), ("_id", 1)]),
+        ({"view.office": "b"}, [("view.at", -1), ("_id", -1)]),
+        ({"view.office": "c"}, [("view.at", -1)]),
+        ({"view.office": "a", "view.at": {"$lt": march}}, [("view.at", 1), ("_id", 1)]),
+        ({}, [("view.at", 1), ("_id", 1)]),
+        ({}, [("view.at", -1)]),
+        ({"view.at": {"$gt": march}}, [("view.at", 1), ("_id", 1)]),
+        ({"office": "c"}, [("at", -1)]),
+        ({"office": "c"}, [("at", 1)]),
+    ]
+
+    def keys(doc: Document, sort: list[tuple[str, int]]) -> tuple[str, ...]:
+        """The sort keys' values (ties may come in either order)."""
+        out = []
+        for path, _ in sort:
+            value: object = doc
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            out.append(repr(value))
+        return tuple(out)
+
+    for query, sort in cases:
+        explained = await database.command(
+            "explain", {"find": "indexed", "filter": query, "sort": dict(sort), "limit": 10}
+        )
+        assert not sorts_in_memory(explained), (query, sort, explained)
+        for limit in (0, 5, 100):
+            got = await indexed.find(query).sort(sort).limit(limit).to_list()
+            want = await plain.find(query).sort(sort).limit(limit).to_list()
+            assert [keys(d, sort) for d in got] == [keys(d, sort) for d in want], (query, sort)
+            if limit == 0:
+                assert {d["_id"] for d in got} == {d["_id"] for d in want}, (query, sort)
+    # page after page, as the lists read them: every document once, in order, either way
+    plain_dates = {"view.at": {"$type": "date"}, "view.0": {"$exists": False}, "view.at.0": None}
+    dated: Document = {"view.office": "a"} | plain_dates
+    for way, beyond in ((1, "$gt"), (-1, "$lt")):
+        order = [("view.at", way), ("_id", way)]
+        pages: list[str] = []
+        while True:
+            after: Document = {}
+            if pages:
+                last = await indexed.find_one({"_id": pages[-1]})
+                assert last is not None
+                at = last["view"]["at"]
+                later = [{"view.at": {beyond: at}}, {"view.at": at, "_id": {beyond: last["_id"]}}]
+                after = {"$or": later}
+            found = indexed.find(dated | after, {"_id": 1}).sort(order).limit(100)
+            page = [d["_id"] async for d in found]
+            pages += page
+            if len(page) < 100:
+                break
+        assert pages == [d["_id"] async for d in plain.find(dated, {"_id": 1}).sort(order)]
+    order = [("view.at", 1), ("_id", 1)]
+    unordered = await database.command(
+        "explain", {"find": "plain", "filter": {}, "sort": dict(order), "limit": 10}
+    )
+    assert sorts_in_memory(unordered), unordered  # the check above can tell the two apart
+    await clients[0].drop_database(f"{namespace}_engine")
