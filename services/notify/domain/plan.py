@@ -6,7 +6,9 @@ kind wins, in the order the event's triggers and the audiences are listed.
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.contracts.regions import lies_in
 from services.notify.domain.config import Audience, ChannelName, Contact, NotifyConfig
@@ -27,6 +29,19 @@ class IssueView:
     office_id: str | None = None
     office_name: str = ""
     co_office_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, issue_id: str, fields: Mapping[str, Any]) -> "IssueView":
+        """The view from what is remembered of the issue (the stored fields; none: nothing)."""
+        return cls(
+            issue_id=issue_id,
+            has_reporter=bool(fields.get("has_reporter")),
+            region_code=fields.get("region_code"),
+            region_path=tuple(fields.get("region_path", ())),
+            office_id=fields.get("office_id"),
+            office_name=fields.get("office_name", ""),
+            co_office_ids=tuple(fields.get("co_office_ids", ())),
+        )
 
 
 @dataclass(frozen=True)
