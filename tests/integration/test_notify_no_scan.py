@@ -1,9 +1,9 @@
-"""No scan in notify's handlers and HTTP reads (issue 17 item 2): the flows of two issues
-recorded by the consumer (a batch at a time), sent (one webhook try failing first), replayed as
-one batch (the views of both issues read at once: creating nothing), and the delivery view read
-with every filter, all on the real database with the query log on; then every query shape
-notify asked is explained, and none may read a whole collection
-(`tests.integration.test_no_scan.assert_no_scan`)."""
+"""No scan in notify's handlers and HTTP reads (issue 17 item 2): the flows of two issues,
+each event on the log twice, recorded by the consumer a batch at a time (one record per
+message), sent (one webhook try failing first), replayed as one batch (the views of both
+issues read at once: creating nothing), and the delivery view read with every filter, all on
+the real database with the query log on; then every query shape notify asked is explained,
+and none may read a whole collection (`tests.integration.test_no_scan.assert_no_scan`)."""
 
 import json
 import uuid
@@ -48,7 +48,7 @@ async def test_notify_asks_nothing_that_scans(settings: PlatformSettings, tmp_pa
         http.fail_first = {"/hook": 1}  # a failed try, scheduled again
         config = write_config(tmp_path / "notify.yaml", http)
         async with running(notify_settings(settings, config, http, smtp_port)) as service:
-            await service.runtime.publisher.publish(*flows)
+            await service.runtime.publisher.publish(*flows, *flows)  # copies: one record each
             transport = httpx.ASGITransport(app=service.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://notify") as client:
 
