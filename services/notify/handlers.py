@@ -18,12 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.contracts.events import (
-    Event,
-    IssueAssigned,
-    IssueReported,
-    IssueTriaged,
-)
+from services.contracts.events import Event
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.contacts import Contacts
 from services.notify.adapters.metrics import NotifyMetrics
@@ -37,7 +32,14 @@ from services.notify.domain.delivery import (
     after_failure,
 )
 from services.notify.domain.kinds import triggers
-from services.notify.domain.plan import REPORTER, Intent, IssueView, delivery_id, plan
+from services.notify.domain.plan import (
+    REPORTER,
+    Intent,
+    IssueView,
+    delivery_id,
+    plan,
+    remembered,
+)
 from services.notify.domain.privacy import mask
 from services.notify.domain.schedule import is_stale, release_at
 from services.notify.domain.words import TemplateError, words
@@ -77,6 +79,7 @@ class NotifyHandlers:
         await self.record_all([one.event for one in batch])
 
     async def record(self, event: Event) -> int:
+        """One event: a batch of one."""
         return await self.record_all([event])
 
     async def record_all(self, events: Sequence[Event]) -> int:
@@ -95,7 +98,7 @@ class NotifyHandlers:
         views: dict[str, dict[str, Any]] = {}  # what this batch sets, per issue
         records: dict[str, Document] = {}
         for n, event in enumerate(events):
-            if fields := _remembered(event):
+            if fields := remembered(event):
                 views.setdefault(event.issue_id, {}).update(fields)
             if n not in planned:
                 continue
@@ -104,15 +107,10 @@ class NotifyHandlers:
             for intent in plan(planned[n], issue, self._config):
                 record = self._new_record(event, intent, now)
                 records.setdefault(record["_id"], record)  # a copy of an event: the same ids
-        views = {  # a view already as the batch leaves it needs no write (a replay's)
-            issue_id: fields
-            for issue_id, fields in views.items()
-            if issue_id not in stored
-            or any(stored[issue_id].get(name) != value for name, value in fields.items())
-        }
-        if not views and not records:
+        changed = _changed(views, stored)
+        if not changed and not records:
             return 0
-        created = await self._store.record(views, list(records.values()))
+        created = await self._store.record(changed, list(records.values()))
         for record_id in created:
             record = records[record_id]
             if record["held"]:
@@ -222,20 +220,17 @@ class NotifyHandlers:
         return outgoing, shown
 
 
-def _remembered(event: Event) -> dict[str, Any]:
-    """What the event says of its issue that notify keeps (its view's fields)."""
-    match event:
-        case IssueReported():
-            return {"has_reporter": event.payload.reporter_id is not None,
-                    "region_code": event.payload.location.region_code}  # fmt: skip
-        case IssueTriaged():
-            p = event.payload
-            return {"region_code": p.region_code, "region_path": list(p.region_path)}
-        case IssueAssigned():
-            a = event.payload
-            return {"office_id": a.office_id, "office_name": a.office_name,
-                    "co_office_ids": list(a.co_office_ids)}  # fmt: skip
-    return {}
+def _changed(
+    views: Mapping[str, dict[str, Any]], stored: Mapping[str, Document]
+) -> dict[str, dict[str, Any]]:
+    """The views whose fields are not stored so already (a replay's need no write; a view
+    not read is written)."""
+    return {
+        issue_id: fields
+        for issue_id, fields in views.items()
+        if issue_id not in stored
+        or any(stored[issue_id].get(name) != value for name, value in fields.items())
+    }
 
 
 def _shown(channel: str, address: str | None) -> str | None:

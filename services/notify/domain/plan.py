@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.contracts.events import Event, IssueAssigned, IssueReported, IssueTriaged
 from services.contracts.regions import lies_in
 from services.notify.domain.config import Audience, ChannelName, Contact, NotifyConfig
 from services.notify.domain.kinds import Trigger
@@ -42,6 +43,22 @@ class IssueView:
             office_name=fields.get("office_name", ""),
             co_office_ids=tuple(fields.get("co_office_ids", ())),
         )
+
+
+def remembered(event: Event) -> dict[str, Any]:
+    """What the event says of its issue that the view keeps (fields of `IssueView`)."""
+    match event:
+        case IssueReported():
+            return {"has_reporter": event.payload.reporter_id is not None,
+                    "region_code": event.payload.location.region_code}  # fmt: skip
+        case IssueTriaged():
+            p = event.payload
+            return {"region_code": p.region_code, "region_path": list(p.region_path)}
+        case IssueAssigned():
+            a = event.payload
+            return {"office_id": a.office_id, "office_name": a.office_name,
+                    "co_office_ids": list(a.co_office_ids)}  # fmt: skip
+    return {}
 
 
 @dataclass(frozen=True)
