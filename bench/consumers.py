@@ -1,16 +1,18 @@
-"""Routing's and intake's consumers alone, on a backlog: events/s and database round trips
-per event (issue 17 item 3).
+"""Routing's, intake's and notify's consumers alone, on a backlog: events/s and database round
+trips per event (issue 17 item 3).
 
-Each run takes a fresh namespace, puts `EVENTS` reports of the simulator's day mix on the
+Each run takes a fresh namespace, puts `--events` reports of the simulator's day mix on the
 facts topic, then starts routing (in this process, as its composition root builds it) and
 times it from its group's first commit to its last (so joining the group and the first batch
 are left out); then intake the same way, over the whole topic (the reports and what routing
-derived). A pymongo
-listener counts the commands each service's database is sent. Three runs: min/median/max.
+derived); then notify the same way, with its sending loop left stopped (the consumer alone:
+what it records is not sent). A pymongo listener counts the commands each service's database
+is sent. Three runs: min/median/max.
 
     python -m bench.consumers            # BENCH_CONSUMER_EVENTS=2000 BENCH_CONSUMER_RUNS=3
 """
 
+import argparse
 import asyncio
 import json
 import os
@@ -30,13 +32,14 @@ from devkit.simulator.mixes import Plan, plan_report
 from services.contracts.events import IssueReported, IssueReportedPayload, Location, encode
 from services.intake.app import build_app as build_intake
 from services.intake.settings import IntakeSettings
+from services.notify.app import build_service as build_notify
+from services.notify.settings import NotifySettings
 from services.routing.app import build_app as build_routing
 from services.routing.settings import RoutingSettings
 from services.runtime.broker import ensure_topics
 from services.runtime.settings import PlatformSettings
 
-EVENTS = int(os.environ.get("BENCH_CONSUMER_EVENTS", "2000"))
-RUNS = int(os.environ.get("BENCH_CONSUMER_RUNS", "3"))
+SERVICES = ("routing", "intake", "notify")
 IGNORED = frozenset({"hello", "isMaster", "ismaster", "ping", "endSessions", "buildInfo"})
 
 
@@ -59,6 +62,23 @@ class Commands(monitoring.CommandListener):
 
 COMMANDS = Commands()
 monitoring.register(COMMANDS)
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.consumers",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=int(env("BENCH_CONSUMER_EVENTS", "2000")),
+        help="reports put on the topic (routing derives more)",
+    )
+    parser.add_argument("--runs", type=int, default=int(env("BENCH_CONSUMER_RUNS", "3")))
+    return parser.parse_args(argv)
 
 
 def reports(count: int) -> list[IssueReported]:
@@ -115,9 +135,9 @@ async def committed_rate(
         await admin.close()
 
 
-async def timed(app: FastAPI, settings: PlatformSettings, service: str) -> tuple[int, float, int]:
-    """Events `service` handled after its first commit, the seconds that took, and the
-    commands it sent in all."""
+async def timed(app: FastAPI, settings: PlatformSettings, service: str) -> dict[str, Any]:
+    """`service`'s consumer over the whole topic: the events on it, those it handled after its
+    first commit, the seconds that took, and the commands it sent in all."""
     target = await end_offsets(settings)
     database = settings.database(service)
     before = COMMANDS.sent[database]
@@ -126,7 +146,12 @@ async def timed(app: FastAPI, settings: PlatformSettings, service: str) -> tuple
         counted, seconds = await asyncio.wait_for(
             committed_rate(settings, group, target), timeout=1800
         )
-    return counted, seconds, COMMANDS.sent[database] - before
+    return {
+        "events": sum(target.values()),
+        "counted": counted,
+        "seconds": seconds,
+        "commands": COMMANDS.sent[database] - before,
+    }
 
 
 async def one_run(events: list[IssueReported]) -> dict[str, Any]:
@@ -153,25 +178,15 @@ async def one_run(events: list[IssueReported]) -> dict[str, Any]:
         await producer.stop()
     result: dict[str, Any] = {}
     routing = build_routing(RoutingSettings(platform=platform))
-    counted, seconds, commands = await timed(routing, platform, "routing")
-    result["routing"] = {
-        "events": len(events),
-        "counted": counted,
-        "seconds": seconds,
-        "commands": commands,
-    }
-    total = sum((await end_offsets(platform)).values())
+    result["routing"] = await timed(routing, platform, "routing")
     intake = build_intake(IntakeSettings(platform=platform))
-    counted, seconds, commands = await timed(intake, platform, "intake")
-    result["intake"] = {
-        "events": total,
-        "counted": counted,
-        "seconds": seconds,
-        "commands": commands,
-    }
+    result["intake"] = await timed(intake, platform, "intake")
+    notify = build_notify(NotifySettings(platform=platform))
+    notify.runtime.on_startup.remove(notify.dispatcher.start)  # the consumer alone
+    result["notify"] = await timed(notify.app, platform, "notify")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.mongo_url)
     try:
-        for service in ("routing", "intake"):
+        for service in SERVICES:
             await client.drop_database(platform.database(service))
     finally:
         await client.close()
@@ -182,19 +197,20 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.3g} / {statistics.median(values):.3g} / {max(values):.3g}"
 
 
-async def main() -> None:
-    events = reports(EVENTS)
-    runs = [await one_run(events) for _ in range(RUNS)]
+async def main(argv: list[str] | None = None) -> None:
+    chosen = options(argv)
+    events = reports(chosen.events)
+    runs = [await one_run(events) for _ in range(chosen.runs)]
     print(json.dumps(runs, indent=1))
     print(
         f"{'consumer':<10} {'events':>7} {'events/s min/median/max':>26} {'round trips/event':>20}"
     )
-    for service in ("routing", "intake"):
-        rates = [r[service]["counted"] / r[service]["seconds"] for r in runs]
+    for service in SERVICES:
+        # a backlog read in the first batch leaves no time after the first commit to time
+        paced = [r[service] for r in runs if r[service]["counted"]]
+        rates = spread([t["counted"] / t["seconds"] for t in paced]) if paced else "one batch"
         trips = [r[service]["commands"] / r[service]["events"] for r in runs]
-        print(
-            f"{service:<10} {runs[0][service]['events']:>7} {spread(rates):>26} {spread(trips):>20}"
-        )
+        print(f"{service:<10} {runs[0][service]['events']:>7} {rates:>26} {spread(trips):>20}")
 
 
 if __name__ == "__main__":

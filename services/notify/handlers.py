@@ -1,7 +1,10 @@
 """Notify's use cases: an event becomes delivery records; a due record is sent.
 
-`record` (the consumer's handler) keeps notify's view of the issue, asks the domain who gets
-what, and creates one record per message with one insert each (a replay creates nothing).
+`record_all` (the consumer's handler, a batch at a time) keeps notify's view of each issue,
+asks the domain who gets what, and creates one record per message: one read of the views of
+the batch's issues, then the views and the new records written at once (`store.record`: one
+bulk write and one insert); a record's id is derived from its event, so a replay or a copy of
+an event creates nothing.
 `send_due` (the dispatcher's tick) claims each due record, sends it, and marks it sent only
 after the channel accepted it; a failed try is scheduled again with backoff or, after the
 last, marked dead with the reason. A crash between the channel's acceptance and the mark
@@ -10,17 +13,12 @@ as Message-ID / Idempotency-Key so the receiver can drop the copy.
 """
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.contracts.events import (
-    Event,
-    IssueAssigned,
-    IssueReported,
-    IssueTriaged,
-)
+from services.contracts.events import Event
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.contacts import Contacts
 from services.notify.adapters.metrics import NotifyMetrics
@@ -34,11 +32,18 @@ from services.notify.domain.delivery import (
     after_failure,
 )
 from services.notify.domain.kinds import triggers
-from services.notify.domain.plan import REPORTER, Intent, delivery_id, plan
+from services.notify.domain.plan import (
+    REPORTER,
+    Intent,
+    IssueView,
+    delivery_id,
+    plan,
+    remembered,
+)
 from services.notify.domain.privacy import mask
 from services.notify.domain.schedule import is_stale, release_at
 from services.notify.domain.words import TemplateError, words
-from services.runtime.consumer import Delivery
+from services.runtime.consumer import Delivered
 from services.runtime.logging import get_logger
 from services.runtime.mongo import Document
 
@@ -70,44 +75,49 @@ class NotifyHandlers:
 
     # event → records ------------------------------------------------------------------
 
-    async def handle(self, event: Event, _: Delivery) -> None:
-        await self.record(event)
+    async def handle_batch(self, batch: Sequence[Delivered]) -> None:
+        await self.record_all([one.event for one in batch])
 
     async def record(self, event: Event) -> int:
-        """Remember what the event says of its issue, then create its messages' records.
-        Returns how many records were new. An event older than `stale_after_hours` only
-        updates the view."""
-        await self._remember(event)
-        if is_stale(event.occurred_at, self._now(), self._config.stale_after):
-            return 0
-        issue = await self._store.issue(event.issue_id)
-        created = 0
-        for intent in plan(triggers(event), issue, self._config):
-            record = self._new_record(event, intent)
-            if await self._store.create(record):
-                created += 1
-                if record["held"]:
-                    self._metrics.held.labels(intent.channel.value, intent.kind).inc()
-        return created
+        """One event: a batch of one."""
+        return await self.record_all([event])
 
-    async def _remember(self, event: Event) -> None:
-        fields: dict[str, Any] = {}
-        match event:
-            case IssueReported():
-                fields = {"has_reporter": event.payload.reporter_id is not None,
-                          "region_code": event.payload.location.region_code}  # fmt: skip
-            case IssueTriaged():
-                p = event.payload
-                fields = {"region_code": p.region_code, "region_path": list(p.region_path)}
-            case IssueAssigned():
-                a = event.payload
-                fields = {"office_id": a.office_id, "office_name": a.office_name,
-                          "co_office_ids": list(a.co_office_ids)}  # fmt: skip
-        if fields:
-            await self._store.update_issue(event.issue_id, fields)
-
-    def _new_record(self, event: Event, intent: Intent) -> Document:
+    async def record_all(self, events: Sequence[Event]) -> int:
+        """Remember what the events say of their issues, then create their messages' records;
+        in log order, each event planned with the view as its predecessors left it. Returns
+        how many records were new. An event older than `stale_after_hours` only updates the
+        view."""
         now = self._now()
+        planned = {
+            n: found
+            for n, event in enumerate(events)
+            if not is_stale(event.occurred_at, now, self._config.stale_after)
+            and (found := triggers(event))
+        }
+        stored = await self._store.views({events[n].issue_id for n in planned})
+        views: dict[str, dict[str, Any]] = {}  # what this batch sets, per issue
+        records: dict[str, Document] = {}
+        for n, event in enumerate(events):
+            if fields := remembered(event):
+                views.setdefault(event.issue_id, {}).update(fields)
+            if n not in planned:
+                continue
+            seen = {**stored.get(event.issue_id, {}), **views.get(event.issue_id, {})}
+            issue = IssueView.of(event.issue_id, seen)
+            for intent in plan(planned[n], issue, self._config):
+                record = self._new_record(event, intent, now)
+                records.setdefault(record["_id"], record)  # a copy of an event: the same ids
+        changed = _changed(views, stored)
+        if not changed and not records:
+            return 0
+        created = await self._store.record(changed, list(records.values()))
+        for record_id in created:
+            record = records[record_id]
+            if record["held"]:
+                self._metrics.held.labels(record["channel"], record["kind"]).inc()
+        return len(created)
+
+    def _new_record(self, event: Event, intent: Intent, now: datetime) -> Document:
         target = intent.address or f"{REPORTER}:{event.issue_id}"
         due = release_at(now, urgent=intent.urgent, quiet=self._config.quiet_hours, zone=self._zone)
         return {
@@ -208,6 +218,19 @@ class NotifyHandlers:
         outgoing = Outgoing(record["_id"], address, text.subject, body, record["kind"],
                             record["issue_id"])  # fmt: skip
         return outgoing, shown
+
+
+def _changed(
+    views: Mapping[str, dict[str, Any]], stored: Mapping[str, Document]
+) -> dict[str, dict[str, Any]]:
+    """The views whose fields are not stored so already (a replay's need no write; a view
+    not read is written)."""
+    return {
+        issue_id: fields
+        for issue_id, fields in views.items()
+        if issue_id not in stored
+        or any(stored[issue_id].get(name) != value for name, value in fields.items())
+    }
 
 
 def _shown(channel: str, address: str | None) -> str | None:

@@ -100,3 +100,10 @@ def test_the_clocks_bench_arms_restarts_and_fires(servers: Endpoints) -> None:
                "restart_to_loaded_s", "steps_missing", "duplicate_copies")  # fmt: skip
     for name in printed:
         assert isinstance(figures[name], float | int), name
+
+
+def test_the_consumers_bench_times_routing_intake_and_notify(servers: Endpoints) -> None:
+    out = run_bench("bench.consumers", servers, BENCH_CONSUMER_EVENTS="5", BENCH_CONSUMER_RUNS="1")
+    rows = dict(re.findall(r"^(routing|intake|notify) +(\d+) ", out, re.MULTILINE))
+    assert int(rows["routing"]) == 5, out
+    assert int(rows["intake"]) == int(rows["notify"]) >= 5 * 2, out  # reported, triaged…

@@ -1,7 +1,9 @@
 """Notify's MongoDB store: its view of each issue, and one delivery record per message.
 
-A record is created with one insert (a duplicate key means it is there already: a replayed
-event creates nothing). Each change after that is a conditional update on `_id` and the
+A consumer batch costs one read (the views of the issues it plans messages for, by `_id`) and
+one write per collection (`record`): the views' fields as one bulk write, the new records in
+one insert (a duplicate key means a record is there already: a replayed event creates
+nothing; no read first). Each change after that is a conditional update on `_id` and the
 number of tries, so of two senders only one claims a try.
 
 No read scans: each query leads with an equality on the first key of an index declared in
@@ -10,15 +12,15 @@ are found by `state` (pending or sending: only the records still to send); the v
 `issue_id`, else day by day (`day`, the UTC date of `created_at`, set at insert).
 """
 
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from services.notify.domain.delivery import State
-from services.notify.domain.plan import IssueView
+from services.runtime.effects import BulkWrites
 from services.runtime.mongo import Document
 
 WAITING = [State.PENDING.value, State.SENDING.value]
@@ -27,9 +29,10 @@ WAITING = [State.PENDING.value, State.SENDING.value]
 class DeliveryStorePort(Protocol):
     """What the handlers need of the store (unit tests give them an in-memory fake)."""
 
-    async def issue(self, issue_id: str) -> IssueView: ...
-    async def update_issue(self, issue_id: str, fields: dict[str, Any]) -> None: ...
-    async def create(self, record: Document) -> bool: ...
+    async def views(self, issue_ids: Collection[str]) -> dict[str, Document]: ...
+    async def record(
+        self, views: Mapping[str, Mapping[str, Any]], records: Sequence[Document]
+    ) -> set[str]: ...
     async def due(self, now: datetime, limit: int) -> list[Document]: ...
     async def claim(
         self, delivery_id: str, attempts: int, now: datetime, lease: timedelta
@@ -54,32 +57,34 @@ class DeliveryStore:
 
     # the view of each issue -----------------------------------------------------------
 
-    async def issue(self, issue_id: str) -> IssueView:
-        doc = await self._issues.find_one({"_id": issue_id})
-        if doc is None:
-            return IssueView(issue_id)
-        return IssueView(
-            issue_id=issue_id,
-            has_reporter=bool(doc.get("has_reporter")),
-            region_code=doc.get("region_code"),
-            region_path=tuple(doc.get("region_path", ())),
-            office_id=doc.get("office_id"),
-            office_name=doc.get("office_name", ""),
-            co_office_ids=tuple(doc.get("co_office_ids", ())),
-        )
+    async def views(self, issue_ids: Collection[str]) -> dict[str, Document]:
+        """What is remembered of each of these issues, by id (one read; an issue not seen yet
+        is missing)."""
+        ids = sorted(issue_ids)
+        if not ids:
+            return {}
+        query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        return {doc["_id"]: doc async for doc in self._issues.find(query)}
 
-    async def update_issue(self, issue_id: str, fields: dict[str, Any]) -> None:
-        await self._issues.update_one({"_id": issue_id}, {"$set": fields}, upsert=True)
+    # a batch's writes -----------------------------------------------------------------
+
+    async def record(
+        self, views: Mapping[str, Mapping[str, Any]], records: Sequence[Document]
+    ) -> set[str]:
+        """Set the views' fields (issue id → fields, one update each, upserted) and insert the
+        records (distinct `_id`s), the two collections side by side; the ids of the records
+        that were new (the others were there already: a replay, another instance)."""
+        writes = BulkWrites()
+        for issue_id, fields in views.items():
+            writes.update(self._issues, issue_id, {"$set": dict(fields)})
+        for record in records:
+            day = _day(record["created_at"])
+            writes.insert(self._deliveries, {**record, "day": day}, otherwise=None)
+        committed = await writes.commit()
+        name = self._deliveries.full_name
+        return {r["_id"] for r in records} - {i for n, i in committed.taken if n == name}
 
     # deliveries -----------------------------------------------------------------------
-
-    async def create(self, record: Document) -> bool:
-        """Insert a new record; False when it exists already (a replay, another instance)."""
-        try:
-            await self._deliveries.insert_one({**record, "day": _day(record["created_at"])})
-        except DuplicateKeyError:
-            return False
-        return True
 
     async def due(self, now: datetime, limit: int) -> list[Document]:
         """Records whose time has come: pending ones, and claims whose lease ran out."""

@@ -6,8 +6,11 @@ kind wins, in the order the event's triggers and the audiences are listed.
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from services.contracts.events import Event, IssueAssigned, IssueReported, IssueTriaged
 from services.contracts.regions import lies_in
 from services.notify.domain.config import Audience, ChannelName, Contact, NotifyConfig
 from services.notify.domain.kinds import Trigger
@@ -27,6 +30,35 @@ class IssueView:
     office_id: str | None = None
     office_name: str = ""
     co_office_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, issue_id: str, fields: Mapping[str, Any]) -> "IssueView":
+        """The view from what is remembered of the issue (the stored fields; none: nothing)."""
+        return cls(
+            issue_id=issue_id,
+            has_reporter=bool(fields.get("has_reporter")),
+            region_code=fields.get("region_code"),
+            region_path=tuple(fields.get("region_path", ())),
+            office_id=fields.get("office_id"),
+            office_name=fields.get("office_name", ""),
+            co_office_ids=tuple(fields.get("co_office_ids", ())),
+        )
+
+
+def remembered(event: Event) -> dict[str, Any]:
+    """What the event says of its issue that the view keeps (fields of `IssueView`)."""
+    match event:
+        case IssueReported():
+            return {"has_reporter": event.payload.reporter_id is not None,
+                    "region_code": event.payload.location.region_code}  # fmt: skip
+        case IssueTriaged():
+            p = event.payload
+            return {"region_code": p.region_code, "region_path": list(p.region_path)}
+        case IssueAssigned():
+            a = event.payload
+            return {"office_id": a.office_id, "office_name": a.office_name,
+                    "co_office_ids": list(a.co_office_ids)}  # fmt: skip
+    return {}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The subscription: every event of the issue log, to `NotifyHandlers.handle`."""
+"""The subscription: every event of the issue log, a consumer batch at a time, to
+`NotifyHandlers.handle_batch`."""
 
 from services.notify.handlers import NotifyHandlers
 from services.runtime.consumer import IssueLogConsumer
@@ -8,4 +9,4 @@ from services.runtime.service import Runtime
 def subscribe(
     runtime: Runtime, handlers: NotifyHandlers, group_id: str | None = None
 ) -> IssueLogConsumer:
-    return runtime.consume(handlers.handle, group_id=group_id)
+    return runtime.consume_batch(handlers.handle_batch, group_id=group_id)

@@ -1,6 +1,7 @@
 """Notify's use cases with fakes of its ports: records once, claims, retries, masking."""
 
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -8,19 +9,25 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.contracts.events import (
+    Event,
     IssueAssigned,
     IssueAssignedPayload,
+    IssueFlagged,
+    IssueFlaggedPayload,
     IssueReported,
     IssueReportedPayload,
+    IssueResolved,
+    IssueResolvedPayload,
+    IssueTriaged,
+    IssueTriagedPayload,
 )
-from services.contracts.vocabulary import Channel, Kind, Level
+from services.contracts.vocabulary import Channel, ClockKind, Flag, Kind, Level, Tier
 from services.notify.adapters.channels import Channel as Sender
 from services.notify.adapters.contacts import ReporterContact
 from services.notify.adapters.metrics import NotifyMetrics
 from services.notify.adapters.store import DeliveryStorePort
 from services.notify.domain.config import ChannelName, NotifyConfig
 from services.notify.domain.delivery import NoRecipient, Outgoing, SendError, State
-from services.notify.domain.plan import IssueView
 from services.notify.handlers import NotifyHandlers
 from services.runtime.mongo import Document
 from tests.unit.notify.test_rules import CITY
@@ -32,26 +39,22 @@ class FakeStore:
     def __init__(self) -> None:
         self.issues: dict[str, dict[str, Any]] = {}
         self.records: dict[str, Document] = {}
+        self.reads = self.writes = self.set_views = 0
 
-    async def issue(self, issue_id: str) -> IssueView:
-        doc = self.issues.get(issue_id, {})
-        return IssueView(
-            issue_id,
-            has_reporter=bool(doc.get("has_reporter")),
-            region_code=doc.get("region_code"),
-            region_path=tuple(doc.get("region_path", ())),
-            office_id=doc.get("office_id"),
-            co_office_ids=tuple(doc.get("co_office_ids", ())),
-        )
+    async def views(self, issue_ids: Collection[str]) -> dict[str, Document]:
+        self.reads += bool(issue_ids)
+        return {i: {"_id": i, **self.issues[i]} for i in issue_ids if i in self.issues}
 
-    async def update_issue(self, issue_id: str, fields: dict[str, Any]) -> None:
-        self.issues.setdefault(issue_id, {}).update(fields)
-
-    async def create(self, record: Document) -> bool:
-        if record["_id"] in self.records:
-            return False
-        self.records[record["_id"]] = dict(record)
-        return True
+    async def record(
+        self, views: Mapping[str, Mapping[str, Any]], records: Sequence[Document]
+    ) -> set[str]:
+        self.writes += 1
+        self.set_views += len(views)
+        for issue_id, fields in views.items():
+            self.issues.setdefault(issue_id, {}).update(fields)
+        created = {r["_id"] for r in records if r["_id"] not in self.records}
+        self.records.update({r["_id"]: dict(r) for r in records if r["_id"] in created})
+        return created
 
     async def due(self, now: datetime, limit: int) -> list[Document]:
         waiting = [
@@ -201,3 +204,56 @@ async def test_an_old_event_sends_nothing(hours: int) -> None:
     )
     assert await notify.record(event) == 0 and store.records == {}
     assert store.issues  # the view still learns from it
+
+
+def story(issue_id: str) -> list[Event]:
+    """An issue's events in log order, each plans with the view its predecessors left: the
+    reporter, the region (the supervisor's red flag), the lead and co-office."""
+    return [
+        reported(issue_id),
+        IssueTriaged(issue_id=issue_id, producer="routing", payload=IssueTriagedPayload(
+            category="street_lights", tier=Tier.GENERAL, region_code="411901", reason="r",
+            region_path=("411900", "411901"))),
+        IssueAssigned(issue_id=issue_id, producer="routing", payload=IssueAssignedPayload(
+            office_id="411900-urban_management", office_name="中州市城市管理局",
+            co_office_ids=("411901-housing",), level=Level.CITY, reason="r")),
+        IssueFlagged(issue_id=issue_id, producer="supervision", payload=IssueFlaggedPayload(
+            flag=Flag.RED, clock=ClockKind.RESOLVE, office_id="411900-urban_management")),
+        IssueResolved(issue_id=issue_id, producer="intake", payload=IssueResolvedPayload(
+            office_id="411900-urban_management", result="修好了")),
+    ]  # fmt: skip
+
+
+def interleaved(*stories: list[Event]) -> list[Event]:
+    return [event for step in zip(*stories, strict=True) for event in step]
+
+
+async def test_a_batch_records_what_its_events_one_at_a_time_would_in_one_read_and_one_write() -> (
+    None
+):
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    events = interleaved(story(a), story(b))
+    alone, batched = FakeStore(), FakeStore()
+    one_by_one = handlers(alone, {}, FakeContacts({}), Clock())
+    for event in events:
+        await one_by_one.record(event)
+    created = await handlers(batched, {}, FakeContacts({}), Clock()).record_all(events)
+    assert created == len(alone.records) > len(events)
+    assert batched.records == alone.records and batched.issues == alone.issues
+    kinds = {(r["issue_id"], r["kind"], r["audience"]) for r in batched.records.values()}
+    assert (a, "red_flag", "supervisors") in kinds and (a, "co_assigned", "co_offices") in kinds
+    assert (batched.reads, batched.writes) == (1, 1)
+
+
+async def test_replays_and_copies_in_a_batch_create_nothing_twice() -> None:
+    issue = str(uuid.uuid4())
+    store = FakeStore()
+    notify = handlers(store, {}, FakeContacts({}), Clock())
+    events = story(issue)
+    first = await notify.record_all([*events, *events])  # every event twice in one batch
+    assert first == len(store.records) > len(events)
+    records = dict(store.records)
+    assert await notify.record_all(events) == 0  # the batch replayed
+    assert await notify.record_all(events[2:]) == 0  # a split's tail replayed
+    assert store.records == records
+    assert store.set_views == 1  # the replays found the view as they leave it: not written
