@@ -21,7 +21,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin7"  # -huiyin7: built with the patches below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin8"  # -huiyin8: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -159,7 +159,8 @@ ferret_build() {
   #        index now holds each key's order class beside its value (the sjson type when the JSON
   #        text sorts as MongoDB sorts that type), and a find whose sort follows an index (after
   #        one equality, or with none) reads the documents of one class per key in order from
-  #        it, lazily, merged with the few others (other types, arrays) sorted in memory.
+  #        it, lazily, merged with the few others (other types, arrays) sorted in memory; a
+  #        page's cursor (a keyset `$or`) and a range on the first sort key bound the reading.
   local patch
   for patch in "$here"/ferretdb/*.patch; do
     patch -s -p1 -d "$ferret_home/src" <"$patch" >>"$local_dir/ferretdb-build.log" 2>&1 \

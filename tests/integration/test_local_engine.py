@@ -208,8 +208,8 @@ def _mixed(rnd: random.Random, i: int) -> Document:
 async def test_a_sorted_find_reads_in_order_from_an_index(
     clients: list[AsyncMongoClient[Document]], namespace: str
 ) -> None:
-    """A list's page (`sort` + `limit`, after an equality or with none, then the next page
-    from a cursor) comes in order from an index that starts with the equality's field and
+    """A list's page (`sort` + `limit`, after an equality or with none, in a period or not,
+    then the next page from a cursor) comes in order from an index that starts with the equality's field and
     goes on with the sort's keys: the same documents in the same order as without the index,
     whatever the keys hold."""
     database = clients[0][f"{namespace}_engine"]
@@ -221,7 +221,7 @@ async def test_a_sorted_find_reads_in_order_from_an_index(
     await indexed.create_index([("view.at", 1), ("_id", 1)])
     await indexed.create_index([("office", 1), ("at", -1)])
     await indexed.insert_many([dict(d) for d in docs])
-    march = datetime(2026, 3, 1, tzinfo=UTC)
+    march, april = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
     cases: list[tuple[Document, list[tuple[str, int]]]] = [
         ({"view.office": "a"}, [("view.at", 1), ("_id", 1)]),
         ({"view.office": "b"}, [("view.at", -1), ("_id", -1)]),
@@ -230,6 +230,8 @@ async def test_a_sorted_find_reads_in_order_from_an_index(
         ({}, [("view.at", 1), ("_id", 1)]),
         ({}, [("view.at", -1)]),
         ({"view.at": {"$gt": march}}, [("view.at", 1), ("_id", 1)]),
+        ({"$and": [{"view.at": {"$gte": march}}, {"view.at": {"$lte": april}}]}, [("view.at", -1)]),
+        ({"view.office": "b", "view.at": {"$gte": march, "$lt": april}}, [("view.at", 1)]),
         ({"office": "c"}, [("at", -1)]),
         ({"office": "c"}, [("at", 1)]),
     ]
