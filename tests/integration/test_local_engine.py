@@ -209,9 +209,9 @@ async def test_a_sorted_find_reads_in_order_from_an_index(
     clients: list[AsyncMongoClient[Document]], namespace: str
 ) -> None:
     """A list's page (`sort` + `limit`, after an equality or with none, in a period or not,
-    then the next page from a cursor) comes in order from an index that starts with the equality's field and
-    goes on with the sort's keys: the same documents in the same order as without the index,
-    whatever the keys hold."""
+    then the next page from a cursor) comes in order from an index that starts with the
+    equality's field and goes on with the sort's keys: the same documents in the same order
+    as without the index, whatever the keys hold."""
     database = clients[0][f"{namespace}_engine"]
     indexed, plain = database["indexed"], database["plain"]
     rnd = random.Random(7)
