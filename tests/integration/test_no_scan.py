@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from services.runtime.query_log import Logged, explain_logged, read_log
+from services.runtime.query_log import Logged, explain_logged, read_log, sorts_in_memory
 from services.runtime.settings import PlatformSettings
 from tests.integration.test_supervision_harness import (
     T0,
@@ -47,9 +47,12 @@ def _is_view(one: Logged) -> bool:
     return isinstance(shape, dict) and "open" in shape
 
 
-async def assert_no_scan(path: Path, settings: PlatformSettings) -> list[tuple[Logged, bool]]:
-    """Explain every query noted in `path`; fail on a scan not allowed. Each query noted, and
-    whether it scans."""
+async def assert_no_scan(
+    path: Path, settings: PlatformSettings, ordered: bool = False
+) -> list[tuple[Logged, bool]]:
+    """Explain every query noted in `path`; fail on a scan not allowed (and, `ordered`, on a
+    sorted query that sorts every match in memory rather than reading them in order from an
+    index). Each query noted, and whether it scans."""
     logged = read_log(path)
     assert logged, f"nothing noted in {path}"
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
@@ -63,6 +66,12 @@ async def assert_no_scan(path: Path, settings: PlatformSettings) -> list[tuple[L
         if scans and not allowed(one)
     ]
     assert not scanning, "scans:\n" + "\n".join(scanning)
+    sorting = [
+        f"{one.database}.{one.collection} {one.command} {json.dumps(one.shape)}"
+        for one, _, plan in explained
+        if ordered and one.shape.get("sort") and sorts_in_memory(plan)
+    ]
+    assert not sorting, "sorts in memory:\n" + "\n".join(sorting)
     return [(one, scans) for one, scans, _ in explained]
 
 

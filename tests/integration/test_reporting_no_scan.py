@@ -96,6 +96,6 @@ async def test_reporting_asks_nothing_that_scans(
         await DomainMetrics(store, now=lambda: NOW).refresh()
     finally:
         await client.close()
-    logged = await assert_no_scan(noted, settings)
+    logged = await assert_no_scan(noted, settings, ordered=True)
     collections = {one.collection for one, _ in logged}
     assert {"issue_facts", "issue_cells"} <= collections

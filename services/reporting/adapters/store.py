@@ -483,7 +483,7 @@ class ReportingStore:
     ) -> list[Document]:
         """Up to `size` views matching `query`, in (reported_at, issue id) order, after the
         cursor `after` (the last row's reported_at and issue id)."""
-        match = in_view(query) | {VIEW: {"$exists": True}}
+        match = in_view(query, ordered=True) | {VIEW: {"$exists": True}}
         if after is not None:
             at, issue = after
             later = {f"{VIEW}.reported_at": {"$gt": at}}
@@ -656,9 +656,14 @@ the engine answers from an index (SQLite reads that index's rows; a second equal
 down too could make it pick a wide one); the others become conditions on those rows."""
 
 
-def one_equality(query: Mapping[str, Any]) -> Document:
-    """`query` with a single indexed equality (see SELECTIVE), the same rows."""
-    chosen = next((key for key in SELECTIVE if key in query), None)
+def one_equality(query: Mapping[str, Any], ordered: bool = False) -> Document:
+    """`query` with a single indexed equality (see SELECTIVE), the same rows. `ordered` (a
+    page): an equality of one value first, so that its index (which goes on with the lists'
+    order) gives the rows in order; the period's instants bound them."""
+    present = [key for key in SELECTIVE if key in query]
+    if ordered:
+        present.sort(key=lambda key: not _single(query[key]))
+    chosen = next(iter(present), None)
     out: Document = {}
     for key, value in query.items():
         if key == chosen or key not in SELECTIVE:
@@ -673,10 +678,17 @@ def one_equality(query: Mapping[str, Any]) -> Document:
     return out
 
 
-def in_view(query: Mapping[str, Any]) -> Document:
+def _single(value: Any) -> bool:
+    """Whether a condition is an equality to one value."""
+    if isinstance(value, dict):
+        return len(value) == 1 and len(value.get("$in") or ()) == 1
+    return True
+
+
+def in_view(query: Mapping[str, Any], ordered: bool = False) -> Document:
     """A filter on view fields as a filter on the stored documents (one indexed equality)."""
     out: Document = {}
-    for key, value in one_equality(query).items():
+    for key, value in one_equality(query, ordered).items():
         if key in ("$and", "$or", "$nor"):
             out[key] = [in_view(part) for part in value]
         else:

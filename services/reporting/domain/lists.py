@@ -103,9 +103,10 @@ equality on the list's key (facts.list_keys), which an index answers."""
 UNSOLVED_QUERY: dict[str, Any] = {"unsolved": True}
 
 
-def backlog_query(reported_by: datetime) -> dict[str, Any]:
-    """The backlog's condition: unsolved, reported at `reported_by` or before."""
-    return UNSOLVED_QUERY | {"reported_at": {"$lte": reported_by}}
+def backlog_query(reported_by: datetime, within: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The backlog's condition: unsolved, reported at `reported_by` or before (and `within`
+    the scope's range of report instants, if any)."""
+    return UNSOLVED_QUERY | {"reported_at": {**(within or {}), "$lte": reported_by}}
 
 
 def problems(facts: Iterable[Mapping[str, Any]], merged: Mapping[str, int]) -> list[dict[str, Any]]:

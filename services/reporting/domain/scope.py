@@ -9,7 +9,7 @@ a `ScopeError` naming the field; the HTTP edge answers it with a 422.
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from services.contracts.regions import level_of, lies_in, stem
@@ -83,13 +83,23 @@ class Scope:
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ScopeError("end", f"end {self.end} is before start {self.start}")
 
-    def query(self) -> dict[str, Any]:
-        """The filter on view fields: reported in the period, in the scope."""
+    def query(self, timezone: tzinfo | None = None) -> dict[str, Any]:
+        """The filter on view fields: reported in the period, in the scope. Given the service's
+        time zone, the period is also a range of report instants (the index that orders a
+        list reads only the period's rows)."""
         query: dict[str, Any] = {"reported_day": {"$ne": None}}
         if self.start or self.end:
             query["reported_day"] = {
                 **({"$gte": self.start.isoformat()} if self.start else {}),
                 **({"$lte": self.end.isoformat()} if self.end else {}),
+            }
+        if timezone is not None and (self.start or self.end):
+            def midnight(day: date) -> datetime:
+                return datetime.combine(day, time(), timezone)
+
+            query["reported_at"] = {
+                **({"$gte": midnight(self.start)} if self.start else {}),
+                **({"$lt": midnight(self.end + timedelta(days=1))} if self.end else {}),
             }
         if self.start and self.end:  # an equality an index answers: the period's months
             query["reported_month"] = {"$in": months_between(self.start, self.end)}

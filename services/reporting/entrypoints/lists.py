@@ -60,6 +60,7 @@ def build_lists_router(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
     router = APIRouter(prefix="/lists", tags=["lists"])
+    zone = store.rules.timezone  # a period is a range of report instants too
 
     async def answer(
         name: str,
@@ -108,7 +109,7 @@ def build_lists_router(
         page_size: PageSize = DEFAULT_PAGE,
         format: Format = Format.JSON,
     ) -> Any:
-        query = where.query() | lists.PROBLEM_QUERY
+        query = where.query(zone) | lists.PROBLEM_QUERY
         columns = lists.PROBLEM_COLUMNS
         return await answer(
             "problems", where, query, problem_rows, columns, format, after, page_size
@@ -121,7 +122,7 @@ def build_lists_router(
         page_size: PageSize = DEFAULT_PAGE,
         format: Format = Format.JSON,
     ) -> Any:
-        query = where.query() | lists.TASK_QUERY
+        query = where.query(zone) | lists.TASK_QUERY
         return await answer(
             "tasks", where, query, task_rows, lists.TASK_COLUMNS, format, after, page_size
         )
@@ -133,7 +134,7 @@ def build_lists_router(
         page_size: PageSize = DEFAULT_PAGE,
         format: Format = Format.JSON,
     ) -> Any:
-        query = where.query() | lists.RESULT_QUERY
+        query = where.query(zone) | lists.RESULT_QUERY
         columns = lists.RESULT_COLUMNS
         return await answer("results", where, query, result_rows, columns, format, after, page_size)
 
@@ -148,7 +149,8 @@ def build_lists_router(
         at, age = now(), backlog_min_age_days if min_age_days is None else min_age_days
         oldest = datetime.min.replace(tzinfo=UTC)
         cutoff = at - timedelta(days=age) if age < 700_000 else oldest
-        query = where.query() | lists.backlog_query(cutoff)
+        scoped = where.query(zone)
+        query = scoped | lists.backlog_query(cutoff, scoped.get("reported_at"))
 
         async def rows(facts: list[Document]) -> list[dict[str, Any]]:
             return lists.backlog(facts, at, age)
