@@ -60,6 +60,11 @@ def in_region(region_code: str) -> list[dict[str, Any]]:
     return [by_path, by_code]
 
 
+def _midnight(day: date, timezone: tzinfo) -> datetime:
+    """The instant a local day starts."""
+    return datetime.combine(day, time(), timezone)
+
+
 def months_between(start: date, end: date) -> list[str]:
     """The months (YYYY-MM) from `start`'s to `end`'s."""
     out, year, month = [], start.year, start.month
@@ -94,12 +99,9 @@ class Scope:
                 **({"$lte": self.end.isoformat()} if self.end else {}),
             }
         if timezone is not None and (self.start or self.end):
-            def midnight(day: date) -> datetime:
-                return datetime.combine(day, time(), timezone)
-
             query["reported_at"] = {
-                **({"$gte": midnight(self.start)} if self.start else {}),
-                **({"$lt": midnight(self.end + timedelta(days=1))} if self.end else {}),
+                **({"$gte": _midnight(self.start, timezone)} if self.start else {}),
+                **({"$lt": _midnight(self.end + timedelta(days=1), timezone)} if self.end else {}),
             }
         if self.start and self.end:  # an equality an index answers: the period's months
             query["reported_month"] = {"$in": months_between(self.start, self.end)}
