@@ -323,6 +323,7 @@ async def test_the_weekly_bulletin_of_a_scripted_week(
         ["南城街道办事处", "1", "1"],  # 3: yellow then red
         ["和塘区水务局", "1", "0"],  # 2: yellow
     ]
+    assert "共 1 件 (1 in all)." in section(md, "(backlog cases)")  # cells: days before 24 Oct
     assert rows(section(md, "(backlog cases)")) == [
         [
             "oct-09", "和塘区水务局", "411901001001", "street_lighting", "2026-10-10", "43",

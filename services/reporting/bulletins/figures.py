@@ -87,6 +87,12 @@ class BulletinFigures:
     overdue: tuple[Overdue, ...]
     backlog: tuple[BacklogCase, ...]
     backlog_days: float
+    backlog_total: int
+    """How many backlog cases there are; `backlog` names the oldest BACKLOG_LISTED of them."""
+
+
+BACKLOG_LISTED = 50
+"""A bulletin names the oldest backlog cases, this many at most, and counts them all."""
 
 
 def names_in(facts: Iterable[Fact]) -> dict[str, str]:
@@ -232,8 +238,13 @@ def figures_from(
     backlog_days: float,
     names: Mapping[str, str],
     ranking_limit: int = 20,
+    backlog_total: int | None = None,
 ) -> BulletinFigures:
-    """The bulletin's figures from its counts and its backlog rows (lists.backlog)."""
+    """The bulletin's figures from its counts and its backlog rows (lists.backlog, oldest
+    first: the first BACKLOG_LISTED are named), and how many backlog cases there are (when
+    `backlog` holds only the oldest: else it is every one)."""
+    listed = list(backlog)
+    total = len(listed) if backlog_total is None else backlog_total
     overdue = {o: yr for o, yr in counted.overdue.items() if yr[0] or yr[1]}
     offices = sorted(overdue, key=lambda o: (-overdue[o][1], -overdue[o][0], o))
     channels = {c: n for c, n in counted.by_channel.items() if n > 0}
@@ -263,7 +274,8 @@ def figures_from(
                 state=row["state"],
                 flag="red" if row["red"] else "yellow" if row["yellow"] else None,
             )
-            for row in backlog
+            for row in listed[:BACKLOG_LISTED]
         ),
         backlog_days=backlog_days,
+        backlog_total=total,
     )

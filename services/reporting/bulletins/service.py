@@ -3,21 +3,27 @@ rendered (used by the HTTP routes, the schedule and the command line). Offices a
 are named as the events named them (see figures.names_in)."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.reporting.bulletins.figures import BulletinFigures, Counted, figures_from, names_in
+from services.reporting.bulletins.figures import (
+    BACKLOG_LISTED,
+    BulletinFigures,
+    Counted,
+    figures_from,
+    names_in,
+)
 from services.reporting.bulletins.render import render_html, render_markdown
 from services.reporting.domain import cells, lists
 from services.reporting.domain.period import Due, Period
 from services.reporting.domain.rankings import Weights
-from services.reporting.domain.scope import lies_in_region
+from services.reporting.domain.scope import in_region
 from services.runtime.mongo import Document
 
 MEDIA_TYPES: dict[str, str] = {
@@ -76,7 +82,13 @@ class BulletinSource(Protocol):
     async def counted(
         self, start: date | None, end: date | None, region_code: str | None = None
     ) -> dict[str, int]: ...
-    async def facts(self, query: Document) -> list[Document]: ...
+    async def page(
+        self, query: Document, after: tuple[Any, str] | None, size: int
+    ) -> list[Document]: ...
+    def stream(self, query: Document) -> AsyncIterator[Document]: ...
+    async def unsolved_by_day(
+        self, region_code: str | None, office_id: str | None, category: str | None
+    ) -> dict[str, int]: ...
 
 
 class Bulletins:
@@ -100,20 +112,20 @@ class Bulletins:
         self.now = now
 
     async def figures(self, period: Period, region_code: str | None) -> BulletinFigures:
-        """The figures summed from cells (the period's months or days, and each day), the
-        backlog cases from the issues still unsolved (a list, read from the facts)."""
+        """The figures summed from cells (the period's months or days, and each day); the
+        oldest backlog cases read in order from the facts (as a list's page), and how many
+        there are from the backlog's cells (by day reported, the last day counted exactly)."""
         totals, *days = await asyncio.gather(
             self.store.counted(period.start, period.end, region_code),
             *(self.store.counted(day, day, region_code) for day in period.days),
         )
-        last = period.end.isoformat()
-        unsolved = await self.store.facts(lists.UNSOLVED_QUERY | {"reported_day": {"$lte": last}})
         period_end = datetime.combine(period.end + timedelta(days=1), time(), self.timezone)
-        backlog = lists.backlog(
-            (f for f in unsolved if lies_in_region(f, region_code)), period_end, self.backlog_days
-        )
+        cutoff = period_end - timedelta(days=self.backlog_days)
+        where = {"$or": in_region(region_code)} if region_code else {}
+        oldest = await self.store.page(lists.backlog_query(cutoff) | where, None, BACKLOG_LISTED)
+        backlog = lists.backlog(oldest, period_end, self.backlog_days)
         names = cells.unit_names(totals, "rname") | cells.unit_names(totals, "oname")
-        names |= names_in(unsolved)
+        names |= names_in(oldest)
         offices = cells.units_of(totals, "o")
         counted = Counted(
             totals=cells.rates_of(totals),
@@ -139,12 +151,26 @@ class Bulletins:
             weights=self.weights,
             backlog_days=self.backlog_days,
             names=names,
+            backlog_total=await self._backlog_total(region_code, cutoff, where),
             ranking_limit=self.settings.ranking_limit,
         )
 
     @staticmethod
     def rendered(found: BulletinFigures, fmt: str) -> str:
         return render_html(found) if fmt == "html" else render_markdown(found)
+
+    async def _backlog_total(
+        self, region_code: str | None, cutoff: datetime, where: Document
+    ) -> int:
+        """The unsolved issues reported by `cutoff`: whole days from the backlog's cells, the
+        day `cutoff` falls in counted over its own facts (read in order, that day only)."""
+        by_day = await self.store.unsolved_by_day(region_code, None, None)
+        local = cutoff.astimezone(self.timezone)
+        last_day = local.date().isoformat()
+        whole = sum(n for day, n in by_day.items() if day < last_day)
+        day_start = datetime.combine(local.date(), time(), self.timezone)
+        last = lists.backlog_query(cutoff, {"$gte": day_start}) | where
+        return whole + sum([1 async for _ in self.store.stream(last)])
 
     async def render(self, period: Period, region_code: str | None, fmt: str) -> str:
         return self.rendered(await self.figures(period, region_code), fmt)

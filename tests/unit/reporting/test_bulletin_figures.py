@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.reporting.bulletins.figures import figures
+from services.reporting.bulletins.figures import BACKLOG_LISTED, figures
 from services.reporting.domain.period import Period
 from services.reporting.domain.rankings import Weights
 from services.reporting.domain.scope import lies_in_region as in_region
@@ -100,3 +100,17 @@ def test_every_region_counts_every_issue_of_the_period() -> None:
     assert [b.issue_id for b in everywhere.backlog] == ["i7", "i8"]
     assert {r.unit_id for r in everywhere.township_ranking} == {TOWN, OTHER_TOWN}
     assert all(d.day - WEEK.start < timedelta(days=7) for d in everywhere.daily)
+
+
+def test_a_long_backlog_names_its_oldest_and_counts_them_all() -> None:
+    many = [
+        view(100 + n, OLD - timedelta(days=n), **ASSIGNED, office_id="water") for n in range(70)
+    ]
+    listed = figures(
+        period=WEEK, region_code=None, region_name=None, reported=[], unsolved=many,
+        generated_at=datetime(2026, 11, 23, 8, tzinfo=SHANGHAI), timezone=SHANGHAI,
+        weights=Weights(1, 1, 1), backlog_days=30, names={},
+    )  # fmt: skip
+    assert listed.backlog_total == 70
+    assert len(listed.backlog) == BACKLOG_LISTED == 50
+    assert [b.issue_id for b in listed.backlog[:2]] == ["i169", "i168"]  # the oldest first

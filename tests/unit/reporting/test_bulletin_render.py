@@ -71,6 +71,7 @@ FIGURES = BulletinFigures(
         ),
     ),
     backlog_days=30,
+    backlog_total=80,
 )
 
 
@@ -150,6 +151,7 @@ def test_the_markdown_ranks_offices_and_townships_and_lists_overdue_and_backlog(
     ]
     backlog = section(md, "(backlog cases)")
     assert "30 天" in backlog
+    assert "共 80 件 (80 in all), 列出受理最早的 1 件 (the oldest 1 listed)" in backlog
     assert rows(backlog) == [
         [
             "iss-old", "旧 | 单位", "411901001001", "street_lighting", "2026-10-01", "52",
@@ -161,7 +163,7 @@ def test_the_markdown_ranks_offices_and_townships_and_lists_overdue_and_backlog(
 def test_an_empty_period_says_none_rather_than_an_empty_table() -> None:
     quiet = replace(
         FIGURES, totals=counts(), by_channel=(), office_ranking=(), township_ranking=(),
-        overdue=(), backlog=(), region_code=None, region_name=None,
+        overdue=(), backlog=(), backlog_total=0, region_code=None, region_name=None,
         daily=tuple(DayRates(d, counts()) for d in WEEK.days),
     )  # fmt: skip
     md = render_markdown(quiet)
@@ -169,6 +171,7 @@ def test_an_empty_period_says_none_rather_than_an_empty_table() -> None:
     for heading in ("(by channel)", "### 责任单位 (offices)", "(overdue by office)"):
         assert section(md, heading).strip() == "无 (none)"
     assert section(md, "(backlog cases)").strip().endswith("无 (none)")
+    assert "共 0 件 (0 in all)." in section(md, "(backlog cases)")
     html = render_html(quiet)
     assert html.count("<svg") == 3 and html.count("无数据 (no data)") == 3
 

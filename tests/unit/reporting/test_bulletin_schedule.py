@@ -2,7 +2,7 @@
 schedule writing each due bulletin once, atomically, with a clock the test moves."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -98,17 +98,30 @@ class Clock:
 
 
 class FakeStore:
-    """Answers the bulletin's two queries with no issues; counts them; can be made to fail."""
+    """Answers the bulletin's queries with no issues; counts its pages; can be made to fail."""
 
     def __init__(self) -> None:
         self.queries: list[Mapping[str, Any]] = []
         self.failing = False
 
-    async def facts(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def page(
+        self, query: Mapping[str, Any], after: tuple[Any, str] | None, size: int
+    ) -> list[dict[str, Any]]:
         if self.failing:
             raise ConnectionError("the database is away")
         self.queries.append(query)
         return []
+
+    async def stream(self, query: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        for row in await self.page(query, None, 1000):
+            yield row
+
+    async def unsolved_by_day(
+        self, region_code: str | None, office_id: str | None, category: str | None
+    ) -> dict[str, int]:
+        if self.failing:
+            raise ConnectionError("the database is away")
+        return {}
 
     async def counted(
         self, start: date | None, end: date | None, region_code: str | None = None
