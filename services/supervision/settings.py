@@ -52,6 +52,10 @@ class SupervisionSettings(ServiceSettings):
         default=1000, ge=1, description="issues fired at the same time (in batches)"
     )
     load_batch: int = Field(default=20000, ge=1, description="timers read per batch on assignment")
+    gc_thresholds: tuple[int, int, int] = Field(
+        default=(50_000, 20, 100),
+        description="the process's garbage collector thresholds (`gc.set_threshold`)",
+    )
 
     @property
     def time_offset(self) -> timedelta:
