@@ -217,7 +217,10 @@ class Fold:
         totals: cell_rules.Cells = {}
         for ids, counters in self._groups.items():
             for cell in ids:
-                cell_rules.add(totals.setdefault(cell, {}), counters)
+                if (found := totals.get(cell)) is None:
+                    totals[cell] = dict(counters)  # most cells: one group (a day, a place)
+                else:
+                    cell_rules.add(found, counters)
         return totals
 
     def documents(self) -> tuple[list[Document], cell_rules.Cells]:
