@@ -37,10 +37,14 @@ class Derivation:
     """The start-up check, and the rebuild it may start (kept here so that it finishes)."""
 
     def __init__(
-        self, db: AsyncDatabase[Document], store: ReportingStore, platform: PlatformSettings
+        self,
+        db: AsyncDatabase[Document],
+        store: ReportingStore,
+        platform: PlatformSettings,
+        status: RebuildStatus | None = None,
     ) -> None:
         self._db, self._store, self._platform = db, store, platform
-        self.status = RebuildStatus()
+        self.status = status if status is not None else RebuildStatus()
         self._running: set[asyncio.Task[None]] = set()
 
     async def check(self) -> None:
