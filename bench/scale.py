@@ -3,17 +3,21 @@
 For each size in BENCH_SCALE_SIZES (issues; default "10000,100000,1000000"), a city year is
 generated (issues spread over the days of 2025, in 5 counties × 8 townships × 6 villages,
 40 offices, 12 categories, every channel and kind, a mix of lives: answered at intake,
-resolved and visited, escalated and reopened, still open) and folded into a fresh projection
-by the rebuild's own code (`handlers.Fold`, then the bulk inserts of a new generation;
-generation bypasses HTTP and Kafka). Then every read is timed through the HTTP routes
+resolved and visited, escalated and reopened, still open) and produced to an issues topic of
+its own (bypassing HTTP; timed apart), then the projection is built from it by the real
+rebuild (`handlers.rebuild`: bulk reads of Kafka, the fold in memory per partition, bulk
+inserts into a new generation, the switch), timed with its events/s, phases and peak RSS.
+Then every read is timed through the HTTP routes
 in-process (BENCH_SCALE_REPEATS times each, default 7; p50 and p95), the domain metrics'
 refresh too, and the projection's size on disk is printed (collStats of the generation's
-collections). The table is printed at each size; nothing is asserted.
+collections). The table is printed at each size; nothing is asserted. The topic and the
+database are dropped after each size, the namespace at the end.
 """
 
 import asyncio
 import os
 import random
+import resource
 import statistics
 import time
 import uuid
@@ -24,11 +28,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 
 from devkit.infra import endpoints
-from services.contracts.events import Event
+from devkit.namespaces import drop_namespace
+from services.contracts.events import Event, encode
 from services.contracts.vocabulary import Channel, Flag, Kind, Satisfaction
+from services.reporting.adapters.log import KafkaLog
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.bulletins.http import build_bulletin_router
 from services.reporting.bulletins.service import Bulletins, BulletinSettings
@@ -38,7 +46,8 @@ from services.reporting.entrypoints.api import build_router
 from services.reporting.entrypoints.errors import register_errors
 from services.reporting.entrypoints.lists import build_lists_router
 from services.reporting.entrypoints.metrics import DomainMetrics
-from services.reporting.handlers import Fold
+from services.reporting.handlers import RebuildStatus, rebuild
+from services.runtime.broker import topic_config
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
 from tests.reporting_events import CITY, Story
@@ -148,36 +157,77 @@ def row(label: str, values: list[float]) -> None:
           f"{min(values):>8.1f} {max(values):>8.1f}", flush=True)  # fmt: skip
 
 
+async def produce(platform: PlatformSettings, topic: str, size: int) -> int:
+    """Generate `size` issues' lives into `topic` (a new one, the platform's partitions),
+    issue by issue (nothing kept in memory); the number of events."""
+    admin = AIOKafkaAdminClient(**platform.kafka.client_options())
+    await admin.start()
+    try:
+        config = topic_config(platform)
+        copies = platform.replication_factor
+        new = NewTopic(topic, platform.partitions, copies, topic_configs=config)
+        await admin.create_topics([new])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(
+        **platform.kafka.client_options(), acks="all", linger_ms=20, max_batch_size=1 << 20
+    )
+    await producer.start()
+    rng, sent = random.Random(size), 0
+    try:
+        waiting = []
+        for n in range(size):
+            for event in story(n, rng):
+                key = event.issue_id.encode()
+                waiting.append(await producer.send(topic, encode(event), key=key))
+                sent += 1
+            if len(waiting) >= 20_000:
+                await asyncio.gather(*waiting)
+                waiting = []
+        await asyncio.gather(*waiting)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def drop_topic(platform: PlatformSettings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**platform.kafka.client_options())
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+
+
 async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
-    rng = random.Random(size)
     rules = FactRules(SHANGHAI)
+    topic = f"{platform.topic_prefix}scale-{size}-issues"
     started = time.perf_counter()
-    events = [e for n in range(size) for e in story(n, rng)]
+    events = await produce(platform, topic, size)
     generated = time.perf_counter() - started
     mongo = make_mongo_client(platform)
     name = f"{platform.database('reporting')}_{size}"
     await mongo.drop_database(name)
     store = ReportingStore(mongo[name], rules)
     try:
+        phases: dict[str, float] = {}
+
+        def progress(status: RebuildStatus) -> None:
+            phases.setdefault(status.phase, time.perf_counter() - started)
+
         started = time.perf_counter()
-        fold = Fold(rules)
-        for event in events:
-            fold.add(event)
-        docs, totals = fold.documents()
-        folded = time.perf_counter() - started
-        generation = await store.new_generation()
-        target = store.pinned(generation)
-        await target.insert_facts(docs)
-        await target.insert_cells(totals)
-        await store.switch(generation)
+        done = await rebuild(KafkaLog(platform.kafka, topic), store, progress=progress)
         took = time.perf_counter() - started
         await store.ensure_indexes()
-        rate = len(events) / took
-        print(f"\n== {size:,} issues, {len(events):,} events (generated in {generated:.0f} s)")
-        print(f"rebuild (fold + bulk writes): {took:.1f} s = {rate:,.0f} events/s "
-              f"(fold alone {len(events) / folded:,.0f} events/s); "
-              f"{len(docs):,} fact documents, {len(totals):,} cells", flush=True)  # fmt: skip
-        del events, docs, totals, fold
+        load = os.getloadavg()[0]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\n== {size:,} issues, {events:,} events "
+              f"(generated and produced in {generated:.0f} s)")  # fmt: skip
+        print(f"rebuild from Kafka: {took:.1f} s = {done.applied / took:,.0f} events/s "
+              f"({done.issues:,} fact documents, {done.cells:,} cells; load {load:.1f}, "
+              f"peak RSS {rss:,.0f} MB)", flush=True)  # fmt: skip
+        marks = ", ".join(f"{phase} {at:.1f}" for phase, at in phases.items())
+        print(f"  phases (s from the start): {marks}", flush=True)
         app = app_of(store, rules)
         transport = httpx.ASGITransport(app=app)
         print(f"{'read':<48} {'p50 ms':>9} {'p95 ms':>9} {'min':>8} {'max':>8}", flush=True)
@@ -198,6 +248,7 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
     finally:
         await mongo.drop_database(name)
         await mongo.close()
+        await drop_topic(platform, topic)
 
 
 async def main(platform: PlatformSettings) -> None:
@@ -218,7 +269,10 @@ def run() -> None:
             kafka_bootstrap=found.kafka_bootstrap, mongo_url=found.mongo_url,
             topic_prefix=f"{name}.", database_prefix=f"{name}_",
         )  # fmt: skip
-        asyncio.run(main(settings))
+        try:
+            asyncio.run(main(settings))
+        finally:
+            asyncio.run(drop_namespace(found.kafka_bootstrap, found.mongo_url, name))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from services.reporting.entrypoints.api import build_router
 from services.reporting.entrypoints.consumer import subscribe
 from services.reporting.entrypoints.errors import register_errors
 from services.reporting.entrypoints.lists import build_lists_router
-from services.reporting.entrypoints.metrics import DomainMetrics
-from services.reporting.handlers import ReportingHandlers
+from services.reporting.entrypoints.metrics import DomainMetrics, RebuildMetrics
+from services.reporting.handlers import RebuildStatus, ReportingHandlers
 from services.reporting.settings import ReportingSettings
 from services.runtime.service import Runtime, build_runtime, create_app
 
@@ -25,16 +25,18 @@ def build_app(settings: ReportingSettings) -> FastAPI:
     runtime = build_runtime("reporting", settings.platform)
     store = ReportingStore(runtime.db, settings.fact_rules())
     runtime.on_startup.append(store.ensure_indexes)
-    runtime.on_startup.append(Derivation(runtime.db, store, settings.platform).check)
+    rebuilding = RebuildStatus()  # one rebuild at a time: at start or by POST /admin/rebuild
+    runtime.on_startup.append(Derivation(runtime.db, store, settings.platform, rebuilding).check)
     subscribe(runtime, ReportingHandlers(store))
     domain_metrics = DomainMetrics(store)
     runtime.metrics.registry.register(domain_metrics)
     runtime.before_metrics.append(domain_metrics.before_scrape)
+    runtime.metrics.registry.register(RebuildMetrics(rebuilding))
     weights = settings.weights()
     routers = [
         build_router(store, weights, settings.backlog_age_buckets_days),
         build_lists_router(store, settings.backlog_min_age_days),
-        build_admin_router(settings.platform, store, settings.admin_token),
+        build_admin_router(settings.platform, store, settings.admin_token, rebuilding),
         bulletin_routes(runtime, store, settings),  # and the bulletin schedule
     ]
     app = create_app(runtime, routers)

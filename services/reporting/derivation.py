@@ -9,6 +9,7 @@ recorded at once.
 """
 
 import asyncio
+import time
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -28,16 +29,22 @@ change (reads sum cells); 3: the backlog's cells (unsolved issues per day report
 as keys, documents with a revision, the lists' keys in the view."""
 
 NAME = "facts"
+PROGRESS_EVERY = 5.0
+"""Seconds between two progress lines of a rebuild in the log."""
 
 
 class Derivation:
     """The start-up check, and the rebuild it may start (kept here so that it finishes)."""
 
     def __init__(
-        self, db: AsyncDatabase[Document], store: ReportingStore, platform: PlatformSettings
+        self,
+        db: AsyncDatabase[Document],
+        store: ReportingStore,
+        platform: PlatformSettings,
+        status: RebuildStatus | None = None,
     ) -> None:
         self._db, self._store, self._platform = db, store, platform
-        self.status = RebuildStatus()
+        self.status = status if status is not None else RebuildStatus()
         self._running: set[asyncio.Task[None]] = set()
 
     async def check(self) -> None:
@@ -53,8 +60,12 @@ class Derivation:
         task.add_done_callback(self._running.discard)
 
     async def _rebuild(self) -> None:
-        def progress(read: int, total: int) -> None:
-            log.info("projection.rebuilding", read=read, total=total)
+        shown = [0.0]
+
+        def progress(status: RebuildStatus) -> None:  # a line every few seconds
+            if time.monotonic() - shown[0] >= PROGRESS_EVERY or status.state == "done":
+                shown[0] = time.monotonic()
+                log.info("projection.rebuilding", progress=status.line())
 
         self.status.start()
         try:

@@ -7,9 +7,10 @@ Records that are not valid events are skipped by the rebuild (the live consumer
 dead-lettered them when they first came).
 """
 
+import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -113,21 +114,36 @@ class ReportingHandlers:
             await store.settle()
 
 
-Progress = Callable[[int, int], None]
-"""Called with (records read, records to read)."""
+Progress = Callable[["RebuildStatus"], None]
+"""Called with the rebuild's status as it goes (after every read batch and bulk insert)."""
+
+CHUNK = 500
+"""Documents per bulk insert of a rebuild."""
+WRITERS = 4
+"""Bulk inserts of a rebuild in flight at once (the engine converts documents on every core
+it has; the fold of the next documents overlaps them)."""
+QUEUED = 2 * WRITERS
+"""Chunks folded ahead of the writers at most (memory stays bounded)."""
 
 
 @dataclass
 class RebuildStatus:
     state: str = "idle"  # idle, running, done, failed
+    phase: str = ""  # reading, writing cells, indexing, catching up, switching
     total: int = 0
     read: int = 0
     applied: int = 0
     skipped: int = 0
     issues: int = 0
+    """Fact documents folded (each issue's once its partition is read)."""
+    written: int = 0
+    """Fact documents inserted into the new generation."""
+    cells: int = 0
+    """Count cells inserted into the new generation."""
     caught_up: int = 0
     generation: int | None = None
     events_per_second: float = 0.0
+    """Events applied per second since the start (to the switch, once done)."""
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
@@ -139,6 +155,14 @@ class RebuildStatus:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"end_offsets": {str(p): o for p, o in self.end_offsets.items()}}
+
+    def line(self) -> str:
+        """One progress line (the CLI's, the service's log)."""
+        return (
+            f"{self.phase}: read {self.read:,}/{self.total:,} events "
+            f"({self.events_per_second:,.0f}/s), {self.issues:,} issues folded, "
+            f"{self.written:,} written, {self.cells:,} cells, {self.skipped:,} skipped"
+        )
 
 
 class EventLog(Protocol):
@@ -152,11 +176,14 @@ class EventLog(Protocol):
 
 class Fold:
     """Issues' logs folded in memory (the same entries `fact_update` stores), then their
-    fact documents and the sum of their contributions to the cells."""
+    fact documents (taken a chunk at a time, each log dropped as its document is made) and
+    the sum of their contributions to the cells over every document taken."""
 
     def __init__(self, rules: FactRules) -> None:
         self.rules = rules
         self.logs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._groups: dict[tuple[str, ...], dict[str, int]] = {}
+        """Issues of one day and place add the same to the same cells: summed per group."""
 
     def add(self, event: Event) -> None:
         """The entry `fact_update` stores, as MongoDB gives it back (times to the ms)."""
@@ -164,35 +191,59 @@ class Fold:
         key = str(event.event_id)
         log[key] = entry_of(event, log.get(key))
 
-    def documents(self) -> tuple[list[Document], cell_rules.Cells]:
-        docs: list[Document] = []
-        by_group: dict[tuple[str, ...], dict[str, int]] = {}
-        for issue_id, log in self.logs.items():
-            view = derive(log, self.rules)
-            contributed = cell_rules.contributions(view)
-            stored = cell_rules.as_list(contributed)
-            for item in stored:  # issues of one day and place add to the same group
-                cell_rules.add(by_group.setdefault(tuple(item["c"]), {}), item["n"])
-            posted = {"v": view["_n"], "cells": stored}
-            doc = {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log)}
-            docs.append(doc | {"posted": posted, "rev": 0})
+    def take(self, size: int) -> Iterator[list[Document]]:
+        """The fact documents of the issues folded so far, `size` at a time, in the order
+        their issues came; their logs leave memory, their contributions are summed."""
+        chunk: list[Document] = []
+        for issue_id in list(self.logs):
+            chunk.append(self._document(issue_id, self.logs.pop(issue_id)))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _document(self, issue_id: str, log: dict[str, dict[str, Any]]) -> Document:
+        view = derive(log, self.rules)
+        stored = cell_rules.as_list(cell_rules.contributions(view))
+        for item in stored:
+            cell_rules.add(self._groups.setdefault(tuple(item["c"]), {}), item["n"])
+        posted = {"v": view["_n"], "cells": stored}
+        doc = {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log)}
+        return doc | {"posted": posted, "rev": 0}
+
+    def totals(self) -> cell_rules.Cells:
+        """Every cell's counters: the contributions of all the documents taken."""
         totals: cell_rules.Cells = {}
-        for ids, counters in by_group.items():
+        for ids, counters in self._groups.items():
             for cell in ids:
-                cell_rules.add(totals.setdefault(cell, {}), counters)
-        return docs, totals
+                if (found := totals.get(cell)) is None:
+                    totals[cell] = dict(counters)  # most cells: one group (a day, a place)
+                else:
+                    cell_rules.add(found, counters)
+        return totals
+
+    def documents(self) -> tuple[list[Document], cell_rules.Cells]:
+        """Every fact document at once, and the cells."""
+        docs = [doc for chunk in self.take(CHUNK) for doc in chunk]
+        return docs, self.totals()
 
 
 async def rebuild(
     log: EventLog,
     store: Projection,
     status: RebuildStatus | None = None,
-    progress: Progress = lambda read, total: None,
+    progress: Progress = lambda status: None,
 ) -> RebuildStatus:
     """Rebuild the projection from the log into a NEW generation, beside the live one.
 
-    1. Read the log up to the end offsets seen at the start, in bulk; fold each issue's
-       events in memory; insert its fact documents and the summed cells in bulk.
+    1. Read the log up to the end offsets seen at the start, one partition at a time (an
+       issue's events are all in its key's partition), in bulk; fold its issues' events in
+       memory (a new generation is empty: nothing is read from the database, and no claim,
+       marker or revision guard is needed: nothing else writes it yet); hand their fact
+       documents in chunks to `WRITERS` bulk inserts that run while the next are folded and
+       read; sum the contributions to the cells in memory and insert each cell once at the
+       end; then create the indexes (on a full collection, once).
     2. Catch up: the events appended since, through the live path (exactly once), into the
        new generation; then switch the pointer (one write): reads move to the new figures.
     3. Catch up once more (what the live consumer wrote into the old generation while it was
@@ -202,6 +253,12 @@ async def rebuild(
     if status.state != "running":
         status.start()
     started = time.perf_counter()
+
+    def report(phase: str | None = None) -> None:
+        status.phase = phase or status.phase
+        status.events_per_second = round(status.applied / (time.perf_counter() - started), 1)
+        progress(status)
+
     try:
         old = await store.generation()
         generation = await store.new_generation()
@@ -209,36 +266,94 @@ async def rebuild(
         target = store.pinned(generation)
         end = await log.end_offsets()
         status.end_offsets, status.total = end, sum(end.values())
-        progress(0, status.total)
+        report("reading")
         fold = Fold(store.rules)
-        async for batch in log.batches({}, end):
-            for value in batch:
-                status.read += 1
-                try:
-                    fold.add(decode(value or b""))
-                    status.applied += 1
-                except ValueError:
-                    status.skipped += 1
-            progress(status.read, status.total)
-        docs, totals = fold.documents()
-        fold.logs.clear()
-        status.issues = len(docs)
+        async with _Inserts(target, status, report) as inserts:
+            for partition in sorted(end):
+                async for batch in log.batches({}, {partition: end[partition]}):
+                    for value in batch:
+                        status.read += 1
+                        try:
+                            fold.add(decode(value or b""))
+                            status.applied += 1
+                        except ValueError:
+                            status.skipped += 1
+                    report()
+                for docs in fold.take(CHUNK):
+                    status.issues += len(docs)
+                    await inserts.facts(docs)
+            report("writing cells")
+            totals = fold.totals()
+            cells = list(totals)
+            for at in range(0, len(cells), CHUNK):
+                await inserts.cells({cell: totals[cell] for cell in cells[at : at + CHUNK]})
+            del totals, cells
+        report("indexing")
         await target.ensure_indexes()
-        await target.insert_facts(docs)
-        await target.insert_cells(totals)
+        report("catching up")
         status.events_per_second = round(status.applied / (time.perf_counter() - started), 1)
         end = await _catch_up(log, target, end, status)
+        report("switching")
         await store.switch(generation)
         await _catch_up(log, target, end, status)
         if old != generation:
             await store.drop_generation(old)
         status.state = "done"
+        progress(status)
     except BaseException as error:
         status.state, status.error = "failed", repr(error)
         raise
     finally:
         status.finished_at = datetime.now(UTC)
     return status
+
+
+class _Inserts:
+    """A rebuild's bulk inserts: `WRITERS` tasks take chunks from a bounded queue, so the
+    engine writes while the next chunks are folded (and the queue holds at most `QUEUED`).
+    Leaving the block waits for every insert; a failed insert fails the rebuild."""
+
+    def __init__(
+        self, target: Projection, status: RebuildStatus, report: Callable[[], None]
+    ) -> None:
+        self._target, self._status, self._report = target, status, report
+        self._queue: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue(QUEUED)
+        self._group = asyncio.TaskGroup()
+
+    async def __aenter__(self) -> "_Inserts":
+        await self._group.__aenter__()
+        for _ in range(WRITERS):
+            self._group.create_task(self._write())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if exc[0] is None:
+            for _ in range(WRITERS):
+                await self._queue.put(None)
+        await self._group.__aexit__(*exc)
+
+    async def facts(self, docs: list[Document]) -> None:
+        async def insert() -> None:
+            await self._target.insert_facts(docs)
+            self._status.written += len(docs)
+
+        await self._put(insert)
+
+    async def cells(self, totals: cell_rules.Cells) -> None:
+        async def insert() -> None:
+            await self._target.insert_cells(totals)
+            self._status.cells += len(totals)
+
+        await self._put(insert)
+
+    async def _put(self, insert: Callable[[], Awaitable[None]]) -> None:
+        await self._queue.put(insert)
+        await asyncio.sleep(0)  # a free writer takes it now
+
+    async def _write(self) -> None:
+        while (insert := await self._queue.get()) is not None:
+            await insert()
+            self._report()
 
 
 async def _catch_up(

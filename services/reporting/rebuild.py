@@ -5,7 +5,7 @@ keeps serving the old one until the switch."""
 import asyncio
 
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.reporting.adapters.log import KafkaLog
 from services.reporting.adapters.store import ReportingStore
@@ -22,13 +22,24 @@ def main() -> None:
     async def run() -> RebuildStatus:
         mongo = make_mongo_client(platform)
         store = ReportingStore(mongo[platform.database("reporting")], settings.fact_rules())
-        columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[figures]}"),
+            TimeElapsedColumn(),
+        )
         try:
             with Progress(*columns, console=console) as bar:
-                task = bar.add_task(f"rebuilding from {platform.issues_topic}", total=None)
+                task = bar.add_task(platform.issues_topic, total=None, figures="")
 
-                def show(read: int, total: int) -> None:
-                    bar.update(task, completed=read, total=total)
+                def show(status: RebuildStatus) -> None:
+                    figures = (
+                        f"{status.phase} · {status.events_per_second:,.0f} events/s · "
+                        f"{status.issues:,} issues folded · {status.written:,} written · "
+                        f"{status.cells:,} cells"
+                    )
+                    bar.update(task, completed=status.read, total=status.total, figures=figures)
 
                 log = KafkaLog(platform.kafka, platform.issues_topic)
                 return await rebuild(log, store, progress=show)
@@ -40,7 +51,7 @@ def main() -> None:
         f"rebuilt {platform.database('reporting')} as generation {done.generation}: "
         f"{done.applied} events applied ({done.issues} issues, "
         f"{done.events_per_second:.0f} events/s), "
-        f"{done.skipped} skipped, {done.caught_up} caught up after"
+        f"{done.skipped} skipped, {done.cells} cells, {done.caught_up} caught up after"
     )
 
 

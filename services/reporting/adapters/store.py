@@ -22,8 +22,10 @@ collection and step:
 3. clear `pending` (facts). The markers of transfers done are removed by the cell's next
    write (`$unset` beside the `$inc`) or by `settle` when the log is caught up.
 A crash between two writes leaves `pending` set: the next load of that issue finishes the
-transfer alone (`_finish`: apply where the marker is missing, mark done, remove the marker,
-clear). Every point write filters on `_id` (and guards evaluated on that one document).
+transfer alone (`_finish`: take it by a compare-and-set on the fact, apply where the marker is
+missing, mark done, clear; the markers then leave the cells as a commit's do). A process that
+read the pending transfer before another finished it finds nothing to take and applies
+nothing. Every point write filters on `_id` (and guards evaluated on that one document).
 
 Reads: cells by computed `_id`s (one `_id $in`: the local engine answers it from the `_id`
 index with patch 0004); the lists read fact documents a page at a time.
@@ -36,6 +38,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -220,9 +223,59 @@ class ReportingStore:
         for issue_id in wanted:
             doc = by_id.get(issue_id)
             if doc is not None and (pending := doc.get("pending")):
-                await _finish(facts, cells, issue_id, pending)
+                await self._finish(facts, cells, generation, issue_id, pending)
             out[issue_id] = _stored_of(issue_id, doc)
         return out
+
+    async def _finish(
+        self,
+        facts: AsyncCollection[Document],
+        cells: AsyncCollection[Document],
+        generation: int,
+        issue_id: str,
+        pending: Mapping[str, Any],
+    ) -> None:
+        """Finish one issue's transfer left pending by a crash (or being finished by another
+        process), as read: take it (the fact still holds this transfer, not done yet: one
+        compare-and-set naming this finisher), apply it to the cells that do not hold its
+        marker, mark it done (if this finisher still holds it), clear `pending`; the markers
+        go with the cells' next write or `settle`, as a commit's do.
+
+        Each step is guarded, so it is idempotent and a finisher acting on a read that is no
+        longer true does nothing: a transfer finished (or cleared by its writer) meanwhile
+        has no pending marker to take, so its move is not applied again once its markers
+        have left the cells (they are removed only after the transfer is done)."""
+        marker = pending["marker"]
+        key = marker_key(marker)
+        moved = cell_rules.from_list(pending["cells"])
+        this = {"_id": issue_id, "pending.marker": marker}
+        if not pending.get("done"):
+            mine = uuid4().hex[:12]
+            taken = await facts.update_one(
+                this | {"pending.done": False}, {"$set": {"pending.finisher": mine}}
+            )
+            if taken.matched_count == 0:
+                return  # finished or cleared since it was read: nothing left to do
+            if moved:
+                exist = [
+                    UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": {}}}, upsert=True)
+                    for c in moved
+                ]
+                await cells.bulk_write(exist, ordered=True)
+                guard = f"applied.{key}"
+                incs = [
+                    UpdateOne({"_id": c, guard: {"$exists": False}}, _moved_many(n, [key], []))
+                    for c, n in moved.items()
+                ]
+                await cells.bulk_write(incs, ordered=False)
+            marked = await facts.update_one(
+                this | {"pending.finisher": mine}, {"$set": {"pending.done": True}}
+            )
+            if marked.matched_count == 0:
+                return  # another finisher took it over meanwhile: it finishes
+        await facts.update_one(this, {"$unset": {"pending": ""}})
+        for cell in moved:
+            self._known.left.setdefault((generation, cell), []).append(key)
 
     async def commit(self, changes: Sequence[Change]) -> set[str]:
         """Write a batch's changes; the issues whose document had changed since it was read
@@ -532,38 +585,6 @@ class ReportingStore:
         projection = {f"{VIEW}.{name}": 1 for name in names}
         found = (await self._facts()).find(in_view(match) | {VIEW: {"$exists": True}}, projection)
         return [doc[VIEW] async for doc in found]
-
-
-async def _finish(
-    facts: AsyncCollection[Document],
-    cells: AsyncCollection[Document],
-    issue_id: str,
-    pending: Mapping[str, Any],
-) -> None:
-    """Finish one issue's transfer left pending by a crash (each step guarded by its marker:
-    idempotent): apply it to the cells that do not hold its marker, mark it done, remove the
-    marker, clear `pending`."""
-    marker = pending["marker"]
-    key = marker_key(marker)
-    moved = cell_rules.from_list(pending["cells"])
-    if moved and not pending.get("done"):
-        exist = [
-            UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": {}}}, upsert=True)
-            for c in moved
-        ]
-        await cells.bulk_write(exist, ordered=True)
-        incs = [
-            UpdateOne({"_id": c, f"applied.{key}": {"$exists": False}}, _moved_many(n, [key], []))
-            for c, n in moved.items()
-        ]
-        await cells.bulk_write(incs, ordered=False)
-    if moved:
-        await facts.update_one(
-            {"_id": issue_id, "pending.marker": marker}, {"$set": {"pending.done": True}}
-        )
-        unsets = [UpdateOne({"_id": c}, {"$unset": {f"applied.{key}": ""}}) for c in moved]
-        await cells.bulk_write(unsets, ordered=False)
-    await facts.update_one({"_id": issue_id, "pending.marker": marker}, {"$unset": {"pending": ""}})
 
 
 def marker_key(marker: str) -> str:

@@ -22,9 +22,14 @@ log = get_logger(__name__)
 
 
 def build_admin_router(
-    platform: PlatformSettings, store: Projection, token: SecretStr | None
+    platform: PlatformSettings,
+    store: Projection,
+    token: SecretStr | None,
+    status: RebuildStatus | None = None,
 ) -> APIRouter:
-    status = RebuildStatus()
+    """The admin routes; `status`: the service's one rebuild status (a rebuild at start
+    shares it, so a POST while it runs is refused)."""
+    status = status if status is not None else RebuildStatus()
     running: set[asyncio.Task[RebuildStatus]] = set()
 
     def admin(given: Annotated[str | None, Depends(bearer_token)]) -> None:

@@ -337,3 +337,47 @@ class DomainMetrics(Collector):
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class RebuildProgress(Protocol):
+    """What the rebuild metrics read (handlers.RebuildStatus)."""
+
+    state: str
+    total: int
+    read: int
+    skipped: int
+    issues: int
+    written: int
+    cells: int
+    events_per_second: float
+
+
+class RebuildMetrics(Collector):
+    """The progress of this service's rebuild of its projection (at start or by POST
+    /admin/rebuild), as gauges read from its status at each scrape."""
+
+    def __init__(self, status: RebuildProgress) -> None:
+        self._status = status
+
+    def collect(self) -> Iterator[Metric]:
+        status = self._status
+        running = GaugeMetricFamily(
+            "huiyin_reporting_rebuild_running", "1 while a rebuild of the projection runs"
+        )
+        running.add_metric([], 1 if status.state == "running" else 0)
+        yield running
+        figures = GaugeMetricFamily(
+            "huiyin_reporting_rebuild",
+            "The last rebuild's progress: events to read, read, skipped; issues folded; fact "
+            "documents and cells written into the new generation",
+            labels=["figure"],
+        )
+        for name in ("total", "read", "skipped", "issues", "written", "cells"):
+            figures.add_metric([name], getattr(status, name))
+        yield figures
+        rate = GaugeMetricFamily(
+            "huiyin_reporting_rebuild_events_per_second",
+            "The last rebuild's events applied per second since its start",
+        )
+        rate.add_metric([], status.events_per_second)
+        yield rate

@@ -21,12 +21,14 @@ from services.reporting.entrypoints.metrics import (
     Distribution,
     DomainMetrics,
     DomainSnapshot,
+    RebuildMetrics,
     bounded,
     distributions,
     families,
     snapshot_from_cells,
     snapshot_of,
 )
+from services.reporting.handlers import RebuildStatus
 
 BOUNDS = FactRules(ZoneInfo("Asia/Shanghai")).buckets_hours
 
@@ -242,3 +244,30 @@ async def test_a_failed_read_keeps_the_last_snapshot() -> None:
     metrics.snapshot = kept
     await metrics.before_scrape()
     assert metrics.snapshot is kept
+
+
+def test_a_rebuild_shows_its_progress_as_gauges() -> None:
+    status = RebuildStatus()
+    registry = CollectorRegistry()
+    registry.register(RebuildMetrics(status))
+    status.start()
+    status.total, status.read, status.issues, status.written, status.cells = 900, 450, 50, 20, 7
+    status.events_per_second = 1234.5
+
+    def scraped() -> dict[tuple[str, str], float]:
+        text = generate_latest(registry).decode()
+        return {
+            (sample.name, sample.labels.get("figure", "")): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    now = scraped()
+    assert now[("huiyin_reporting_rebuild_running", "")] == 1
+    assert now[("huiyin_reporting_rebuild", "read")] == 450
+    assert now[("huiyin_reporting_rebuild", "total")] == 900
+    assert now[("huiyin_reporting_rebuild", "written")] == 20
+    assert now[("huiyin_reporting_rebuild", "cells")] == 7
+    assert now[("huiyin_reporting_rebuild_events_per_second", "")] == 1234.5
+    status.state = "done"
+    assert scraped()[("huiyin_reporting_rebuild_running", "")] == 0

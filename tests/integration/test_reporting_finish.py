@@ -1,0 +1,107 @@
+"""Two processes finishing the same pending transfer (a crash left it; during a rebalance
+both consumers load the issue, or a rebuild's catch-up and the live consumer do): the one
+that read the document before the other finished it must not apply the move a second time,
+however late it acts on what it read."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.contracts.events import Event
+from services.reporting.adapters.store import ReportingStore
+from services.reporting.domain import cells
+from services.reporting.domain.facts import FactRules
+from services.reporting.handlers import count_batch
+from services.runtime.mongo import Document
+from services.runtime.settings import PlatformSettings
+from tests.integration.test_reporting_cells import SHANGHAI, Crash, counted_over, story
+
+RULES = FactRules(SHANGHAI)
+
+
+class CellsDie(ReportingStore):
+    """A process that dies just before its first bulk write of the cells."""
+
+    async def _cells(self) -> AsyncCollection[Document]:
+        collection = await super()._cells()
+
+        async def dies(*args: Any, **kwargs: Any) -> Any:
+            raise Crash("before the cells' write")
+
+        setattr(collection, "bulk_write", dies)  # noqa: B010
+        return collection
+
+
+class SlowReader(ReportingStore):
+    """A process whose read of the facts comes back, then waits (a pause, a busy loop)
+    until `go` is set before it acts on what it read."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read, self.go = asyncio.Event(), asyncio.Event()
+
+    async def _facts(self) -> AsyncCollection[Document]:
+        collection = await super()._facts()
+        find = collection.find
+
+        def late(*args: Any, **kwargs: Any) -> AsyncIterator[Document]:
+            async def rows() -> AsyncIterator[Document]:
+                found = [doc async for doc in find(*args, **kwargs)]
+                self.read.set()
+                await self.go.wait()
+                for doc in found:
+                    yield doc
+
+            return rows()
+
+        setattr(collection, "find", late)  # noqa: B010
+        return collection
+
+
+async def left_pending(db: Any, events: list[Event]) -> None:
+    """The events counted by a process that dies before its cells' write: the issue's
+    transfer stays pending."""
+    with contextlib.suppress(Crash):
+        await count_batch(CellsDie(db, RULES, 0), events)
+
+
+async def test_a_stale_reader_does_not_finish_a_transfer_finished_meanwhile(
+    settings: PlatformSettings, mongo: Any
+) -> None:
+    db = mongo[settings.database("reporting")]
+    events = story(1, 1).events
+    await left_pending(db, events)
+    first = ReportingStore(db, RULES, 0)  # two other processes: their own memory and locks
+    second = SlowReader(db, RULES, 0)
+    late = asyncio.create_task(second.load([events[0].issue_id]))
+    await second.read.wait()  # it has read the pending transfer...
+    await first.load([events[0].issue_id])  # ...which the other finishes meanwhile
+    await first.settle()  # and the markers of transfers done are removed
+    second.go.set()
+    await late  # it acts on what it read
+    await first.settle()
+    await second.settle()
+
+    docs = await first.documents()
+    assert not [d["_id"] for d in docs.values() if "pending" in d]
+    assert cells.nonzero(await first.all_cells()) == counted_over(docs)
+    assert not [c["_id"] async for c in db["issue_cells"].find({}) if c.get("applied")]
+    assert await first.load([events[0].issue_id])  # nothing left to finish
+
+
+async def test_two_processes_finishing_one_transfer_at_once_move_it_once(
+    settings: PlatformSettings, mongo: Any
+) -> None:
+    db = mongo[settings.database("reporting")]
+    events = story(2, 2).events
+    await left_pending(db, events)
+    stores = [ReportingStore(db, RULES, 0) for _ in range(3)]
+    await asyncio.gather(*(s.load([events[0].issue_id]) for s in stores))
+    for s in stores:
+        await s.settle()
+    docs = await stores[0].documents()
+    assert not [d["_id"] for d in docs.values() if "pending" in d]
+    assert cells.nonzero(await stores[0].all_cells()) == counted_over(docs)
