@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.contracts.events import Event, IssueReported
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
-from services.intake.domain.inbox import SLIM
+from services.intake.domain.inbox import HOLDERS, ORDER, SLIM
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
 from services.intake.domain.view import (
@@ -37,6 +37,9 @@ HIDDEN = {APPLIED: 0, REVISION: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
 INDEXED = ("office_id", "co_office_ids")
 """The status view's indexed fields: the office holding an issue, and its co-offices."""
+INBOX_INDEXES = [[(f"inbox.{holder}", ASCENDING), *ORDER] for holder in HOLDERS]
+"""An inbox page's indexes: each place an office holds an open issue in, then the page's
+order (due soonest first, then id), so a page is read in order and stops after it."""
 
 
 def _aware(value: Any) -> Any:
@@ -185,6 +188,8 @@ class IntakeStore:
         by the office holding the issue, and by its co-offices."""
         for field in INDEXED:
             await self._issues.create_index([(field, ASCENDING)])
+        for keys in INBOX_INDEXES:
+            await self._issues.create_index(keys)
 
     async def inbox(self, office_id: str, projection: Document | None = None) -> list[Document]:
         """Open issues an office holds now, as lead or co-office, newest report first (every
@@ -205,9 +210,38 @@ class IntakeStore:
         return sorted(seen.values(), key=lambda d: _aware(d.get("reported_at")) or far,
                       reverse=True)  # fmt: skip
 
-    async def inbox_items(self, office_id: str) -> list[Document]:
-        """The same, slim: what an inbox page is made of (no history)."""
-        return await self.inbox(office_id, SLIM)
+    async def inbox_page(
+        self, office_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """What an inbox page after `after` (order key, id) is made of, slim: for each place
+        an office holds an open issue in (lead, each co-office place), the first `limit + 1`
+        issues there in the page's order, read in order from that place's index, starting at
+        the cursor (a keyset on the order key and id), so a page costs the same whatever the
+        office holds. The caller merges them."""
+        keyset: Document = {}
+        if after is not None:
+            due, issue_id = after
+            keyset = {
+                "$or": [{"inbox.due": {"$gt": due}}, {"inbox.due": due, "_id": {"$gt": issue_id}}]
+            }
+        found: list[Document] = []
+        for holder in HOLDERS:
+            query = {f"inbox.{holder}": office_id, **keyset}
+            cursor = self._issues.find(query, SLIM).sort(list(ORDER)).limit(limit + 1)
+            found += [doc async for doc in cursor]
+        return found
+
+    async def inbox_count(self, office_id: str, cap: int) -> int:
+        """How many open issues the office holds, counted up to `cap + 1` (more are not read):
+        the ids in each place's index order, stopping there."""
+        ids: set[str] = set()
+        for holder in HOLDERS:
+            query = {f"inbox.{holder}": office_id}
+            found = self._issues.find(query, {"_id": 1}).sort(list(ORDER)).limit(cap + 1)
+            ids |= {str(doc["_id"]) async for doc in found}
+            if len(ids) > cap:
+                break
+        return len(ids)
 
     # receipts and contacts ------------------------------------------------------------
 
