@@ -31,18 +31,21 @@ class InboxPages:
         self.store = store
         self.clock = clock
 
-    async def page(self, who: Principal, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def page(
+        self, who: Principal, cursor: str | None, limit: int, counted: bool = True
+    ) -> dict[str, Any]:
         """The page after `cursor` of the open issues the caller's office holds (as lead or
         co-office), `limit` items at most, with the `next` cursor. The first page (no cursor)
-        has the `total` too, counted up to `TOTAL_CAP` (`total_capped` when there are more);
-        later pages have none (None): a count reads every issue it counts."""
+        has the `total` too (unless not `counted`), counted up to `TOTAL_CAP` (`total_capped`
+        when there are more); later pages have none (None): on the local engine a count reads
+        every issue it counts, so an uncapped one would cost what the office holds."""
         if who.role is not Role.OFFICE or who.office_id is None:
             raise Forbidden("the inbox is an office's")
         if not 1 <= limit <= MAX_LIMIT:
             raise Invalid(f"limit is from 1 to {MAX_LIMIT}", "limit")
         after = decode_cursor(cursor) if cursor else None
         total: int | None = None
-        if after is None:  # the count beside the page's queries
+        if after is None and counted:  # the count beside the page's queries
             found, total = await asyncio.gather(
                 self.store.inbox_page(who.office_id, after, limit),
                 self.store.inbox_count(who.office_id, TOTAL_CAP),

@@ -155,5 +155,9 @@ async def test_a_page_reads_the_page_alone_and_the_first_counts_up_to_a_cap() ->
     )
     assert later["total"] is None and not later["total_capped"]
     assert max(store.asked) == 21  # limit + 1 from each place that holds any
+    uncounted = await pages.page(
+        Principal(id="p", role=Role.OFFICE, office_id=OFFICE), None, 20, counted=False
+    )
+    assert uncounted["total"] is None and uncounted["items"] == second["items"]
     small = await page_of([view(1, 1), view(2, 2, co_office_ids=["o9"])], None, 5, office="o9")
     assert small["total"] == 1 and not small["total_capped"]
