@@ -2,6 +2,7 @@
 principals, idempotency records and the reports withheld from public reads. Credentials are
 kept as hashes only."""
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -217,31 +218,33 @@ class IntakeStore:
         an office holds an open issue in (lead, each co-office place), the first `limit + 1`
         issues there in the page's order, read in order from that place's index, starting at
         the cursor (a keyset on the order key and id), so a page costs the same whatever the
-        office holds. The caller merges them."""
+        office holds. The places are asked at once; the caller merges them."""
         keyset: Document = {}
         if after is not None:
             due, issue_id = after
             keyset = {
                 "$or": [{"inbox.due": {"$gt": due}}, {"inbox.due": due, "_id": {"$gt": issue_id}}]
             }
-        found: list[Document] = []
-        for holder in HOLDERS:
+
+        async def there(holder: str) -> list[Document]:
             query = {f"inbox.{holder}": office_id, **keyset}
             cursor = self._issues.find(query, SLIM).sort(list(ORDER)).limit(limit + 1)
-            found += [doc async for doc in cursor]
-        return found
+            return [doc async for doc in cursor]
+
+        found = await asyncio.gather(*(there(holder) for holder in HOLDERS))
+        return [doc for docs in found for doc in docs]
 
     async def inbox_count(self, office_id: str, cap: int) -> int:
         """How many open issues the office holds, counted up to `cap + 1` (more are not read):
         the ids in each place's index order, stopping there."""
-        ids: set[str] = set()
-        for holder in HOLDERS:
+
+        async def there(holder: str) -> set[str]:
             query = {f"inbox.{holder}": office_id}
             found = self._issues.find(query, {"_id": 1}).sort(list(ORDER)).limit(cap + 1)
-            ids |= {str(doc["_id"]) async for doc in found}
-            if len(ids) > cap:
-                break
-        return len(ids)
+            return {str(doc["_id"]) async for doc in found}
+
+        ids = set[str]().union(*await asyncio.gather(*(there(holder) for holder in HOLDERS)))
+        return min(len(ids), cap + 1)
 
     # receipts and contacts ------------------------------------------------------------
 
