@@ -186,7 +186,8 @@ class IntakeStore:
 
     async def ensure_indexes(self) -> None:
         """The indexes intake's request paths are served from (one place): an office's inbox
-        by the office holding the issue, and by its co-offices."""
+        by the office holding the issue, and by its co-offices; an inbox's pages by each place
+        an office holds an open issue in, in the page's order (`INBOX_INDEXES`)."""
         for field in INDEXED:
             await self._issues.create_index([(field, ASCENDING)])
         for keys in INBOX_INDEXES:

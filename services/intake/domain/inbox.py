@@ -44,8 +44,9 @@ def due_of(view: dict[str, Any]) -> datetime | None:
 
 
 CO_SLOTS = ("co1", "co2", "co3")
-"""The co-offices' places on the view, one plain value each (the first three co-offices; this
-city's list gives three at most), then `co_more` (a list) for any beyond."""
+"""The co-offices' places on the view, one plain value each (the first three co-offices, which
+covers nearly every assignment this city's responsibility list makes), then `co_more` (a list,
+read from its index in full and sorted on the local engine) for any beyond."""
 
 HOLDERS = ("office", *CO_SLOTS, "co_more")
 """The fields of `inbox` naming an office that holds the issue: a page is one query per field
