@@ -116,11 +116,12 @@ class Console:
     # the office --------------------------------------------------------------------------
 
     async def inbox(
-        self, user: User, cursor: str | None, size: int
-    ) -> tuple[list[inbox_rules.Row], str | None, int]:
+        self, user: User, cursor: str | None, size: int, counted: bool = True
+    ) -> tuple[list[inbox_rules.Row], str | None, str]:
         """A page of the office's inbox rows (after `cursor`), the next page's cursor (None on
-        the last) and how many open issues in all, from intake's paged `/inbox/page`."""
-        params: dict[str, Any] = {"limit": size}
+        the last) and how many open issues in all ("" but on the first page, "200+" beyond
+        intake's cap; `counted=False`: not asked), from intake's paged `/inbox/page`."""
+        params: dict[str, Any] = {"limit": size, "total": counted}
         if cursor:
             params["cursor"] = cursor
         page = await self.platform.call(
@@ -128,7 +129,9 @@ class Console:
         )
         rows = inbox_rules.rows_of_page(page.get("items") or [])
         await self.names.learn({user.office_id} if user.office_id else set())
-        return rows, page.get("next"), int(page.get("total") or 0)
+        total = page.get("total")
+        shown = "" if total is None else f"{total}{'+' if page.get('total_capped') else ''}"
+        return rows, page.get("next"), shown
 
     async def issue(self, user: User, issue_id: str) -> dict[str, Any]:
         """The status view with why routing sent it and its clocks (both best effort)."""

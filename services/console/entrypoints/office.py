@@ -15,10 +15,11 @@ def build_office_router(web: Web, page_size: int) -> APIRouter:
     router = APIRouter()
 
     async def inbox(request: Request, user: User, cursor: str | None, template: str) -> Response:
+        counted = template == "office.html"  # the live rows show no total
         try:
-            rows, after, total = await web.console.inbox(user, cursor, page_size)
+            rows, after, total = await web.console.inbox(user, cursor, page_size, counted)
         except ApiRefused as refused:
-            return web.render(request, template, user, rows=[], after=None, cursor=None, total=0,
+            return web.render(request, template, user, rows=[], after=None, cursor=None, total="",
                               error=web.refusal(request, refused))  # fmt: skip
         return web.render(
             request, template, user, rows=rows, after=after, cursor=cursor, total=total

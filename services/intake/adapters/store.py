@@ -2,6 +2,7 @@
 principals, idempotency records and the reports withheld from public reads. Credentials are
 kept as hashes only."""
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.contracts.events import Event, IssueReported
 from services.contracts.lifecycle import FINAL_STATES
 from services.contracts.vocabulary import IssueState
-from services.intake.domain.inbox import SLIM
+from services.intake.domain.inbox import HOLDERS, ORDER, SLIM
 from services.intake.domain.privacy import secret_hash
 from services.intake.domain.rules import Principal, Role
 from services.intake.domain.view import (
@@ -37,6 +38,9 @@ HIDDEN = {APPLIED: 0, REVISION: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
 INDEXED = ("office_id", "co_office_ids")
 """The status view's indexed fields: the office holding an issue, and its co-offices."""
+INBOX_INDEXES = [[(f"inbox.{holder}", ASCENDING), *ORDER] for holder in HOLDERS]
+"""An inbox page's indexes: each place an office holds an open issue in, then the page's
+order (due soonest first, then id), so a page is read in order and stops after it."""
 
 
 def _aware(value: Any) -> Any:
@@ -182,9 +186,12 @@ class IntakeStore:
 
     async def ensure_indexes(self) -> None:
         """The indexes intake's request paths are served from (one place): an office's inbox
-        by the office holding the issue, and by its co-offices."""
+        by the office holding the issue, and by its co-offices; an inbox's pages by each place
+        an office holds an open issue in, in the page's order (`INBOX_INDEXES`)."""
         for field in INDEXED:
             await self._issues.create_index([(field, ASCENDING)])
+        for keys in INBOX_INDEXES:
+            await self._issues.create_index(keys)
 
     async def inbox(self, office_id: str, projection: Document | None = None) -> list[Document]:
         """Open issues an office holds now, as lead or co-office, newest report first (every
@@ -205,9 +212,40 @@ class IntakeStore:
         return sorted(seen.values(), key=lambda d: _aware(d.get("reported_at")) or far,
                       reverse=True)  # fmt: skip
 
-    async def inbox_items(self, office_id: str) -> list[Document]:
-        """The same, slim: what an inbox page is made of (no history)."""
-        return await self.inbox(office_id, SLIM)
+    async def inbox_page(
+        self, office_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """What an inbox page after `after` (order key, id) is made of, slim: for each place
+        an office holds an open issue in (lead, each co-office place), the first `limit + 1`
+        issues there in the page's order, read in order from that place's index, starting at
+        the cursor (a keyset on the order key and id), so a page costs the same whatever the
+        office holds. The places are asked at once; the caller merges them."""
+        keyset: Document = {}
+        if after is not None:
+            due, issue_id = after
+            keyset = {
+                "$or": [{"inbox.due": {"$gt": due}}, {"inbox.due": due, "_id": {"$gt": issue_id}}]
+            }
+
+        async def there(holder: str) -> list[Document]:
+            query = {f"inbox.{holder}": office_id, **keyset}
+            cursor = self._issues.find(query, SLIM).sort(list(ORDER)).limit(limit + 1)
+            return [doc async for doc in cursor]
+
+        found = await asyncio.gather(*(there(holder) for holder in HOLDERS))
+        return [doc for docs in found for doc in docs]
+
+    async def inbox_count(self, office_id: str, cap: int) -> int:
+        """How many open issues the office holds, counted up to `cap + 1` (more are not read):
+        the ids in each place's index order, stopping there."""
+
+        async def there(holder: str) -> set[str]:
+            query = {f"inbox.{holder}": office_id}
+            found = self._issues.find(query, {"_id": 1}).sort(list(ORDER)).limit(cap + 1)
+            return {str(doc["_id"]) async for doc in found}
+
+        ids = set[str]().union(*await asyncio.gather(*(there(holder) for holder in HOLDERS)))
+        return min(len(ids), cap + 1)
 
     # receipts and contacts ------------------------------------------------------------
 

@@ -1,5 +1,10 @@
 """An office's inbox in pages: slim items (no history), due soonest first, and a cursor that
-names the last item shown (its due time and id), so a page stays right while issues come and go.
+names the last item shown (its order key and id), so a page stays right while issues come and go.
+
+The order is kept on the status view itself (`inbox_of`, derived with the view): the office
+holding the issue and its co-offices while it is open, and the due time an inbox sorts by. A
+page is read in that order from compound indexes (holder, due, id), one query for the lead
+office and one per co-office place, each stopping after the page (`page_from` merges them).
 """
 
 import base64
@@ -8,18 +13,27 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from services.contracts.lifecycle import FINAL_STATES
+from services.contracts.vocabulary import IssueState
 from services.intake.domain.errors import Invalid
 
 SLIM = {
     "_id": 1, "state": 1, "category": 1, "description": 1, "deadlines": 1, "flags": 1,
-    "office_id": 1, "co_office_ids": 1, "region_code": 1, "reported_at": 1,
+    "office_id": 1, "co_office_ids": 1, "region_code": 1, "reported_at": 1, "inbox": 1,
 }  # fmt: skip
 """What an inbox item is made of (the projection of the status view a page reads)."""
 
 TITLE = 80
 """A title is the report's text cut to this many characters."""
 
-FAR = datetime.max.replace(tzinfo=UTC)
+FAR = datetime(2200, 1, 1, tzinfo=UTC)
+"""The order key of an issue without a due time: after every due one. A date both engines
+index as a plain date (the local engine orders dates of 13-digit milliseconds from an index)."""
+
+OPEN_STATES = frozenset(s.value for s in IssueState if s not in FINAL_STATES)
+
+ORDER = (("inbox.due", 1), ("_id", 1))
+"""An inbox page's order: due soonest first (no due time last), then by id."""
 
 
 def due_of(view: dict[str, Any]) -> datetime | None:
@@ -27,6 +41,48 @@ def due_of(view: dict[str, Any]) -> datetime | None:
     deadlines = view.get("deadlines") or {}
     due = deadlines.get("resolve") or deadlines.get("accept")
     return _aware(due) if isinstance(due, datetime) else None
+
+
+CO_SLOTS = ("co1", "co2", "co3")
+"""The co-offices' places on the view, one plain value each (the first three co-offices, which
+covers nearly every assignment this city's responsibility list makes), then `co_more` (a list,
+read from its index in full and sorted on the local engine) for any beyond."""
+
+HOLDERS = ("office", *CO_SLOTS, "co_more")
+"""The fields of `inbox` naming an office that holds the issue: a page is one query per field
+(an equality on it, sorted by `ORDER`), merged."""
+
+
+def inbox_of(view: dict[str, Any]) -> dict[str, Any]:
+    """Where a (derived) status view stands in the inboxes: the office holding it and its
+    co-offices while it is open (None and [] once it is final), and its order key `due`.
+    A co-office is a plain value in its own field: the local engine reads an index in order
+    only where the field holds one value (an array there is read in full and sorted), and
+    MongoDB serves the same fields from the same indexes."""
+    open_ = view.get("state") in OPEN_STATES and view.get("office_id") is not None
+    co = list(view.get("co_office_ids") or []) if open_ else []
+    slots = {slot: co[i] if i < len(co) else None for i, slot in enumerate(CO_SLOTS)}
+    return {
+        "office": view.get("office_id") if open_ else None,
+        **slots,
+        "co_more": co[len(CO_SLOTS) :],
+        "due": due_of(view) or FAR,
+    }
+
+
+def holds(view: dict[str, Any], office_id: str) -> bool:
+    """Whether the office holds the (open) issue, as lead or co-office."""
+    inbox = view.get("inbox") or inbox_of(view)
+    return any(
+        office_id in (inbox.get(f) or []) if f == "co_more" else inbox.get(f) == office_id
+        for f in HOLDERS
+    )
+
+
+def order_key(view: dict[str, Any]) -> tuple[datetime, str]:
+    """A view's place in an inbox page (`ORDER`)."""
+    inbox = view.get("inbox") or inbox_of(view)
+    return _aware(inbox["due"]), str(view["_id"])
 
 
 def clock_of(state: str, deadlines: dict[str, Any]) -> str:
@@ -69,44 +125,39 @@ def item_of(view: dict[str, Any], office_id: str, now: datetime) -> dict[str, An
     }
 
 
-def _key(item: dict[str, Any]) -> tuple[bool, datetime, str]:
-    due = item["due_at"]
-    return (due is None, due or FAR, item["issue_id"])
-
-
-def encode_cursor(item: dict[str, Any]) -> str:
-    due = item["due_at"]
-    raw = json.dumps([due.isoformat() if due else None, item["issue_id"]])
+def encode_cursor(view: dict[str, Any]) -> str:
+    """The cursor after a view: its order key, opaque."""
+    due, issue_id = order_key(view)
+    raw = json.dumps({"due": due.isoformat(), "id": issue_id})
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[bool, datetime, str]:
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The order key a cursor names (`Invalid` for any other text, an earlier cursor's too)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        due, issue_id = json.loads(raw)
-        at = FAR if due is None else _aware(datetime.fromisoformat(due))
-        return (due is None, at, str(issue_id))
-    except (ValueError, TypeError, binascii.Error) as error:
+        named = json.loads(raw)
+        return _aware(datetime.fromisoformat(named["due"])), str(named["id"])
+    except (ValueError, TypeError, KeyError, binascii.Error) as error:
         raise Invalid("not a cursor this inbox gave", "cursor") from error
 
 
-def page_of(
-    views: list[dict[str, Any]], office_id: str, now: datetime, cursor: str | None, limit: int
-) -> dict[str, Any]:
-    """The page after `cursor` (from the start without one): `items`, the `next` cursor (None on
-    the last page) and the `total` of open issues the office holds."""
-    items = sorted((item_of(view, office_id, now) for view in views), key=_key)
-    if cursor:
-        after = decode_cursor(cursor)
-        items_after = [item for item in items if _key(item) > after]
-    else:
-        items_after = items
-    shown = items_after[:limit]
-    more = len(items_after) > limit
+def page_from(
+    found: list[dict[str, Any]], office_id: str, now: datetime,
+    after: tuple[datetime, str] | None, limit: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The page of `limit` items after `after` from what the page's queries found (each the
+    first `limit + 1` after it in `ORDER`, so the merge holds the page and tells whether more
+    follow): `items` and the `next` cursor (None on the last page)."""
+    views = {str(v["_id"]): v for v in found if holds(v, office_id)}
+    ordered = sorted(views.values(), key=order_key)
+    if after is not None:
+        ordered = [v for v in ordered if order_key(v) > after]
+    shown = ordered[:limit]
+    more = len(ordered) > limit
     return {
-        "items": shown,
+        "items": [item_of(v, office_id, now) for v in shown],
         "next": encode_cursor(shown[-1]) if more and shown else None,
-        "total": len(items),
     }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from services.contracts.events import Event, ExtensionDecided, IssueReported
 from services.contracts.lifecycle import state_after
+from services.intake.domain.inbox import inbox_of
 from services.intake.domain.masking import mask, masked
 
 VARYING = ("offset", "at")
@@ -172,8 +173,10 @@ def fold(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def derive(history: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The derived fields of a history, with its version."""
-    return {**fold(history.values()), **dict(zip(VERSION, version_of(history), strict=True))}
+    """The derived fields of a history, with where it stands in the inboxes and its version."""
+    view = fold(history.values())
+    view["inbox"] = inbox_of(view)
+    return {**view, **dict(zip(VERSION, version_of(history), strict=True))}
 
 
 def state_through(history: Mapping[str, Mapping[str, Any]], event_ids: Iterable[str]) -> str | None:

@@ -98,11 +98,14 @@ def build_router(intake: IntakeHandlers, pages: InboxPages) -> APIRouter:
     async def inbox_page(
         cursor: Annotated[str | None, Query(description="`next` of the page before")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        total: Annotated[bool, Query(description="count on the first page")] = True,
         who: Principal = auth,
     ) -> dict[str, Any]:
         """Items without history (id, category, title, state, due time, the clock shown and
-        its colour, reminded, co-handled), `next` (None on the last page) and `total`."""
-        return await pages.page(who, cursor, limit)
+        its colour, reminded, co-handled), `next` (None on the last page), and on the first
+        page `total` (up to a cap; `total_capped` when there are more; None on later pages
+        or with `total=false`)."""
+        return await pages.page(who, cursor, limit, counted=total)
 
     @router.post(
         "/issues/{issue_id}/extension-decision", tags=["actions"],
