@@ -1,0 +1,199 @@
+"""Intake's `POST /issues` alone (issue 17, the write path): intake runs as its own process,
+nothing else of the platform beside it, on a fresh namespace.
+
+1. A closed loop: `--issues` reports POSTed by `--clients` clients: answers/s and p50/p99.
+2. An open loop per `--rate`: that many reports a second for `--seconds`, each sent on its
+   schedule: how many were answered, and p50/p99 from the scheduled moment.
+Intake's CPU seconds per answered report for each, read from /proc. With `--profile <file>`
+intake runs under cProfile and writes its profile there when stopped.
+
+    python -m bench.intake --issues 600 --clients 16 --rate 50 --rate 100 --seconds 30
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from contextlib import ExitStack
+
+import httpx
+
+from bench.figures import pct
+from bench.load import CONNECTIONS, report_body
+from devkit.infra import REPO, endpoints
+from devkit.namespaces import drop_namespace
+from devkit.processes import Platform
+from devkit.procstat import cpu_seconds, load_average
+
+
+PROFILED = """
+import cProfile, os, runpy, signal, sys
+profile = cProfile.Profile()
+def dump(*_):
+    profile.disable()
+    profile.dump_stats(os.environ["HUIYIN_BENCH_PROFILE"])
+    sys.exit(0)
+signal.signal(signal.SIGTERM, dump)  # uvicorn raises the signal again once it has stopped
+profile.enable()
+runpy.run_module("services.intake", run_name="__main__")
+dump()
+"""
+"""Intake under cProfile: the profile is written when the process is stopped."""
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--issues", type=int, default=600)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rate", type=float, action="append")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--post-timeout", type=float, default=30)
+    parser.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key")
+    parser.add_argument("--profile", help="run intake under cProfile, written to this file")
+    return parser.parse_args(argv)
+
+
+def headers(token: str, keyed: bool) -> dict[str, str]:
+    found = {"Authorization": f"Bearer {token}"}
+    return {**found, "Idempotency-Key": uuid.uuid4().hex} if keyed else found
+
+
+async def closed(url: str, token: str, issues: int, clients: int, keyed: bool) -> dict[str, float]:
+    latencies: list[float] = []
+    left = iter(range(issues))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        for n in left:
+            sent = time.perf_counter()
+            body = report_body(f"第{n}号路灯不亮")
+            response = await http.post(f"{url}/issues", json=body, headers=headers(token, keyed))
+            response.raise_for_status()
+            latencies.append(time.perf_counter() - sent)
+
+    async with httpx.AsyncClient(timeout=120) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        took = time.perf_counter() - started
+    return {"per_s": issues / took, "p50": pct(latencies, 0.5) or 0, "p99": pct(latencies, 0.99) or 0}
+
+
+async def opened(
+    url: str, token: str, rate: float, seconds: float, timeout: float, keyed: bool
+) -> dict[str, float]:
+    count = int(rate * seconds)
+    latencies: list[float] = []
+    failed = 0
+    gate = asyncio.Semaphore(CONNECTIONS)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(timeout=None, limits=limits) as http:
+        begun = time.perf_counter()
+
+        async def report(n: int) -> None:
+            nonlocal failed
+
+            async def post() -> httpx.Response:
+                async with gate:
+                    body = report_body(f"稳态第{n}号井盖缺失")
+                    return await http.post(f"{url}/issues", json=body, headers=headers(token, keyed))
+
+            try:
+                left = begun + n / rate + timeout - time.perf_counter()
+                (await asyncio.wait_for(post(), max(left, 0.001))).raise_for_status()
+            except (TimeoutError, httpx.HTTPError):
+                failed += 1
+                return
+            latencies.append(time.perf_counter() - begun - n / rate)
+
+        tasks = []
+        for n in range(count):
+            if (delay := begun + n / rate - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(report(n)))
+        await asyncio.gather(*tasks)
+    return {
+        "answered": len(latencies), "failed": failed,
+        "p50": pct(latencies, 0.5, failed) or 0, "p99": pct(latencies, 0.99, failed) or 0,
+    }  # fmt: skip
+
+
+def served(url: str) -> tuple[float, float]:
+    """(count, seconds) of intake's answered `POST /issues`, by its own request metrics."""
+    count = seconds = 0.0
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        if line.startswith("huiyin_http_request_seconds_") and 'route="/issues"' in line \
+                and 'method="POST"' in line:  # fmt: skip
+            value = float(line.rsplit(" ", 1)[1])
+            if line.startswith("huiyin_http_request_seconds_count"):
+                count += value
+            elif line.startswith("huiyin_http_request_seconds_sum"):
+                seconds += value
+    return count, seconds
+
+
+def inside(url: str, before: tuple[float, float]) -> str:
+    count, seconds = served(url)
+    n = count - before[0]
+    return f"mean inside intake {(seconds - before[1]) / max(n, 1) * 1000:.0f} ms"
+
+
+def main(argv: list[str] | None = None) -> None:
+    opts = options(argv)
+    namespace = f"bi{uuid.uuid4().hex[:8]}"
+    extra = {}
+    if opts.profile:
+        extra["HUIYIN_BENCH_PROFILE"] = opts.profile
+    with ExitStack() as stack:
+        servers = endpoints(stack)
+        stack.callback(lambda: asyncio.run(drop_namespace(
+            servers.kafka_bootstrap, servers.mongo_url, namespace)))  # fmt: skip
+        platform = Platform(servers, namespace, REPO / ".local/bench-logs", extra_env=extra)
+        intake = platform["intake"]
+        if opts.profile:  # the same process, under cProfile
+            command = [sys.executable, "-c", PROFILED]
+            intake.command = command  # type: ignore[attr-defined]
+        start(intake)
+        stack.callback(intake.stop)
+        intake.wait_healthy()
+        token = platform.token("operator")
+        pid = intake.process.pid if intake.process else 0
+        print(f"load average at start {load_average():.1f}", flush=True)
+        before, metered = cpu_seconds(pid), served(intake.url)
+        got = asyncio.run(closed(intake.url, token, opts.issues, opts.clients, opts.idempotency))
+        used = cpu_seconds(pid) - before
+        print(f"closed loop, {opts.issues} reports, {opts.clients} clients: "
+              f"{got['per_s']:.1f}/s, p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, "
+              f"intake CPU {used / opts.issues * 1000:.2f} ms/report, {inside(intake.url, metered)}",
+              flush=True)  # fmt: skip
+        for rate in opts.rate or []:
+            before, metered = cpu_seconds(pid), served(intake.url)
+            got = asyncio.run(
+                opened(intake.url, token, rate, opts.seconds, opts.post_timeout, opts.idempotency)
+            )
+            used = cpu_seconds(pid) - before
+            per = used / max(got["answered"], 1) * 1000
+            print(f"open loop {rate:g}/s for {opts.seconds:g} s: answered {got['answered']:.0f}, "
+                  f"failed {got['failed']:.0f}, p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, "
+                  f"intake CPU {per:.2f} ms/report, {inside(intake.url, metered)}", flush=True)  # fmt: skip
+        print(f"load average at end {load_average():.1f}", flush=True)
+
+
+def start(service: object) -> None:
+    """`ServiceProcess.start`, with the command swapped when profiling."""
+    import subprocess
+
+    command = getattr(service, "command", None)
+    if command is None:
+        service.start()  # type: ignore[attr-defined]
+        return
+    env = {**os.environ, **service.env, f"HUIYIN_INTAKE_PORT": str(service.port)}  # type: ignore[attr-defined]
+    log = service.log_path.open("ab")  # type: ignore[attr-defined]
+    service.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,  # type: ignore[attr-defined]
+                                       stderr=subprocess.STDOUT)  # fmt: skip
+    log.close()
+
+
+if __name__ == "__main__":
+    main()
