@@ -1,11 +1,13 @@
 """Intake's `POST /issues` alone (issue 17, the write path): intake runs as its own process,
-nothing else of the platform beside it, on a fresh namespace.
+nothing else of the platform beside it, on a fresh namespace (dropped at the end).
 
 1. A closed loop: `--issues` reports POSTed by `--clients` clients: answers/s and p50/p99.
 2. An open loop per `--rate`: that many reports a second for `--seconds`, each sent on its
    schedule: how many were answered, and p50/p99 from the scheduled moment.
-Intake's CPU seconds per answered report for each, read from /proc. With `--profile <file>`
-intake runs under cProfile and writes its profile there when stopped.
+For each: intake's CPU per answered report (from /proc) and the mean time a POST spent inside
+intake (its own request metrics), so the client's share can be told apart. With
+`--idempotency` every report carries a new `Idempotency-Key`; with `--profile <file>` intake
+runs under cProfile and writes its profile there when stopped.
 
     python -m bench.intake --issues 600 --clients 16 --rate 50 --rate 100 --seconds 30
 """
@@ -13,6 +15,7 @@ intake runs under cProfile and writes its profile there when stopped.
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -24,9 +27,8 @@ from bench.figures import pct
 from bench.load import CONNECTIONS, report_body
 from devkit.infra import REPO, endpoints
 from devkit.namespaces import drop_namespace
-from devkit.processes import Platform
+from devkit.processes import Platform, ServiceProcess
 from devkit.procstat import cpu_seconds, load_average
-
 
 PROFILED = """
 import cProfile, os, runpy, signal, sys
@@ -44,11 +46,14 @@ dump()
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.intake",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--issues", type=int, default=600)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--rate", type=float, action="append")
+    parser.add_argument("--rate", type=float, action="append", help="reports/s (repeatable)")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--post-timeout", type=float, default=30)
     parser.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key")
@@ -77,7 +82,11 @@ async def closed(url: str, token: str, issues: int, clients: int, keyed: bool) -
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         took = time.perf_counter() - started
-    return {"per_s": issues / took, "p50": pct(latencies, 0.5) or 0, "p99": pct(latencies, 0.99) or 0}
+    return {
+        "per_s": issues / took,
+        "p50": pct(latencies, 0.5) or 0,
+        "p99": pct(latencies, 0.99) or 0,
+    }
 
 
 async def opened(
@@ -91,17 +100,16 @@ async def opened(
     async with httpx.AsyncClient(timeout=None, limits=limits) as http:
         begun = time.perf_counter()
 
+        async def post(n: int) -> httpx.Response:
+            async with gate:
+                body = report_body(f"稳态第{n}号井盖缺失")
+                return await http.post(f"{url}/issues", json=body, headers=headers(token, keyed))
+
         async def report(n: int) -> None:
             nonlocal failed
-
-            async def post() -> httpx.Response:
-                async with gate:
-                    body = report_body(f"稳态第{n}号井盖缺失")
-                    return await http.post(f"{url}/issues", json=body, headers=headers(token, keyed))
-
+            left = begun + n / rate + timeout - time.perf_counter()
             try:
-                left = begun + n / rate + timeout - time.perf_counter()
-                (await asyncio.wait_for(post(), max(left, 0.001))).raise_for_status()
+                (await asyncio.wait_for(post(n), max(left, 0.001))).raise_for_status()
             except (TimeoutError, httpx.HTTPError):
                 failed += 1
                 return
@@ -114,22 +122,23 @@ async def opened(
             tasks.append(asyncio.create_task(report(n)))
         await asyncio.gather(*tasks)
     return {
-        "answered": len(latencies), "failed": failed,
-        "p50": pct(latencies, 0.5, failed) or 0, "p99": pct(latencies, 0.99, failed) or 0,
-    }  # fmt: skip
+        "answered": len(latencies),
+        "failed": failed,
+        "p50": pct(latencies, 0.5, failed) or 0,
+        "p99": pct(latencies, 0.99, failed) or 0,
+    }
 
 
 def served(url: str) -> tuple[float, float]:
     """(count, seconds) of intake's answered `POST /issues`, by its own request metrics."""
     count = seconds = 0.0
     for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
-        if line.startswith("huiyin_http_request_seconds_") and 'route="/issues"' in line \
-                and 'method="POST"' in line:  # fmt: skip
-            value = float(line.rsplit(" ", 1)[1])
-            if line.startswith("huiyin_http_request_seconds_count"):
-                count += value
-            elif line.startswith("huiyin_http_request_seconds_sum"):
-                seconds += value
+        if 'route="/issues"' not in line or 'method="POST"' not in line:
+            continue
+        if line.startswith("huiyin_http_request_seconds_count"):
+            count += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("huiyin_http_request_seconds_sum"):
+            seconds += float(line.rsplit(" ", 1)[1])
     return count, seconds
 
 
@@ -139,60 +148,58 @@ def inside(url: str, before: tuple[float, float]) -> str:
     return f"mean inside intake {(seconds - before[1]) / max(n, 1) * 1000:.0f} ms"
 
 
+def start_profiled(service: ServiceProcess) -> None:
+    """`ServiceProcess.start`, under cProfile."""
+    env = {**os.environ, **service.env, "HUIYIN_INTAKE_PORT": str(service.port)}
+    with service.log_path.open("ab") as log:
+        service.process = subprocess.Popen(
+            [sys.executable, "-c", PROFILED], cwd=REPO, env=env, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     opts = options(argv)
     namespace = f"bi{uuid.uuid4().hex[:8]}"
-    extra = {}
-    if opts.profile:
-        extra["HUIYIN_BENCH_PROFILE"] = opts.profile
+    extra = {"HUIYIN_BENCH_PROFILE": opts.profile} if opts.profile else {}
+    keyed = opts.idempotency
     with ExitStack() as stack:
         servers = endpoints(stack)
-        stack.callback(lambda: asyncio.run(drop_namespace(
-            servers.kafka_bootstrap, servers.mongo_url, namespace)))  # fmt: skip
+        stack.callback(
+            lambda: asyncio.run(
+                drop_namespace(servers.kafka_bootstrap, servers.mongo_url, namespace)
+            )
+        )
         platform = Platform(servers, namespace, REPO / ".local/bench-logs", extra_env=extra)
         intake = platform["intake"]
-        if opts.profile:  # the same process, under cProfile
-            command = [sys.executable, "-c", PROFILED]
-            intake.command = command  # type: ignore[attr-defined]
-        start(intake)
+        start_profiled(intake) if opts.profile else intake.start()
         stack.callback(intake.stop)
         intake.wait_healthy()
         token = platform.token("operator")
         pid = intake.process.pid if intake.process else 0
         print(f"load average at start {load_average():.1f}", flush=True)
         before, metered = cpu_seconds(pid), served(intake.url)
-        got = asyncio.run(closed(intake.url, token, opts.issues, opts.clients, opts.idempotency))
-        used = cpu_seconds(pid) - before
-        print(f"closed loop, {opts.issues} reports, {opts.clients} clients: "
-              f"{got['per_s']:.1f}/s, p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, "
-              f"intake CPU {used / opts.issues * 1000:.2f} ms/report, {inside(intake.url, metered)}",
-              flush=True)  # fmt: skip
+        got = asyncio.run(closed(intake.url, token, opts.issues, opts.clients, keyed))
+        used = (cpu_seconds(pid) - before) / opts.issues * 1000
+        print(
+            f"closed loop, {opts.issues} reports, {opts.clients} clients: {got['per_s']:.1f}/s, "
+            f"p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, intake CPU {used:.2f} ms/report, "
+            f"{inside(intake.url, metered)}",
+            flush=True,
+        )
         for rate in opts.rate or []:
             before, metered = cpu_seconds(pid), served(intake.url)
             got = asyncio.run(
-                opened(intake.url, token, rate, opts.seconds, opts.post_timeout, opts.idempotency)
+                opened(intake.url, token, rate, opts.seconds, opts.post_timeout, keyed)
             )
-            used = cpu_seconds(pid) - before
-            per = used / max(got["answered"], 1) * 1000
-            print(f"open loop {rate:g}/s for {opts.seconds:g} s: answered {got['answered']:.0f}, "
-                  f"failed {got['failed']:.0f}, p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, "
-                  f"intake CPU {per:.2f} ms/report, {inside(intake.url, metered)}", flush=True)  # fmt: skip
+            used = (cpu_seconds(pid) - before) / max(got["answered"], 1) * 1000
+            print(
+                f"open loop {rate:g}/s for {opts.seconds:g} s: answered {got['answered']:.0f}, "
+                f"failed {got['failed']:.0f}, p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, "
+                f"intake CPU {used:.2f} ms/report, {inside(intake.url, metered)}",
+                flush=True,
+            )
         print(f"load average at end {load_average():.1f}", flush=True)
-
-
-def start(service: object) -> None:
-    """`ServiceProcess.start`, with the command swapped when profiling."""
-    import subprocess
-
-    command = getattr(service, "command", None)
-    if command is None:
-        service.start()  # type: ignore[attr-defined]
-        return
-    env = {**os.environ, **service.env, f"HUIYIN_INTAKE_PORT": str(service.port)}  # type: ignore[attr-defined]
-    log = service.log_path.open("ab")  # type: ignore[attr-defined]
-    service.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,  # type: ignore[attr-defined]
-                                       stderr=subprocess.STDOUT)  # fmt: skip
-    log.close()
 
 
 if __name__ == "__main__":

@@ -18,9 +18,6 @@ __all__ = ["GroupCommit"]
 T = TypeVar("T")
 R = TypeVar("R")
 
-Outcome = R | BaseException
-"""An item's result, or the error that refused that item alone."""
-
 
 class GroupCommit(Generic[T, R]):
     """`await group(item)`: `item` written by `write` in one call with the items of other
@@ -29,7 +26,7 @@ class GroupCommit(Generic[T, R]):
     raises, every item of its call gets that error."""
 
     def __init__(
-        self, write: Callable[[list[T]], Awaitable[Sequence[Outcome[R]]]], most: int = 500
+        self, write: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]], most: int = 500
     ) -> None:
         self._write = write
         self._most = most

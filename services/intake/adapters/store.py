@@ -111,11 +111,15 @@ class IntakeStore:
         self._principals = db["principals"]
         self._idempotency = db["idempotency"]
         self._withheld = db["withheld"]
+        self._new_views: GroupCommit[list[tuple[Event, int]], None]
         self._new_views = GroupCommit(self._insert_views)
+        self._receipt_writes: GroupCommit[tuple[str, str], None]
         self._receipt_writes = GroupCommit(self._write_receipts)
+        self._principal_reads: GroupCommit[str, Document | None]
         self._principal_reads = GroupCommit(self._read_principals)
+        self._claims: GroupCommit[Document, Document | None]
         self._claims = GroupCommit(self._insert_claims)
-        self._answers = GroupCommit(self._write_answers)
+        self._answers: GroupCommit[UpdateOne, None] = GroupCommit(self._write_answers)
         self._known: dict[str, tuple[float, Principal]] = {}
         """Principals found, by token hash: (monotonic time they expire, principal)."""
 
@@ -196,7 +200,7 @@ class IntakeStore:
 
     async def _insert_views(
         self, calls: list[list[tuple[Event, int]]]
-    ) -> list[None | BaseException]:
+    ) -> list[BaseException | None]:
         writes = BulkWrites()
         for deliveries in calls:
             for issue_id in dict.fromkeys(event.issue_id for event, _ in deliveries):
@@ -344,7 +348,7 @@ class IntakeStore:
     async def _read_principals(self, hashes: list[str]) -> list[Document | None]:
         ids = list(dict.fromkeys(hashes))
         query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
-        found = {doc["_id"]: doc async for doc in self._principals.find(query)}
+        found: dict[str, Document] = {doc["_id"]: doc async for doc in self._principals.find(query)}
         return [found.get(one) for one in hashes]
 
     # idempotency ------------------------------------------------------------------------
