@@ -32,6 +32,7 @@ from services.intake.domain.extension_decisions import (
 from services.intake.domain.privacy import Privacy, new_token
 from services.intake.domain.reports import PrincipalIn, ReportIn
 from services.intake.domain.rules import (
+    Act,
     Action,
     Principal,
     Role,
@@ -184,9 +185,9 @@ class IntakeHandlers:
 
     @staticmethod
     def check_report(body: ReportIn, who: Principal) -> None:
-        check(Action.REPORT, who, None, None, "")
+        check(Act.REPORT, who, None, None, "")
         if body.direct_answer is not None:
-            check(Action.ANSWER, who, None, None, "")
+            check(Act.ANSWER, who, None, None, "")
 
     def report_answer(self, body: ReportIn, issue_id: str) -> Answer:
         state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
@@ -294,7 +295,7 @@ class IntakeHandlers:
     ) -> Answer:
         """A supervisor decides the extension request that awaits a decision (延期审批)."""
         view = await self.existing(issue_id)
-        check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id, place_of(view))
+        check(Act.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id, place_of(view))
         history = history_in_order(view.get("history", {}))
         request = awaiting_decision(history, body.request_id)
         request_id = str(request["event_id"])
