@@ -10,6 +10,9 @@ intake (its own request metrics), so the client's share can be told apart. With
 runs under cProfile and writes its profile there when stopped.
 
     python -m bench.intake --issues 600 --clients 16 --rate 50 --rate 100 --seconds 30
+
+Sizes come from the options, else BENCH_ISSUES, BENCH_CLIENTS, BENCH_RATE (comma-separated),
+BENCH_SECONDS.
 """
 
 import argparse
@@ -51,14 +54,18 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--issues", type=int, default=600)
-    parser.add_argument("--clients", type=int, default=16)
+    env = os.environ.get
+    parser.add_argument("--issues", type=int, default=int(env("BENCH_ISSUES", "600")))
+    parser.add_argument("--clients", type=int, default=int(env("BENCH_CLIENTS", "16")))
     parser.add_argument("--rate", type=float, action="append", help="reports/s (repeatable)")
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--seconds", type=float, default=float(env("BENCH_SECONDS", "30")))
     parser.add_argument("--post-timeout", type=float, default=30)
     parser.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key")
     parser.add_argument("--profile", help="run intake under cProfile, written to this file")
-    return parser.parse_args(argv)
+    opts = parser.parse_args(argv)
+    if opts.rate is None:
+        opts.rate = [float(rate) for rate in env("BENCH_RATE", "50,100").split(",")]
+    return opts
 
 
 def headers(token: str, keyed: bool) -> dict[str, str]:
@@ -172,7 +179,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         platform = Platform(servers, namespace, REPO / ".local/bench-logs", extra_env=extra)
         intake = platform["intake"]
-        start_profiled(intake) if opts.profile else intake.start()
+        if opts.profile:
+            start_profiled(intake)
+        else:
+            intake.start()
         stack.callback(intake.stop)
         intake.wait_healthy()
         token = platform.token("operator")
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{inside(intake.url, metered)}",
             flush=True,
         )
-        for rate in opts.rate or []:
+        for rate in opts.rate:
             before, metered = cpu_seconds(pid), served(intake.url)
             got = asyncio.run(
                 opened(intake.url, token, rate, opts.seconds, opts.post_timeout, keyed)
