@@ -247,7 +247,12 @@ class IntakeHandlers:
         # the receipt beside the publishing (a receipt of an issue never published leads
         # nowhere; a retry's recall stores it again): answered once both are stored
         receipt = self.store.save_receipt(self.privacy.receipt_code(issue_id), issue_id)
-        await asyncio.gather(receipt, self.publish(events, new=True))
+        outcomes = await asyncio.gather(
+            self.publish(events, new=True), receipt, return_exceptions=True
+        )
+        for failed in outcomes:  # raised once both are settled
+            if isinstance(failed, BaseException):
+                raise failed
         return self.report_answer(body, issue_id)
 
     async def act(
