@@ -73,7 +73,9 @@ def headers(token: str, keyed: bool) -> dict[str, str]:
     return {**found, "Idempotency-Key": uuid.uuid4().hex} if keyed else found
 
 
-async def closed(url: str, token: str, issues: int, clients: int, keyed: bool) -> dict[str, float]:
+async def closed(
+    url: str, token: str, issues: int, clients: int, keyed: bool
+) -> dict[str, float | None]:
     latencies: list[float] = []
     left = iter(range(issues))
 
@@ -89,16 +91,12 @@ async def closed(url: str, token: str, issues: int, clients: int, keyed: bool) -
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         took = time.perf_counter() - started
-    return {
-        "per_s": issues / took,
-        "p50": pct(latencies, 0.5) or 0,
-        "p99": pct(latencies, 0.99) or 0,
-    }
+    return {"per_s": issues / took, "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
 
 
 async def opened(
     url: str, token: str, rate: float, seconds: float, timeout: float, keyed: bool
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     count = int(rate * seconds)
     latencies: list[float] = []
     failed = 0
@@ -131,9 +129,14 @@ async def opened(
     return {
         "answered": len(latencies),
         "failed": failed,
-        "p50": pct(latencies, 0.5, failed) or 0,
-        "p99": pct(latencies, 0.99, failed) or 0,
+        "p50": pct(latencies, 0.5, failed),
+        "p99": pct(latencies, 0.99, failed),
     }
+
+
+def ms(value: float | None) -> str:
+    """A quantile in ms; n/a when it falls among the reports never answered."""
+    return "n/a" if value is None else f"{value:.0f} ms"
 
 
 def served(url: str) -> tuple[float, float]:
@@ -192,8 +195,9 @@ def main(argv: list[str] | None = None) -> None:
         got = asyncio.run(closed(intake.url, token, opts.issues, opts.clients, keyed))
         used = (cpu_seconds(pid) - before) / opts.issues * 1000
         print(
-            f"closed loop, {opts.issues} reports, {opts.clients} clients: {got['per_s']:.1f}/s, "
-            f"p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, intake CPU {used:.2f} ms/report, "
+            f"closed loop, {opts.issues} reports, {opts.clients} clients: "
+            f"{got['per_s'] or 0:.1f}/s, "
+            f"p50 {ms(got['p50'])}, p99 {ms(got['p99'])}, intake CPU {used:.2f} ms/report, "
             f"{inside(intake.url, metered)}",
             flush=True,
         )
@@ -202,10 +206,10 @@ def main(argv: list[str] | None = None) -> None:
             got = asyncio.run(
                 opened(intake.url, token, rate, opts.seconds, opts.post_timeout, keyed)
             )
-            used = (cpu_seconds(pid) - before) / max(got["answered"], 1) * 1000
+            used = (cpu_seconds(pid) - before) / max(got["answered"] or 0, 1) * 1000
             print(
-                f"open loop {rate:g}/s for {opts.seconds:g} s: answered {got['answered']:.0f}, "
-                f"failed {got['failed']:.0f}, p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, "
+                f"open loop {rate:g}/s for {opts.seconds:g} s: answered {got['answered']}, "
+                f"failed {got['failed']}, p50 {ms(got['p50'])}, p99 {ms(got['p99'])}, "
                 f"intake CPU {used:.2f} ms/report, {inside(intake.url, metered)}",
                 flush=True,
             )
