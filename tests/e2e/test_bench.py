@@ -80,6 +80,14 @@ def test_the_skeleton_bench_posts_as_an_operator_and_prints_its_figures(
         assert heading in table, heading
 
 
+def test_the_intake_bench_posts_closed_and_open_loop(servers: Endpoints) -> None:
+    sizes = {"BENCH_ISSUES": "6", "BENCH_CLIENTS": "2", "BENCH_RATE": "4", "BENCH_SECONDS": "1"}
+    out = run_bench("bench.intake", servers, **sizes)
+    assert re.search(r"closed loop, 6 reports, 2 clients: [\d.]+/s, p50 \d+ ms", out), out
+    assert re.search(r"open loop 4/s for 1 s: answered 4, failed 0, p50 \d+ ms", out), out
+    assert "intake CPU" in out and "mean inside intake" in out
+
+
 def test_the_reporting_rebuild_bench_rebuilds_and_reads_back(servers: Endpoints) -> None:
     out = run_bench("bench.reporting_rebuild", servers, BENCH_ISSUES="5")
     rebuilt = re.search(r"rebuild: (\d+) events of 5 issues in [\d.]+ s = \d+ events/s", out)

@@ -4,12 +4,13 @@ different orders, with copies republished later in the log, concurrently from tw
 
 import asyncio
 import random
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient, monitoring
 
-from services.contracts.events import Event
+from services.contracts.events import Event, IssueReported
 from services.intake.adapters.store import IntakeStore
 from services.runtime.settings import PlatformSettings
 from tests.unit.reporting.test_reporting_facts import EVENTS
@@ -122,5 +123,35 @@ async def test_a_batch_is_one_read_and_one_write_per_kind_and_copies_cost_no_wri
             await in_order.apply(event, offset)
         for issue_id in {e.issue_id for e in EVENTS}:
             assert await store.issue(issue_id) == await in_order.issue(issue_id)
+    finally:
+        await client.close()
+
+
+async def test_reports_of_concurrent_requests_go_in_one_insert_and_a_known_one_is_folded(
+    settings: PlatformSettings, namespace: str
+) -> None:
+    """The API's new reports (`apply_new`) from requests meanwhile: one insert, no read; a
+    report whose view exists already (a retry) is folded in as `apply_all` does, and costs
+    a read and no write when the view holds it."""
+    listener = Writes()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(
+        settings.mongo_url, tz_aware=True, event_listeners=[listener]
+    )
+    try:
+        store = IntakeStore(client[f"{namespace}_intake_n"])
+        mine = list(zip(EVENTS, range(len(EVENTS)), strict=True))
+        reported = next((e, n) for e, n in mine if isinstance(e, IssueReported))
+        reports = [
+            (reported[0].model_copy(update={"issue_id": f"new-{n}", "event_id": uuid.uuid4()}), n)
+            for n in range(5)
+        ]
+        await store.apply_all(mine)
+        listener.sent.clear()
+        await asyncio.gather(*(store.apply_new([one]) for one in [*reports, reported]))
+        assert listener.sent == ["insert", "find"]
+        expected = IntakeStore(client[f"{namespace}_intake_m"])
+        await expected.apply_all([*reports, *mine])
+        for issue_id in [*(f"new-{n}" for n in range(5)), "hard"]:
+            assert await store.issue(issue_id) == await expected.issue(issue_id)
     finally:
         await client.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from services.contracts.events import Event, IssueReported
 from services.contracts.lifecycle import FINAL_STATES
@@ -25,6 +25,7 @@ from services.intake.domain.view import (
     record_update,
     reported_fields,
 )
+from services.runtime.batching import GroupCommit
 from services.runtime.effects import DUPLICATE_KEY, BulkWrites
 from services.runtime.mongo import APPLIED, Document, upsert
 
@@ -36,6 +37,8 @@ REVISION_ATTEMPTS = 5
 FOLDED = {"history": 1, REVISION: 1, "description": 1, "media_urls": 1}
 HIDDEN = {APPLIED: 0, REVISION: 0, **{name: 0 for name in VERSION}}
 """Bookkeeping the reads leave out (`_applied` of views written before the fold)."""
+PENDING, DONE, RELEASED = "pending", "done", "released"
+"""An idempotency record's states: its request runs, answered, or failed (may be retried)."""
 INDEXED = ("office_id", "co_office_ids")
 """The status view's indexed fields: the office holding an issue, and its co-offices."""
 INBOX_INDEXES = [[(f"inbox.{holder}", ASCENDING), *ORDER] for holder in HOLDERS]
@@ -63,6 +66,20 @@ def _lacks(doc: Document, fields: Document) -> bool:
     return any(doc.get(name) != value for name, value in fields.items())
 
 
+def _folded(
+    deliveries: Sequence[tuple[Event, int]], issue_id: str, history: dict[str, Any]
+) -> Document:
+    """The issue's events folded into `history` (in place): the report's own fields beside
+    it (none unless one is an `IssueReported`)."""
+    reported: Document = {}
+    for event, offset in deliveries:
+        if event.issue_id == issue_id:
+            fold_entry(history, event, offset)
+            if isinstance(event, IssueReported):
+                reported = reported_fields(event)
+    return reported
+
+
 def _recorded(deliveries: Sequence[tuple[Event, int]]) -> dict[str, Document]:
     """The events' `record_update`s, merged into one update per issue: the entries of
     different events are different fields; two copies of one event keep the least of what
@@ -79,6 +96,12 @@ def _recorded(deliveries: Sequence[tuple[Event, int]]) -> dict[str, Document]:
 
 
 class IntakeStore:
+    """Every request-path operation that a busy front door repeats is a group commit
+    (`runtime.batching`): concurrent requests' reads and writes of one kind go to the engine
+    as one statement (principals read by `_id $in`, receipts, new views and idempotency
+    claims as one insert each, answers remembered in one bulk write), and each request
+    returns once its own part is done."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._issues = db["issues"]
         self._receipts = db["receipts"]
@@ -86,6 +109,15 @@ class IntakeStore:
         self._principals = db["principals"]
         self._idempotency = db["idempotency"]
         self._withheld = db["withheld"]
+        self._new_views: GroupCommit[list[tuple[Event, int]], None]
+        self._new_views = GroupCommit(self._insert_views)
+        self._receipt_writes: GroupCommit[tuple[str, str], None]
+        self._receipt_writes = GroupCommit(self._write_receipts)
+        self._principal_reads: GroupCommit[str, Document | None]
+        self._principal_reads = GroupCommit(self._read_principals)
+        self._claims: GroupCommit[Document, Document | None]
+        self._claims = GroupCommit(self._insert_claims)
+        self._answers: GroupCommit[UpdateOne, None] = GroupCommit(self._write_answers)
 
     # the status view ------------------------------------------------------------------
 
@@ -130,12 +162,7 @@ class IntakeStore:
         for issue_id in ids:
             doc = stored.get(issue_id)
             history = dict((doc or {}).get("history") or {})
-            reported: Document = {}
-            for event, offset in deliveries:
-                if event.issue_id == issue_id:
-                    fold_entry(history, event, offset)
-                    if isinstance(event, IssueReported):
-                        reported = reported_fields(event)
+            reported = _folded(deliveries, issue_id, history)
             if doc is not None and history == doc.get("history") and not _lacks(doc, reported):
                 continue  # every event is in the view already
             fields = {**reported, "history": history, **derive(history)}
@@ -159,6 +186,35 @@ class IntakeStore:
             if written.matched_count < len(updates):  # which: the next round reads them all
                 again |= set(updated)
         return again
+
+    async def apply_new(self, deliveries: Sequence[tuple[Event, int]]) -> None:
+        """`apply_all` for the events of issues believed new (a report just published):
+        their views are inserted without a read first, in one insert with those of the
+        reports other requests publish meanwhile. An issue whose view exists already (a
+        retried report, or the consumer's copy came first) is applied by `apply_all`."""
+        await self._new_views(list(deliveries))
+
+    async def _insert_views(
+        self, calls: list[list[tuple[Event, int]]]
+    ) -> list[BaseException | None]:
+        writes = BulkWrites()
+        for deliveries in calls:
+            for issue_id in dict.fromkeys(event.issue_id for event, _ in deliveries):
+                history: dict[str, Any] = {}
+                reported = _folded(deliveries, issue_id, history)
+                fields = {**reported, "history": history, **derive(history)}
+                writes.insert(self._issues, {**fields, "_id": issue_id, REVISION: 1}, None)
+        taken = {doc_id for _, doc_id in (await writes.commit()).taken}
+        again = [
+            deliveries if any(event.issue_id in taken for event, _ in deliveries) else []
+            for deliveries in calls
+        ]
+        outcomes = await asyncio.gather(
+            *(self.apply_all(deliveries) for deliveries in again if deliveries),
+            return_exceptions=True,
+        )
+        failed = iter(outcomes)
+        return [next(failed) if deliveries else None for deliveries in again]
 
     async def _apply_stepwise(self, deliveries: Sequence[tuple[Event, int]]) -> None:
         """Every event recorded, then each issue derived and written with a compare-and-set
@@ -250,9 +306,18 @@ class IntakeStore:
     # receipts and contacts ------------------------------------------------------------
 
     async def save_receipt(self, receipt_code: str, issue_id: str) -> None:
-        await self._receipts.update_one(
-            {"_id": secret_hash(receipt_code)}, {"$set": {"issue_id": issue_id}}, upsert=True
-        )
+        await self._receipt_writes((secret_hash(receipt_code), issue_id))
+
+    async def _write_receipts(self, receipts: list[tuple[str, str]]) -> list[None]:
+        """New receipts in one insert; a code already stored (a retried report) is set."""
+        writes = BulkWrites()
+        for code_hash, issue_id in receipts:
+            writes.insert(
+                self._receipts, {"_id": code_hash, "issue_id": issue_id},
+                {"$set": {"issue_id": issue_id}},
+            )  # fmt: skip
+        await writes.commit()
+        return [None] * len(receipts)
 
     async def issue_of_receipt(self, receipt_code: str) -> str | None:
         doc = await self._receipts.find_one({"_id": secret_hash(receipt_code)})
@@ -291,29 +356,70 @@ class IntakeStore:
         )
 
     async def principal(self, token: str) -> Principal | None:
-        doc = await self._principals.find_one({"_id": secret_hash(token)})
+        """The principal of a token, read every time (a principal changed or removed in the
+        database is seen at once), with the reads other requests ask for meanwhile (one read
+        by `_id`)."""
+        doc = await self._principal_reads(secret_hash(token))
         if doc is None:
             return None
-        doc.pop("_id")
-        return Principal(**{**doc, "role": Role(doc["role"])})
+        fields = {name: value for name, value in doc.items() if name != "_id"}
+        return Principal(**{**fields, "role": Role(doc["role"])})
+
+    async def _read_principals(self, hashes: list[str]) -> list[Document | None]:
+        ids = list(dict.fromkeys(hashes))
+        query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        found: dict[str, Document] = {doc["_id"]: doc async for doc in self._principals.find(query)}
+        return [found.get(one) for one in hashes]
 
     # idempotency ------------------------------------------------------------------------
 
     async def claim(self, key: str, fingerprint: str, now: datetime) -> Document | None:
-        """Claim an idempotency key; None if new, else the record of the first request."""
-        try:
-            await self._idempotency.insert_one(
-                {"_id": key, "fingerprint": fingerprint, "state": "pending", "at": now}
-            )
-        except DuplicateKeyError:
-            return await self._idempotency.find_one({"_id": key})
-        return None
+        """Claim an idempotency key; None if new, else the record of the first request (one
+        insert with the claims of other requests meanwhile; the records of the keys taken
+        already in one read)."""
+        return await self._claims({"_id": key, "fingerprint": fingerprint, "state": PENDING,
+                                   "at": now})  # fmt: skip
+
+    async def _insert_claims(self, claims: list[Document]) -> list[Document | None]:
+        firsts: dict[str, Document] = {}  # a key claimed twice at once: the second meets the first
+        for claim in claims:
+            firsts.setdefault(claim["_id"], claim)
+        writes = BulkWrites()
+        for claim in firsts.values():
+            writes.insert(self._idempotency, claim, None)
+        taken = [doc_id for _, doc_id in (await writes.commit()).taken]
+        stored: dict[str, Document] = {}
+        if taken:
+            query = {"_id": taken[0]} if len(taken) == 1 else {"_id": {"$in": taken}}
+            stored = {doc["_id"]: doc async for doc in self._idempotency.find(query)}
+        return [
+            stored.get(key) if (key := claim["_id"]) in taken
+            else None if firsts[key] is claim else firsts[key]
+            for claim in claims
+        ]  # fmt: skip
+
+    async def reclaim(self, key: str, now: datetime) -> bool:
+        """Take over a released claim (its request failed); False when another retry took
+        it first."""
+        taken = await self._idempotency.update_one(
+            {"_id": key, "state": RELEASED}, {"$set": {"state": PENDING, "at": now}}
+        )
+        return taken.modified_count == 1
 
     async def remember(self, key: str, status: int, body: Any) -> None:
-        await self._idempotency.update_one(
-            {"_id": key}, {"$set": {"state": "done", "status": status, "body": body}}
-        )
+        """Keep a request's answer (one bulk write with the answers of other requests)."""
+        await self._answers(UpdateOne(
+            {"_id": key}, {"$set": {"state": DONE, "status": status, "body": body}}
+        ))  # fmt: skip
+
+    async def _write_answers(self, answers: list[UpdateOne]) -> list[None]:
+        await self._idempotency.bulk_write(answers, ordered=True)
+        return [None] * len(answers)
 
     async def forget(self, key: str) -> None:
-        """Release a claim whose request failed, so the client may retry it."""
-        await self._idempotency.delete_one({"_id": key})
+        """Release a claim whose request failed, so the client may retry it. The record
+        stays (released): a later claim of the key then knows a first attempt ran and may
+        have reached the log; a key never claimed before needs no such look."""
+        await self._idempotency.update_one(
+            {"_id": key, "state": PENDING}, {"$set": {"state": RELEASED}}
+        )

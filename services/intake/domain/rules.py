@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.contracts.vocabulary import IssueState
+from services.contracts.vocabulary import IssueAction, IssueState
 from services.intake.domain.errors import Conflict, Forbidden
 from services.intake.domain.scope import GRID_WORKER_LEVELS, Place, level_of, within
 
@@ -48,18 +48,21 @@ def binding_problem(role: Role, region_code: str | None) -> str | None:
     return None
 
 
-class Action(StrEnum):
+Action = IssueAction
+"""The outside actions on an issue: the contracts' words, the last segment of their routes."""
+
+
+class Act(StrEnum):
+    """What the same rules check beside the outside actions: a report, the answer an operator
+    gives at once (直办), a supervisor's extension decision."""
+
     REPORT = "report"
     ANSWER = "answer"
-    ACCEPT = "accept"
-    RETURN = "return"
-    PROGRESS = "progress"
-    EXTENSION = "extension"
-    RESOLVE = "resolve"
-    VERIFY = "verify"
-    VISIT = "visit"
-    CLOSE = "close"
     DECIDE_EXTENSION = "decide-extension"
+
+
+Checked = Action | Act
+"""What `check` judges."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,11 @@ REGIONAL_ROLES = frozenset({Role.SUPERVISOR, Role.GRID_WORKER})
 
 
 R = Role
-RULES: dict[Action, Rule] = {
-    Action.REPORT: Rule(
+RULES: dict[Checked, Rule] = {
+    Act.REPORT: Rule(
         frozenset({R.OPERATOR, R.GRID_WORKER, R.SUPERVISOR, R.ADMIN}), frozenset(), regional=False
     ),  # no region before routing judges it
-    Action.ANSWER: _rule({R.OPERATOR}, set()),
+    Act.ANSWER: _rule({R.OPERATOR}, set()),
     Action.ACCEPT: _rule({R.OFFICE}, {S.ASSIGNED}, office=True),
     Action.RETURN: _rule({R.OFFICE}, {S.ASSIGNED, S.ACCEPTED}, office=True),
     Action.PROGRESS: _rule({R.OFFICE}, {S.ACCEPTED}, office=True),
@@ -91,13 +94,13 @@ RULES: dict[Action, Rule] = {
     Action.VERIFY: _rule({R.GRID_WORKER, R.SUPERVISOR}, {S.RESOLVED}),
     Action.VISIT: _rule({R.OPERATOR, R.REPORTER}, {S.RESOLVED, S.VERIFIED, S.ANSWERED}),
     Action.CLOSE: _rule({R.OPERATOR, R.SUPERVISOR}, {S.VISITED}),
-    Action.DECIDE_EXTENSION: _rule({R.SUPERVISOR}, set()),  # any state: what waits is checked
+    Act.DECIDE_EXTENSION: _rule({R.SUPERVISOR}, set()),  # any state: what waits is checked
 }
 """Who may do what, from which state (admins may do everything anyone may)."""
 
 
 def check(
-    action: Action,
+    action: Checked,
     who: Principal,
     state: IssueState | None,
     office_id: str | None,

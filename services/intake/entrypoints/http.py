@@ -1,7 +1,6 @@
 """Intake's native routes: thin. Every creating request honours `Idempotency-Key`; refusals are
 domain errors that `errors.py` answers with their status."""
 
-import json
 from functools import partial
 from typing import Annotated, Any
 
@@ -40,10 +39,26 @@ async def once(
     recall: Recall | None = None,
 ) -> JSONResponse:
     """Run a creating request at most once per Idempotency-Key; a retry gets the first answer."""
-    print_ = fingerprint(request.method, request.url.path, body.model_dump(mode="json"))
-    code, answer, replayed = await intake.idempotency.run(who.id, key, print_, work, recall)
+    code, answer, replayed = await once_answer(intake, request, who, key, body, work, recall)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return JSONResponse(answer, status_code=code, headers=headers)
+
+
+async def once_answer(
+    intake: IntakeHandlers,
+    request: Request,
+    who: Principal,
+    key: str | None,
+    body: BaseModel,
+    work: Work,
+    recall: Recall | None = None,
+) -> tuple[int, Any, bool]:
+    """`once`'s answer before it is rendered: (status, body, replayed). The request is
+    fingerprinted only when a key is given (what the key is bound to)."""
+    print_ = "" if key is None else fingerprint(
+        request.method, request.url.path, body.model_dump(mode="json")
+    )  # fmt: skip
+    return await intake.idempotency.run(who.id, key, print_, work, recall)
 
 
 def build_router(intake: IntakeHandlers, pages: InboxPages) -> APIRouter:
@@ -70,9 +85,11 @@ def build_router(intake: IntakeHandlers, pages: InboxPages) -> APIRouter:
         intake.check_report(body, who)
         work = partial(intake.create_report, body, who)
         recall = partial(intake.recall_report, body)
-        response = await once(intake, request, who, key, body, work, recall)
-        response.headers["Location"] = f"/issues/{json.loads(bytes(response.body))['issue_id']}"
-        return response
+        code, answer, replayed = await once_answer(intake, request, who, key, body, work, recall)
+        headers = {"Location": f"/issues/{answer['issue_id']}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(answer, status_code=code, headers=headers)
 
     @router.get("/issues/{issue_id}", tags=["issues"], summary="An issue's status view")
     async def get_issue(issue_id: str, who: Principal = auth) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from services.intake.domain.catalogue import Catalogue
 from services.intake.domain.errors import Forbidden
 from services.intake.domain.fingerprint import fingerprint
 from services.intake.domain.reports import LocationIn, ReportIn
-from services.intake.domain.rules import Action, Principal, check, may_see
+from services.intake.domain.rules import Act, Principal, check, may_see
 from services.intake.domain.scope import place_of
 from services.intake.entrypoints.auth import IdempotencyKey, limited
 from services.intake.entrypoints.open311_format import (
@@ -196,7 +196,7 @@ async def _read_request(
     if who is None:
         raise Open311Error(403, "api_key missing or invalid")
     try:
-        check(Action.REPORT, who, None, None, "")
+        check(Act.REPORT, who, None, None, "")
     except Forbidden as refused:
         raise Open311Error(403, refused.reason) from refused
     code = fields.get("service_code")

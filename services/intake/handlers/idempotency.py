@@ -6,7 +6,8 @@ attempt died between publishing and storing its answer, or failed after publishi
 that answer (replayed), never a new run on a state its own first attempt moved on. Only a
 first attempt that left no trace is run again, with the same seed (so the same ids); while
 its trace may still be on its way to the view (a claim younger than `STALE_CLAIM`), a retry
-is told "still in progress".
+is told "still in progress". A failed attempt's record stays, released: so a key claimed for
+the first time has no trace to look for, and its request runs without that look.
 """
 
 import hashlib
@@ -25,6 +26,7 @@ Recall = Callable[[uuid.UUID], Awaitable[Answer | None]]
 no trace of them)."""
 
 STALE_CLAIM = timedelta(seconds=30)
+IN_PROGRESS = "a request with this Idempotency-Key is still in progress; retry"
 NAMESPACE = uuid.UUID("6f1c3a52-2d9e-4c53-9a57-1d6c2b0e5f11")
 
 
@@ -51,7 +53,7 @@ class Idempotency:
         seed = uuid.uuid5(NAMESPACE, scoped)
         now = datetime.now(UTC)
         first = await self._store.claim(scoped, request_fingerprint, now)
-        if first is not None:
+        if first is not None:  # a key never claimed before needs no look at the view
             if first["fingerprint"] != request_fingerprint:
                 raise Invalid(
                     "already used for a different request",
@@ -59,12 +61,16 @@ class Idempotency:
                 )
             if first["state"] == "done":
                 return int(first["status"]), first["body"], True
-        # a first attempt may have reached the log and died (a claim left pending) or failed
-        # after publishing (its claim released): its events in the view say what it answered
-        if (recalled := await self._recall(scoped, seed, recall)) is not None:
-            return recalled
-        if first is not None and now - first["at"] < STALE_CLAIM:
-            raise Conflict("a request with this Idempotency-Key is still in progress; retry")
+            # a first attempt may have reached the log and died (a claim left pending) or
+            # failed after publishing (its claim released): its events in the view say what
+            # it answered
+            if (recalled := await self._recall(scoped, seed, recall)) is not None:
+                return recalled
+            if first["state"] == "released":
+                if not await self._store.reclaim(scoped, now):
+                    raise Conflict(IN_PROGRESS)  # another retry took it first
+            elif now - first["at"] < STALE_CLAIM:
+                raise Conflict(IN_PROGRESS)
         # no trace of a first attempt: run it (again) with the same seed, hence the same ids
         try:
             code, body = await work(seed)

@@ -2,6 +2,7 @@
 view from the log. Each checks with the rules (`domain`), then publishes and stores; the HTTP
 edge only reads the request and maps refusals to statuses."""
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from services.intake.domain.extension_decisions import (
 from services.intake.domain.privacy import Privacy, new_token
 from services.intake.domain.reports import PrincipalIn, ReportIn
 from services.intake.domain.rules import (
+    Act,
     Action,
     Principal,
     Role,
@@ -100,14 +102,17 @@ class IntakeHandlers:
             self._check(one.event)
         await self.store.apply_all([(one.event, one.delivery.offset) for one in batch])
 
-    async def publish(self, events: Sequence[Envelope]) -> None:
+    async def publish(self, events: Sequence[Envelope], new: bool = False) -> None:
         """Publish, then apply to the view at once (the consumer's later copy is a no-op):
-        answered once Kafka acknowledged the events and the view holds them."""
+        answered once Kafka acknowledged the events and the view holds them. `new`: the
+        events are a report's, whose view is inserted without a read."""
         landed = await self.publisher.publish_all(events)
         if self.after_publish is not None:
             self.after_publish()
         offsets = [where.offset for where in landed]
-        await self.store.apply_all(list(zip(events, offsets, strict=True)))  # type: ignore[arg-type]
+        deliveries = list(zip(events, offsets, strict=True))
+        apply = self.store.apply_new if new else self.store.apply_all
+        await apply(deliveries)  # type: ignore[arg-type]
 
     async def existing(self, issue_id: str) -> dict[str, Any]:
         view = await self.store.issue(issue_id)
@@ -180,9 +185,9 @@ class IntakeHandlers:
 
     @staticmethod
     def check_report(body: ReportIn, who: Principal) -> None:
-        check(Action.REPORT, who, None, None, "")
+        check(Act.REPORT, who, None, None, "")
         if body.direct_answer is not None:
-            check(Action.ANSWER, who, None, None, "")
+            check(Act.ANSWER, who, None, None, "")
 
     def report_answer(self, body: ReportIn, issue_id: str) -> Answer:
         state = IssueState.ANSWERED if body.direct_answer is not None else IssueState.RECEIVED
@@ -197,6 +202,8 @@ class IntakeHandlers:
         view = await self.store.issue(issue_id)
         if view is None or str(uuid.uuid5(seed, "reported")) not in view.get("history", {}):
             return None
+        # the first attempt stored its receipt beside publishing: it may have failed there
+        await self.store.save_receipt(self.privacy.receipt_code(issue_id), issue_id)
         return self.report_answer(body, issue_id)
 
     async def create_report(self, body: ReportIn, who: Principal, seed: uuid.UUID | None) -> Answer:
@@ -232,14 +239,20 @@ class IntakeHandlers:
                     payload=IssueAnsweredPayload(answered_by=who.id, answer=body.direct_answer),
                 )
             )
-        receipt = self.privacy.receipt_code(issue_id)
-        await self.store.save_receipt(receipt, issue_id)
-        if body.reporter_phone or body.reporter_name:
+        if body.reporter_phone or body.reporter_name:  # before it is published: notify asks
             contact = {"phone": body.reporter_phone or "", "name": body.reporter_name or ""}
             await self.store.save_contact(issue_id, reporter_id or "", self.privacy.seal(contact))
         if not body.public:
             await self.store.withhold(issue_id)  # before it is published: never public, not once
-        await self.publish(events)
+        # the receipt beside the publishing (a receipt of an issue never published leads
+        # nowhere; a retry's recall stores it again): answered once both are stored
+        receipt = self.store.save_receipt(self.privacy.receipt_code(issue_id), issue_id)
+        outcomes = await asyncio.gather(
+            self.publish(events, new=True), receipt, return_exceptions=True
+        )
+        for failed in outcomes:  # raised once both are settled
+            if isinstance(failed, BaseException):
+                raise failed
         return self.report_answer(body, issue_id)
 
     async def act(
@@ -287,7 +300,7 @@ class IntakeHandlers:
     ) -> Answer:
         """A supervisor decides the extension request that awaits a decision (延期审批)."""
         view = await self.existing(issue_id)
-        check(Action.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id, place_of(view))
+        check(Act.DECIDE_EXTENSION, who, None, view.get("office_id"), issue_id, place_of(view))
         history = history_in_order(view.get("history", {}))
         request = awaiting_decision(history, body.request_id)
         request_id = str(request["event_id"])

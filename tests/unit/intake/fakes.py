@@ -71,6 +71,9 @@ class FakeStore:
         for event, offset in deliveries:
             await self.apply(event, offset)
 
+    async def apply_new(self, deliveries: Sequence[tuple[Event, int]]) -> None:
+        await self.apply_all(deliveries)
+
     async def issue(self, issue_id: str) -> Document | None:
         view = self.views.get(issue_id)
         return None if view is None else {k: v for k, v in view.items() if k not in VERSION}
@@ -117,8 +120,15 @@ class FakeStore:
     async def remember(self, key: str, status: int, body: Any) -> None:
         self.claims[key] |= {"state": "done", "status": status, "body": body}
 
+    async def reclaim(self, key: str, now: datetime) -> bool:
+        if self.claims[key]["state"] != "released":
+            return False
+        self.claims[key] |= {"state": "pending", "at": now}
+        return True
+
     async def forget(self, key: str) -> None:
-        self.claims.pop(key, None)
+        if key in self.claims and self.claims[key]["state"] == "pending":
+            self.claims[key]["state"] = "released"
 
 
 class Landing:

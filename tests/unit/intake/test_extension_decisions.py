@@ -21,7 +21,7 @@ from services.intake.domain.extension_decisions import (
     awaiting_decision,
     decision_event,
 )
-from services.intake.domain.rules import Action, Principal, Role, check
+from services.intake.domain.rules import Act, Principal, Role, check
 from services.intake.domain.view import history_in_order, view_update
 from services.intake.entrypoints.errors import status_of
 
@@ -125,8 +125,8 @@ def test_a_bad_decision_body_is_refused(body: dict[str, Any]) -> None:
 def test_only_a_supervisor_or_an_admin_decides(role: Role) -> None:
     who = Principal("x", role, office_id="water", issue_id="i1")
     if role in (Role.SUPERVISOR, Role.ADMIN):
-        check(Action.DECIDE_EXTENSION, who, None, "water", "i1")
+        check(Act.DECIDE_EXTENSION, who, None, "water", "i1")
         return
     with pytest.raises(Refused) as refused:
-        check(Action.DECIDE_EXTENSION, who, None, "water", "i1")
+        check(Act.DECIDE_EXTENSION, who, None, "water", "i1")
     assert status_of(refused.value) == 403 and "allowed: admin, supervisor" in refused.value.reason

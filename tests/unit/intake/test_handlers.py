@@ -183,3 +183,32 @@ def test_an_action_that_took_effect_is_replayed_not_refused_by_its_own_state() -
             await handlers.idempotency.run(office.id, "b", "print", work, recall)
 
     asyncio.run(run())
+
+
+def test_a_new_key_runs_without_a_look_and_a_released_one_is_taken_over_once() -> None:
+    handlers = intake()
+    store = handlers.store
+    assert isinstance(store, FakeStore)
+    ran: list[uuid.UUID | None] = []
+    looked: list[uuid.UUID] = []
+
+    async def work(seed: uuid.UUID | None) -> tuple[int, Any]:
+        ran.append(seed)
+        if len(ran) == 1:
+            raise Died
+        return 201, {"run": len(ran)}
+
+    async def recall(seed: uuid.UUID) -> tuple[int, Any] | None:
+        looked.append(seed)
+        return None  # the first attempt never reached the log
+
+    async def run() -> None:
+        with pytest.raises(Died):
+            await handlers.idempotency.run(OPERATOR.id, "k", "print", work, recall)
+        assert looked == [] and [c["state"] for c in store.claims.values()] == ["released"]
+        answer = await handlers.idempotency.run(OPERATOR.id, "k", "print", work, recall)
+        assert answer == (201, {"run": 2}, False) and ran[0] == ran[1] == looked[0]
+        again = await handlers.idempotency.run(OPERATOR.id, "k", "print", work, recall)
+        assert again == (201, {"run": 2}, True) and len(ran) == 2
+
+    asyncio.run(run())

@@ -12,7 +12,16 @@ from services.contracts.vocabulary import IssueState, Satisfaction
 from services.intake.domain.actions import AcceptIn, VerifyIn, VisitIn, action_events
 from services.intake.domain.errors import RateLimited, Refused
 from services.intake.domain.privacy import Privacy, secret_hash
-from services.intake.domain.rules import RULES, Action, Principal, Role, check, may_see
+from services.intake.domain.rules import (
+    RULES,
+    Act,
+    Action,
+    Checked,
+    Principal,
+    Role,
+    check,
+    may_see,
+)
 from services.intake.domain.throttling import Limit
 from services.intake.entrypoints.auth import limited
 from services.intake.entrypoints.errors import status_of
@@ -36,8 +45,12 @@ def test_an_office_accepts_only_what_is_assigned_to_it_now() -> None:
     assert "resolved" in wrong_state.value.reason
 
 
-@pytest.mark.parametrize("action", list(Action))
-def test_every_action_is_refused_to_a_role_it_does_not_name(action: Action) -> None:
+def test_every_outside_action_and_every_other_act_has_its_rule() -> None:
+    assert set(RULES) == {*Action, *Act}
+
+
+@pytest.mark.parametrize("action", list(RULES))
+def test_every_action_is_refused_to_a_role_it_does_not_name(action: Checked) -> None:
     allowed = RULES[action].roles
     for role in Role:
         who = Principal("x", role, office_id="water", region_code="411905003", issue_id="issue-1")

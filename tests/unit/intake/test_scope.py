@@ -7,7 +7,16 @@ from hypothesis import strategies as st
 
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.errors import Refused
-from services.intake.domain.rules import Action, Principal, Role, binding_problem, check, may_see
+from services.intake.domain.rules import (
+    Act,
+    Action,
+    Checked,
+    Principal,
+    Role,
+    binding_problem,
+    check,
+    may_see,
+)
 from services.intake.domain.scope import level_of, place_of, within
 from services.intake.entrypoints.errors import status_of
 
@@ -103,11 +112,11 @@ ELSEWHERE = (CITY, "411901", "411901002")
     [
         (Action.VERIFY, IssueState.RESOLVED),
         (Action.CLOSE, IssueState.VISITED),
-        (Action.DECIDE_EXTENSION, None),
+        (Act.DECIDE_EXTENSION, None),
     ],
 )
 def test_a_supervisor_acts_only_within_their_region(
-    action: Action, state: IssueState | None
+    action: Checked, state: IssueState | None
 ) -> None:
     check(action, COUNTY_SUPERVISOR, state, "water", "i1", PATH)
     with pytest.raises(Refused) as refused:
@@ -128,7 +137,7 @@ def test_a_grid_worker_verifies_only_within_their_grid_and_reports_anywhere() ->
     unbound = Principal("g0", Role.GRID_WORKER)
     with pytest.raises(Refused, match="bound to no region"):
         check(Action.VERIFY, unbound, IssueState.RESOLVED, "water", "i1", PATH)
-    check(Action.REPORT, GRID_WORKER, None, None, "")
+    check(Act.REPORT, GRID_WORKER, None, None, "")
 
 
 def test_outside_the_region_is_refused_before_the_state_is_judged() -> None:
