@@ -7,7 +7,7 @@ times it from its group's first commit to its last (so joining the group and the
 are left out); then intake the same way, over the whole topic (the reports and what routing
 derived); then notify the same way, with its sending loop left stopped (the consumer alone:
 what it records is not sent). A pymongo listener counts the commands each service's database
-is sent. Three runs: min/median/max.
+is sent; the run's topics and databases are dropped at its end. Three runs: min/median/max.
 
     python -m bench.consumers            # BENCH_CONSUMER_EVENTS=2000 BENCH_CONSUMER_RUNS=3
 """
@@ -25,8 +25,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import monitoring
 
+from devkit.namespaces import drop_namespace
 from devkit.simulator.mixes import City as SimCity
 from devkit.simulator.mixes import Plan, plan_report
 from services.contracts.events import IssueReported, IssueReportedPayload, Location, encode
@@ -160,36 +161,33 @@ async def one_run(events: list[IssueReported]) -> dict[str, Any]:
         topic_prefix=f"{namespace}.", database_prefix=f"{namespace}_", log_json=False
     )
     platform = platform.model_copy(update={"log_level": "WARNING"})
-    await ensure_topics(platform)
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap, linger_ms=5)
-    await producer.start()
     try:
-        sent = [
-            await producer.send(
-                platform.issues_topic,
-                encode(e),
-                key=e.issue_id.encode(),
-                headers=[("type", b"IssueReported")],
-            )
-            for e in events
-        ]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-    result: dict[str, Any] = {}
-    routing = build_routing(RoutingSettings(platform=platform))
-    result["routing"] = await timed(routing, platform, "routing")
-    intake = build_intake(IntakeSettings(platform=platform))
-    result["intake"] = await timed(intake, platform, "intake")
-    notify = build_notify(NotifySettings(platform=platform))
-    notify.runtime.on_startup.remove(notify.dispatcher.start)  # the consumer alone
-    result["notify"] = await timed(notify.app, platform, "notify")
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.mongo_url)
-    try:
-        for service in SERVICES:
-            await client.drop_database(platform.database(service))
-    finally:
-        await client.close()
+        await ensure_topics(platform)
+        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            sent = [
+                await producer.send(
+                    platform.issues_topic,
+                    encode(e),
+                    key=e.issue_id.encode(),
+                    headers=[("type", b"IssueReported")],
+                )
+                for e in events
+            ]
+            await asyncio.gather(*sent)
+        finally:
+            await producer.stop()
+        result: dict[str, Any] = {}
+        routing = build_routing(RoutingSettings(platform=platform))
+        result["routing"] = await timed(routing, platform, "routing")
+        intake = build_intake(IntakeSettings(platform=platform))
+        result["intake"] = await timed(intake, platform, "intake")
+        notify = build_notify(NotifySettings(platform=platform))
+        notify.runtime.on_startup.remove(notify.dispatcher.start)  # the consumer alone
+        result["notify"] = await timed(notify.app, platform, "notify")
+    finally:  # its topics and databases, whatever happened
+        await drop_namespace(platform.kafka_bootstrap, platform.mongo_url, namespace)
     return result
 
 
