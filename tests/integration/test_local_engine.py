@@ -16,11 +16,13 @@ Each test uses a database of its own.
 import asyncio
 import os
 import random
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from bson import Binary, Int64, ObjectId, Regex, Timestamp
 from pymongo import AsyncMongoClient, UpdateOne
 
 from devkit.infra import REPO, Endpoints
@@ -283,3 +285,84 @@ async def test_a_sorted_find_reads_in_order_from_an_index(
     )
     assert sorts_in_memory(unordered), unordered  # the check above can tell the two apart
     await clients[0].drop_database(f"{namespace}_engine")
+
+
+def _any_value(rnd: random.Random, depth: int) -> object:
+    """A value of any BSON type the services or a client may store, nested up to `depth`."""
+    kinds = 15 if depth > 0 else 13
+    match rnd.randrange(kinds):
+        case 0:
+            return rnd.choice([0.0, -0.0, 1.5, -3e300, 1e-7, 42.0])
+        case 1:
+            return rnd.choice(["", "a b", "é中文", 'q"back\\slash', "tab\tnl\n", "<&>", "\u2028"])
+        case 2:
+            return Binary(bytes([1, 2, rnd.randrange(256)]), rnd.choice([5, 128]))
+        case 3:
+            return ObjectId()
+        case 4:
+            return rnd.random() < 0.5
+        case 5:
+            naive_utc = datetime(2025, 1, 1)  # what a client that is not tz_aware reads back
+            return naive_utc + timedelta(milliseconds=rnd.randrange(10**11))
+        case 6:
+            return None
+        case 7:
+            return Regex("^a.*", "i")
+        case 8:
+            return rnd.randrange(-(2**31), 2**31)
+        case 9:
+            return Timestamp(rnd.randrange(2**31), rnd.randrange(100))
+        case 10:
+            return Int64(rnd.randrange(-(2**62), 2**62))
+        case 11:
+            return f"s{rnd.randrange(1000)}"
+        case 12:
+            return str(uuid.UUID(int=rnd.getrandbits(128)))
+        case 13:
+            return _any_document(rnd, depth - 1)
+        case _:  # FerretDB v1 does not store an array directly in an array
+            items = (_any_value(rnd, depth - 1) for _ in range(rnd.randrange(4)))
+            return [item for item in items if not isinstance(item, list)]
+
+
+def _any_document(rnd: random.Random, depth: int) -> dict[str, object]:
+    keys = ["a", "b", "k é", "office", "data", *(f"k{n}" for n in range(12))]
+    return {rnd.choice(keys): _any_value(rnd, depth) for _ in range(rnd.randrange(9))}
+
+
+async def test_documents_of_every_type_read_back_as_written(
+    clients: list[AsyncMongoClient[Document]], namespace: str
+) -> None:
+    """The engine's own encoding of documents (patch 0007 reads and writes it in one pass) keeps
+    every value, type and key order: inserted, updated and read again, by `_id`, by an indexed
+    field, and in a sorted page."""
+    database = clients[0][f"{namespace}_engine"]
+    rnd = random.Random(11)
+    documents = [
+        {"_id": f"d{i:04}", "office": f"o{i % 7}", **_any_document(rnd, 3)} for i in range(400)
+    ]
+    await database["docs"].create_index([("office", 1), ("_id", 1)])
+    await database["docs"].insert_many(documents)
+    for doc in documents[::3]:
+        change = _any_document(rnd, 2)
+        change.pop("office", None)
+        await database["docs"].update_one({"_id": doc["_id"]}, {"$set": {"changed": change}})
+        doc["changed"] = change
+    stored = {doc["_id"]: doc async for doc in database["docs"].find({})}
+    assert list(stored) == [doc["_id"] for doc in documents]
+    for doc in documents:
+        assert stored[doc["_id"]] == doc
+        assert list(stored[doc["_id"]]) == list(doc)  # the keys in their order
+        assert _types(stored[doc["_id"]]) == _types(doc)
+    page = await database["docs"].find({"office": "o3"}).sort("_id", 1).to_list(20)
+    assert page == [doc for doc in documents if doc["office"] == "o3"][:20]
+    await clients[0].drop_database(f"{namespace}_engine")
+
+
+def _types(value: object) -> object:
+    """The value's shape with every leaf's type (so 1 and 1.0, or int and Int64, differ)."""
+    if isinstance(value, dict):
+        return {key: _types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_types(item) for item in value]
+    return type(value).__name__
