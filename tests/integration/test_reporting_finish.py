@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.contracts.events import Event
@@ -105,3 +106,47 @@ async def test_two_processes_finishing_one_transfer_at_once_move_it_once(
     docs = await stores[0].documents()
     assert not [d["_id"] for d in docs.values() if "pending" in d]
     assert cells.nonzero(await stores[0].all_cells()) == counted_over(docs)
+
+
+class PausedWriter(ReportingStore):
+    """A process that stops between its claim of a batch's transfers (written to the facts)
+    and its writes of the cells (a pause, a busy loop, a long GC) until `go` is set."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paused, self.go = asyncio.Event(), asyncio.Event()
+
+    async def _transfer(self, *args: Any, **kwargs: Any) -> None:
+        self.paused.set()
+        await self.go.wait()
+        await super()._transfer(*args, **kwargs)
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["finished", "finished-and-moved-on"])
+async def test_a_writer_paused_between_its_claim_and_its_cells_counts_once(
+    settings: PlatformSettings, mongo: Any, later: bool
+) -> None:
+    """The writer's transfer is finished by another process, which settles (the markers of
+    transfers done leave the cells) and, in one case, counts the issue's next event too; the
+    writer's cell writes then come late: they must change nothing."""
+    db = mongo[settings.database("reporting")]
+    events = story(3, 2).events
+    issue = events[0].issue_id
+    writer = PausedWriter(db, RULES, 0)
+    paused = asyncio.create_task(count_batch(writer, events[:-1]))
+    await writer.paused.wait()
+    other = ReportingStore(db, RULES, 0)  # another process: its own memory and locks
+    if later:
+        await count_batch(other, events[-1:])  # finishes the pending transfer, then its own
+    else:
+        await other.load([issue])  # finishes the pending transfer
+    await other.settle()
+    writer.go.set()
+    await paused
+    await writer.settle()
+    await other.settle()
+
+    docs = await other.documents()
+    assert not [d["_id"] for d in docs.values() if "pending" in d]
+    assert cells.nonzero(await other.all_cells()) == counted_over(docs)
+    assert not [c["_id"] async for c in db["issue_cells"].find({}) if c.get("applied")]
