@@ -110,21 +110,32 @@ async def test_two_processes_finishing_one_transfer_at_once_move_it_once(
 
 class PausedWriter(ReportingStore):
     """A process that stops between its claim of a batch's transfers (written to the facts)
-    and its writes of the cells (a pause, a busy loop, a long GC) until `go` is set."""
+    and its writes of the cells (a pause, a busy loop, a long GC) until `go` is set: before
+    it checks its transfers' stamps (`_transfer`) or after, just before the cells (`_apply`)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, at: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.at = at
         self.paused, self.go = asyncio.Event(), asyncio.Event()
 
+    async def _pause(self, step: str) -> None:
+        if step == self.at:
+            self.paused.set()
+            await self.go.wait()
+
     async def _transfer(self, *args: Any, **kwargs: Any) -> None:
-        self.paused.set()
-        await self.go.wait()
+        await self._pause("_transfer")
         await super()._transfer(*args, **kwargs)
 
+    async def _apply(self, *args: Any, **kwargs: Any) -> None:
+        await self._pause("_apply")
+        await super()._apply(*args, **kwargs)
 
+
+@pytest.mark.parametrize("at", ["_transfer", "_apply"])
 @pytest.mark.parametrize("later", [False, True], ids=["finished", "finished-and-moved-on"])
 async def test_a_writer_paused_between_its_claim_and_its_cells_counts_once(
-    settings: PlatformSettings, mongo: Any, later: bool
+    settings: PlatformSettings, mongo: Any, later: bool, at: str
 ) -> None:
     """The writer's transfer is finished by another process, which settles (the markers of
     transfers done leave the cells) and, in one case, counts the issue's next event too; the
@@ -132,7 +143,7 @@ async def test_a_writer_paused_between_its_claim_and_its_cells_counts_once(
     db = mongo[settings.database("reporting")]
     events = story(3, 2).events
     issue = events[0].issue_id
-    writer = PausedWriter(db, RULES, 0)
+    writer = PausedWriter(db, RULES, 0, at=at)
     paused = asyncio.create_task(count_batch(writer, events[:-1]))
     await writer.paused.wait()
     other = ReportingStore(db, RULES, 0)  # another process: its own memory and locks
