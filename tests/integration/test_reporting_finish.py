@@ -12,6 +12,7 @@ import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.contracts.events import Event
+from services.reporting.adapters import store
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain import cells
 from services.reporting.domain.facts import FactRules
@@ -155,6 +156,26 @@ async def test_a_writer_paused_between_its_claim_and_its_cells_counts_once(
     writer.go.set()
     await paused
     await writer.settle()
+    await other.settle()
+
+    docs = await other.documents()
+    assert not [d["_id"] for d in docs.values() if "pending" in d]
+    assert cells.nonzero(await other.all_cells()) == counted_over(docs)
+    assert not [c["_id"] async for c in db["issue_cells"].find({}) if c.get("applied")]
+
+
+async def test_a_transfer_stuck_pending_is_finished_by_settle(
+    settings: PlatformSettings, mongo: Any
+) -> None:
+    """A writer died between its claim and its cells, and its issue gets no new event: the
+    transfer would hold every cell's floor (and so the pruning of markers) below its stamp.
+    A later `settle` finishes it once it is older than STUCK."""
+    db = mongo[settings.database("reporting")]
+    dead = story(4, 1).events
+    await left_pending(db, dead)
+    later = store.wall_ms() + store.STUCK + 1_000
+    other = ReportingStore(db, RULES, 0, clock=lambda: later)
+    await count_batch(other, story(5, 2).events)  # markers of its own to prune
     await other.settle()
 
     docs = await other.documents()

@@ -75,6 +75,9 @@ INDEXED = (
 KNOWN_ISSUES = 20_000
 """Fact documents a process remembers as it wrote them (their logs are small)."""
 KNOWN_CELLS = 200_000
+STUCK = 60_000
+"""Milliseconds after its stamp a transfer still pending is taken to be stuck (its writer
+died): `settle` finishes it (a takeover, safe at any time; this only spares live writers)."""
 
 
 def facts_name(generation: int) -> str:
@@ -465,7 +468,7 @@ class ReportingStore:
         for change in moving:
             self._left(generation, change.moved, [marker_key(change.marker)], change.stamp)
         if len(self._known.left) > KNOWN_CELLS:
-            await self.settle()
+            await self._prune()
 
     def _doubt(self, generation: int, moving: Sequence[Change]) -> None:
         for change in moving:
@@ -494,43 +497,68 @@ class ReportingStore:
         below the floor is refused. The floor `settle` sets is announced first (in the
         generations' collection), then lowered to the lowest stamp of the transfers pending
         now: a transfer claimed after that read is stamped at or above the announced floor
-        (`_stamped`), so no first write of a transfer is ever refused."""
+        (`_stamped`), so no first write of a transfer is ever refused. A transfer pending
+        for longer than `STUCK` (its writer died and no new event of its issue came to load
+        it) is finished here first, so that it does not hold the floor down."""
         await self._resolve_doubtful()
+        if await self._prune(finish_stuck=True):
+            await self._prune()  # the markers of the stuck transfers it finished
+
+    async def _prune(self, finish_stuck: bool = False) -> bool:
+        """Prune what `left` holds below the floor; whether stuck transfers were finished."""
         left = self._known.left
+        finished = False
         if not left:
-            return
+            return finished
         taken = dict(left)  # taken out first: a batch running meanwhile leaves its own
         left.clear()
-        highest = max(stamp for keys in taken.values() for _, stamp in keys)
-        announced = max(self.clock(), highest + 1)
         try:
+            announced = max(stamp for keys in taken.values() for _, stamp in keys) + 1
             await self.generations.announce(announced)
             for generation in sorted({g for g, _ in taken}):
-                floor = announced
-                found = self._db[facts_name(generation)].find(
-                    {"pending.done": False}, {"pending.at": 1}
-                )
-                async for doc in found:
-                    floor = min(floor, int((doc.get("pending") or {}).get("at") or 0))
+                floor, stuck = await self._lowest_pending(generation, announced, finish_stuck)
+                finished |= stuck
+                items = [(cell, keys) for (g, cell), keys in taken.items() if g == generation]
+                cells = self._db[cells_name(generation)]
                 unsets = BulkWrites()
-                for (g, cell), keys in list(taken.items()):
-                    if g != generation:
-                        continue
-                    gone = [k for k, stamp in keys if stamp < floor]
-                    if not gone:
-                        continue
-                    unset: Document = {"$unset": {f"applied.{k}": "" for k in gone}}
-                    unset["$max"] = {"floor": floor}
-                    unsets.update(self._db[cells_name(generation)], cell, unset, upsert=False)
-                    kept = [(k, stamp) for k, stamp in keys if stamp >= floor]
-                    if kept:
-                        taken[(g, cell)] = kept
+                for cell, keys in items:
+                    if gone := [k for k, stamp in keys if stamp < floor]:
+                        unset: Document = {"$unset": {f"applied.{k}": "" for k in gone}}
+                        unset["$max"] = {"floor": floor}
+                        unsets.update(cells, cell, unset, upsert=False)
+                if len(unsets):
+                    await unsets.commit()
+                for cell, keys in items:
+                    if kept := [(k, stamp) for k, stamp in keys if stamp >= floor]:
+                        taken[(generation, cell)] = kept
                     else:
-                        del taken[(g, cell)]
-                await unsets.commit()
+                        del taken[(generation, cell)]
         finally:
             for (generation, cell), keys in taken.items():
                 left.setdefault((generation, cell), []).extend(keys)
+        return finished
+
+    async def _lowest_pending(
+        self, generation: int, floor: int, finish_stuck: bool
+    ) -> tuple[int, bool]:
+        """`floor`, lowered to the lowest stamp of the transfers pending in the generation
+        (those pending for longer than `STUCK` finished first, when `finish_stuck`); and
+        whether any was."""
+        facts = self._db[facts_name(generation)]
+        query = {"pending.done": False}
+        pending = {d["_id"]: d["pending"] async for d in facts.find(query, {"pending": 1})}
+        old = self.clock() - STUCK
+        stuck = [i for i, p in pending.items() if int(p.get("at") or 0) < old]
+        finish_stuck = finish_stuck and bool(stuck)
+        if finish_stuck:
+            cells = self._db[cells_name(generation)]
+            for issue_id in stuck:
+                async with self._writers.hold(issue_id):
+                    self._known.drop(generation, issue_id)
+                    await self._finish(facts, cells, generation, issue_id, pending[issue_id])
+            found = facts.find(query, {"pending.at": 1})
+            pending = {d["_id"]: d["pending"] async for d in found}
+        return min([floor, *(int(p.get("at") or 0) for p in pending.values())]), finish_stuck
 
     async def _resolve_doubtful(self) -> None:
         """Markers of transfers whose clear failed or may not have been written: where the
