@@ -5,6 +5,7 @@ however late it acts on what it read."""
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +20,13 @@ from services.reporting.domain.facts import FactRules
 from services.reporting.handlers import count_batch
 from services.runtime.mongo import Document
 from services.runtime.settings import PlatformSettings
-from tests.integration.test_reporting_cells import SHANGHAI, Crash, counted_over, story
+from tests.integration.test_reporting_cells import (
+    SHANGHAI,
+    Crash,
+    Crashing,
+    counted_over,
+    story,
+)
 
 RULES = FactRules(SHANGHAI)
 
@@ -181,4 +188,60 @@ async def test_a_transfer_stuck_pending_is_finished_by_settle(
     docs = await other.documents()
     assert not [d["_id"] for d in docs.values() if "pending" in d]
     assert cells.nonzero(await other.all_cells()) == counted_over(docs)
+    assert not [c["_id"] async for c in db["issue_cells"].find({}) if c.get("applied")]
+
+
+class Jittery(Crashing):
+    """A process whose bulk writes sometimes die, and whose batches pause at random between
+    their claim and their cells (before or after the stamps are checked)."""
+
+    async def _transfer(self, *args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(self.rng.random() * 0.03)
+        await super()._transfer(*args, **kwargs)
+
+    async def _apply(self, *args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(self.rng.random() * 0.03)
+        await super()._apply(*args, **kwargs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_processes_counting_the_same_events_side_by_side_count_each_move_once(
+    settings: PlatformSettings, mongo: Any, seed: int
+) -> None:
+    """Three processes get every event (a rebalance, a rebuild's catch-up beside the live
+    consumer), in their own orders and batches, pause and die at random between writes and
+    settle now and then: the cells equal a count over the facts, nothing stays pending,
+    no marker stays in a cell."""
+    db = mongo[settings.database("reporting")]
+    rng = random.Random(seed)
+    events = [e for n in range(4) for e in story(10 + n, rng.randrange(4)).events]
+    processes = [Jittery(db, RULES, 0, rng=random.Random(rng.random()), rate=0.1) for _ in range(3)]
+    redeliver: list[Event] = []
+
+    async def consume(process: Jittery) -> None:
+        mine = [e for e in events for _ in range(process.rng.randrange(1, 3))]
+        process.rng.shuffle(mine)
+        size = process.rng.choice([1, 3, 8])
+        for start in range(0, len(mine), size):
+            try:
+                await count_batch(process, mine[start : start + size])
+            except Crash:
+                redeliver.extend(mine[start : start + size])
+            if process.rng.random() < 0.3:
+                with contextlib.suppress(Crash):
+                    await process.settle()
+
+    await asyncio.gather(*(consume(p) for p in processes))
+    last = ReportingStore(db, RULES, 0)
+    await count_batch(last, redeliver)
+    await last.load({e.issue_id for e in events})  # finishes what a crash left pending
+    for process in processes:
+        process.rate = 0.0
+        await process.settle()
+    await last.settle()
+
+    docs = await last.documents()
+    assert sorted(docs) == sorted({e.issue_id for e in events})
+    assert not [d["_id"] for d in docs.values() if "pending" in d]
+    assert cells.nonzero(await last.all_cells()) == counted_over(docs)
     assert not [c["_id"] async for c in db["issue_cells"].find({}) if c.get("applied")]
