@@ -6,26 +6,40 @@ fills a new generation beside it and moves the pointer in one write (handlers.re
 
 Writes (handlers.count_batch, a consumer batch at a time, under the batch's issues' locks):
 `load` gives each issue's document as this process last wrote it (no read), else reads it by
-`_id` (finishing a transfer a crash left pending); the handler computes each issue's
+`_id` (finishing a transfer left pending); the handler computes each issue's
 `Change` (domain/transfers.py); `commit` writes them, EXACTLY ONCE, in one bulk write per
 collection and step:
 
 1. claim (facts): per issue, guarded by the revision it was computed from (`rev`) and no
    transfer pending, its new log entries, view, contribution (`posted`), revision, claim
-   token, and the transfer (`pending`: its marker `<issue>|<rev>-<token>` and the move); a
-   new document by one `insert_many`. Of two writers only one claims a revision; the other
-   is refused (read back by its token) and computes anew;
-2. apply (cells): one update per distinct cell, the batch's moves summed, guarded by none of
-   its transfers' markers being a key of the cell's `applied` map yet, setting them (cells
-   not known to exist are inserted empty first, in one `insert_many`): a replay applies none
-   twice;
-3. clear `pending` (facts). The markers of transfers done are removed by the cell's next
-   write (`$unset` beside the `$inc`) or by `settle` when the log is caught up.
-A crash between two writes leaves `pending` set: the next load of that issue finishes the
-transfer alone (`_finish`: take it by a compare-and-set on the fact, apply where the marker is
-missing, mark done, clear; the markers then leave the cells as a commit's do). A process that
-read the pending transfer before another finished it finds nothing to take and applies
-nothing. Every point write filters on `_id` (and guards evaluated on that one document).
+   token, and the transfer (`pending`: its marker `<issue>|<rev>-<token>`, the move and its
+   STAMP `at`); a new document by one `insert_many`. Of two writers only one claims a
+   revision; the other is refused (read back by its token) and computes anew;
+2. apply (cells): the announced floor is read (`reporting_generations/floor`); a transfer
+   stamped below it is raised (a compare-and-set on marker and stamp; one taken over
+   meanwhile is left to its taker); then one update per distinct cell, the batch's moves
+   summed, guarded by none of its transfers' markers being a key of the cell's `applied`
+   map yet and the cell's `floor` not above their stamps, setting the markers (cells not
+   known to exist are inserted empty first); where a guard fails, each transfer alone;
+3. clear (facts): `pending` unset where it still holds this writer's marker and stamp, the
+   issue's `last` transfer noted; the markers are left to `settle`.
+
+A transfer is finished by whoever loads its issue while it is pending (a crash, a writer
+paused or still writing; `settle` too, once it is older than STUCK): `_finish` takes it
+over by a compare-and-set on its marker and stamp as read, giving it a higher stamp, applies
+it where the marker is missing, and clears it if it still holds it. So a transfer's stamps
+only grow, and the one who clears it holds the highest.
+
+Markers leave the cells only in `settle`: it announces a floor (above the stamps of the
+transfers it cleared), lowers it to the lowest stamp still pending, and in one update per
+cell unsets the markers of transfers cleared below it and raises the cell's `floor`
+(`$max`). Any late writer of a transfer (a writer paused between its claim and its cells, a
+finisher taken over) holds a stamp no higher than the clearer's: it finds the marker, or,
+once pruned, a floor above its stamp, and changes nothing. No first write is refused: a
+claim that `settle` did not see pending landed after its announcement, and its writer reads
+the floor after its claim (a finisher after its read), so its stamp is at or above it.
+Clocks only choose stamps; correctness needs none to agree.
+Every point write filters on `_id` (and guards evaluated on that one document).
 
 Reads: cells by computed `_id`s (one `_id $in`: the local engine answers it from the `_id`
 index with patch 0004); the lists read fact documents a page at a time.
