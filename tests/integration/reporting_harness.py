@@ -87,8 +87,8 @@ async def caught_up(platform: PlatformSettings, timeout: float = 60) -> None:
 
 async def projection(platform: PlatformSettings) -> dict[str, Document]:
     """Every fact document of the live generation, with its set of absorbed event ids as a
-    sorted list, without the writers' bookkeeping (`rev`, `claim`: how many writes and whose
-    last, which a rebuild starts afresh)."""
+    sorted list, without the writers' bookkeeping (`rev`, `claim`, `last`: how many writes,
+    whose last, the last transfer's marker and stamp, which a rebuild starts afresh)."""
     client = make_mongo_client(platform)
     try:
         store = ReportingStore(client[platform.database("reporting")], RULES)
@@ -99,6 +99,7 @@ async def projection(platform: PlatformSettings) -> dict[str, Document]:
         doc["_applied"] = sorted(doc["_applied"])  # a set: the order of arrival differs
         doc.pop("rev", None)
         doc.pop("claim", None)
+        doc.pop("last", None)
     return docs
 
 

@@ -6,26 +6,40 @@ fills a new generation beside it and moves the pointer in one write (handlers.re
 
 Writes (handlers.count_batch, a consumer batch at a time, under the batch's issues' locks):
 `load` gives each issue's document as this process last wrote it (no read), else reads it by
-`_id` (finishing a transfer a crash left pending); the handler computes each issue's
+`_id` (finishing a transfer left pending); the handler computes each issue's
 `Change` (domain/transfers.py); `commit` writes them, EXACTLY ONCE, in one bulk write per
 collection and step:
 
 1. claim (facts): per issue, guarded by the revision it was computed from (`rev`) and no
    transfer pending, its new log entries, view, contribution (`posted`), revision, claim
-   token, and the transfer (`pending`: its marker `<issue>|<rev>-<token>` and the move); a
-   new document by one `insert_many`. Of two writers only one claims a revision; the other
-   is refused (read back by its token) and computes anew;
-2. apply (cells): one update per distinct cell, the batch's moves summed, guarded by none of
-   its transfers' markers being a key of the cell's `applied` map yet, setting them (cells
-   not known to exist are inserted empty first, in one `insert_many`): a replay applies none
-   twice;
-3. clear `pending` (facts). The markers of transfers done are removed by the cell's next
-   write (`$unset` beside the `$inc`) or by `settle` when the log is caught up.
-A crash between two writes leaves `pending` set: the next load of that issue finishes the
-transfer alone (`_finish`: take it by a compare-and-set on the fact, apply where the marker is
-missing, mark done, clear; the markers then leave the cells as a commit's do). A process that
-read the pending transfer before another finished it finds nothing to take and applies
-nothing. Every point write filters on `_id` (and guards evaluated on that one document).
+   token, and the transfer (`pending`: its marker `<issue>|<rev>-<token>`, the move and its
+   STAMP `at`); a new document by one `insert_many`. Of two writers only one claims a
+   revision; the other is refused (read back by its token) and computes anew;
+2. apply (cells): the announced floor is read (`reporting_generations/floor`); a transfer
+   stamped below it is raised (a compare-and-set on marker and stamp; one taken over
+   meanwhile is left to its taker); then one update per distinct cell, the batch's moves
+   summed, guarded by none of its transfers' markers being a key of the cell's `applied`
+   map yet and the cell's `floor` not above their stamps, setting the markers (cells not
+   known to exist are inserted empty first); where a guard fails, each transfer alone;
+3. clear (facts): `pending` unset where it still holds this writer's marker and stamp, the
+   issue's `last` transfer noted; the markers are left to `settle`.
+
+A transfer is finished by whoever loads its issue while it is pending (a crash, a writer
+paused or still writing; `settle` too, once it is older than STUCK): `_finish` takes it
+over by a compare-and-set on its marker and stamp as read, giving it a higher stamp, applies
+it where the marker is missing, and clears it if it still holds it. So a transfer's stamps
+only grow, and the one who clears it holds the highest.
+
+Markers leave the cells only in `settle`: it announces a floor (above the stamps of the
+transfers it cleared), lowers it to the lowest stamp still pending, and in one update per
+cell unsets the markers of transfers cleared below it and raises the cell's `floor`
+(`$max`). Any late writer of a transfer (a writer paused between its claim and its cells, a
+finisher taken over) holds a stamp no higher than the clearer's: it finds the marker, or,
+once pruned, a floor above its stamp, and changes nothing. No first write is refused: a
+claim that `settle` did not see pending landed after its announcement, and its writer reads
+the floor after its claim (a finisher after its read), so its stamp is at or above it.
+Clocks only choose stamps; correctness needs none to agree.
+Every point write filters on `_id` (and guards evaluated on that one document).
 
 Reads: cells by computed `_id`s (one `_id $in`: the local engine answers it from the `_id`
 index with patch 0004); the lists read fact documents a page at a time.
@@ -34,11 +48,10 @@ index with patch 0004); the lists read fact documents a page at a time.
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 from typing import Any
-from uuid import uuid4
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -58,6 +71,7 @@ COLLECTION = "issue_facts"
 CELLS = "issue_cells"
 GENERATIONS = "reporting_generations"
 LIVE = "live"
+FLOOR = "floor"
 VIEW = "view"
 POINTER_TTL = 1.0
 """How long a process trusts the live generation it read (a rebuild elsewhere moves it)."""
@@ -75,6 +89,9 @@ INDEXED = (
 KNOWN_ISSUES = 20_000
 """Fact documents a process remembers as it wrote them (their logs are small)."""
 KNOWN_CELLS = 200_000
+STUCK = 60_000
+"""Milliseconds after its stamp a transfer still pending is taken to be stuck (its writer
+died): `settle` finishes it (a takeover, safe at any time; this only spares live writers)."""
 
 
 def facts_name(generation: int) -> str:
@@ -108,6 +125,15 @@ class Generations:
         )
         self._known = (generation, time.monotonic())
 
+    async def floor(self) -> int:
+        """The highest floor any `settle` announced (0: none yet)."""
+        doc = await self._pointer.find_one({"_id": FLOOR})
+        return int(doc["at"]) if doc else 0
+
+    async def announce(self, floor: int) -> None:
+        """Announce a floor before looking for the transfers pending (one write)."""
+        await self._pointer.update_one({"_id": FLOOR}, {"$max": {"at": floor}}, upsert=True)
+
     async def next(self) -> int:
         """A generation number not used yet (the pointer remembers the highest handed out)."""
         doc = await self._pointer.find_one_and_update(
@@ -128,6 +154,7 @@ class ReportingStore:
         generations: Generations | None = None,
         writers: KeyedLocks | None = None,
         known: "Known | None" = None,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self._db = db
         self.rules = rules
@@ -135,6 +162,9 @@ class ReportingStore:
         self.generations = generations if generations is not None else Generations(db)
         self._writers = writers if writers is not None else KeyedLocks()
         self._known = known if known is not None else Known()
+        self.clock = clock or wall_ms
+        """Transfers' stamps (milliseconds; any clock: a stamp below the announced floor is
+        raised, so clocks only need to agree for the markers to leave the cells early)."""
 
     # --- generations -------------------------------------------------------------------
 
@@ -144,7 +174,13 @@ class ReportingStore:
     def pinned(self, generation: int) -> "ReportingStore":
         """This store bound to one generation (a rebuild writes the new one)."""
         return ReportingStore(
-            self._db, self.rules, generation, self.generations, self._writers, self._known
+            self._db,
+            self.rules,
+            generation,
+            self.generations,
+            self._writers,
+            self._known,
+            self.clock,
         )
 
     async def live(self) -> "ReportingStore":
@@ -177,6 +213,7 @@ class ReportingStore:
         await facts.create_index(order)
         for key in INDEXED:
             await facts.create_index([(f"{VIEW}.{key}", ASCENDING), *order])
+        await facts.create_index([("pending.done", ASCENDING)])  # settle: the transfers pending
 
     async def drop_generation(self, generation: int) -> None:
         """Drop a generation's collections whole (never document by document)."""
@@ -206,8 +243,8 @@ class ReportingStore:
 
     async def load(self, issue_ids: Iterable[str]) -> dict[str, Stored]:
         """The issues' documents as a change needs them: as this process last wrote them
-        (no read), else read by `_id` side by side. A transfer left pending by a crash is
-        finished first."""
+        (no read), else read by `_id` side by side. A transfer left pending (a crash, or a
+        writer paused or still writing) is finished first."""
         generation = await self.generation()
         facts, cells = await self._facts(), await self._cells()
         out: dict[str, Stored] = {}
@@ -217,14 +254,17 @@ class ReportingStore:
                 out[issue_id] = known
             else:
                 wanted.append(issue_id)
-        fields = {"log": 1, "posted": 1, "pending": 1, "rev": 1}
+        fields = {"log": 1, "posted": 1, "pending": 1, "rev": 1, "last": 1}
         read = facts.find({"_id": {"$in": wanted}}, fields) if wanted else None
         by_id = {doc["_id"]: doc async for doc in read} if read is not None else {}
         for issue_id in wanted:
             doc = by_id.get(issue_id)
+            stamp = 0
             if doc is not None and (pending := doc.get("pending")):
-                await self._finish(facts, cells, generation, issue_id, pending)
-            out[issue_id] = _stored_of(issue_id, doc)
+                stamp = await self._finish(facts, cells, generation, issue_id, pending)
+            stored = _stored_of(issue_id, doc)
+            stored.stamp = max(stored.stamp, stamp)
+            out[issue_id] = stored
         return out
 
     async def _finish(
@@ -234,48 +274,49 @@ class ReportingStore:
         generation: int,
         issue_id: str,
         pending: Mapping[str, Any],
-    ) -> None:
-        """Finish one issue's transfer left pending by a crash (or being finished by another
-        process), as read: take it (the fact still holds this transfer, not done yet: one
-        compare-and-set naming this finisher), apply it to the cells that do not hold its
-        marker, mark it done (if this finisher still holds it), clear `pending`; the markers
-        go with the cells' next write or `settle`, as a commit's do.
+    ) -> int:
+        """Finish one issue's pending transfer, as read (left by a crash, or by a writer that
+        is paused or still writing): take it over (one compare-and-set on the transfer's
+        marker and stamp as read, giving it a new, higher stamp: any earlier holder's clear
+        now fails), apply it to the cells that do not hold its marker and whose floor is not
+        above the new stamp, clear it (if this finisher still holds it) and leave its
+        markers to `settle`. The stamp it gave (0: nothing taken).
 
-        Each step is guarded, so it is idempotent and a finisher acting on a read that is no
-        longer true does nothing: a transfer finished (or cleared by its writer) meanwhile
-        has no pending marker to take, so its move is not applied again once its markers
-        have left the cells (they are removed only after the transfer is done)."""
+        A finisher acting on a read that is no longer true takes nothing; an earlier holder
+        writing late is refused by the marker, or, once `settle` pruned it, by the floor."""
         marker = pending["marker"]
         key = marker_key(marker)
         moved = cell_rules.from_list(pending["cells"])
         this = {"_id": issue_id, "pending.marker": marker}
-        if not pending.get("done"):
-            mine = uuid4().hex[:12]
-            taken = await facts.update_one(
-                this | {"pending.done": False}, {"$set": {"pending.finisher": mine}}
-            )
-            if taken.matched_count == 0:
-                return  # finished or cleared since it was read: nothing left to do
-            if moved:
-                exist = [
-                    UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": {}}}, upsert=True)
-                    for c in moved
-                ]
-                await cells.bulk_write(exist, ordered=True)
-                guard = f"applied.{key}"
-                incs = [
-                    UpdateOne({"_id": c, guard: {"$exists": False}}, _moved_many(n, [key], []))
-                    for c, n in moved.items()
-                ]
-                await cells.bulk_write(incs, ordered=False)
-            marked = await facts.update_one(
-                this | {"pending.finisher": mine}, {"$set": {"pending.done": True}}
-            )
-            if marked.matched_count == 0:
-                return  # another finisher took it over meanwhile: it finishes
-        await facts.update_one(this, {"$unset": {"pending": ""}})
-        for cell in moved:
-            self._known.left.setdefault((generation, cell), []).append(key)
+        if pending.get("done"):  # written before stamps: applied, only to clear
+            stamp = self.clock()
+            if (await facts.update_one(this, _cleared(marker, stamp))).matched_count:
+                self._left(generation, moved, [key], stamp)
+            return stamp
+        read = pending.get("at")
+        floor = await self._floor()
+        stamp = max(self.clock(), floor, int(read or 0) + 1)
+        held = {"pending.at": read if read is not None else {"$exists": False}}
+        taken = await facts.update_one(
+            this | held | {"pending.done": False}, {"$set": {"pending.at": stamp}}
+        )
+        if taken.matched_count == 0:
+            return 0  # finished, cleared or taken over since it was read: not this one's
+        if moved:
+            exist = [
+                UpdateOne({"_id": c}, {"$setOnInsert": {"n": {}, "applied": {}}}, upsert=True)
+                for c in moved
+            ]
+            await cells.bulk_write(exist, ordered=True)
+            incs = [
+                UpdateOne({"_id": c} | _unapplied([key], stamp), _moved(n, [key]))
+                for c, n in moved.items()
+            ]
+            await cells.bulk_write(incs, ordered=False)
+        cleared = await facts.update_one(this | {"pending.at": stamp}, _cleared(marker, stamp))
+        if cleared.matched_count:  # still this finisher's: its markers are its to prune
+            self._left(generation, moved, [key], stamp)
+        return stamp
 
     async def commit(self, changes: Sequence[Change]) -> set[str]:
         """Write a batch's changes; the issues whose document had changed since it was read
@@ -288,6 +329,7 @@ class ReportingStore:
         claims = BulkWrites()
         updated = 0
         for change in changes:
+            change.stamp = max(self.clock(), self._known.floor, change.stored.stamp + 1)
             claimed = _claimed(change)
             if change.stored.exists:
                 guard = {"rev": change.stored.rev, "pending": None}
@@ -341,88 +383,228 @@ class ReportingStore:
         generation: int,
         moving: Sequence[Change],
     ) -> None:
+        """Apply the claimed transfers to the cells, then clear them (steps 2 and 3)."""
+        held = await self._stamped(facts, generation, moving)
+        if held:
+            await self._apply(cells, generation, held)
+            await self._clear(facts, generation, held)
+
+    async def _stamped(
+        self, facts: AsyncCollection[Document], generation: int, moving: Sequence[Change]
+    ) -> list[Change]:
+        """The transfers this writer still holds, each with a stamp not below the announced
+        floor (read now, after the claims: a `settle` that did not see a claim pending had
+        announced its floor before it looked). A stamp below it is raised by a
+        compare-and-set on the transfer; one taken over meanwhile is left to its taker."""
+        floor = await self._floor()
+        low = [c for c in moving if c.stamp < floor]
+        if not low:
+            return list(moving)
+        raised = BulkWrites()
+        before = {c.issue_id: c.stamp for c in low}
+        for change in low:
+            change.stamp = max(self.clock(), floor, change.stamp + 1)
+            held = {"pending.marker": change.marker, "pending.at": before[change.issue_id]}
+            update = {"$set": {"pending.at": change.stamp}}
+            raised.update(facts, change.issue_id, update, where=held)
+        committed = await raised.commit()
+        lost: set[str] = set()
+        if committed.matched.get(facts.full_name, 0) < len(low):
+            found = await facts.find(
+                {"_id": {"$in": [c.issue_id for c in low]}}, {"pending": 1}
+            ).to_list()
+            pending = {d["_id"]: d.get("pending") or {} for d in found}
+            lost = {
+                c.issue_id
+                for c in low
+                if (pending.get(c.issue_id) or {}).get("marker") != c.marker
+                or pending[c.issue_id].get("at") != c.stamp
+            }
+        for change in moving:
+            if change.issue_id in lost:
+                self._known.drop(generation, change.issue_id)
+            else:
+                self._known.put(generation, change.after())
+        return [c for c in moving if c.issue_id not in lost]
+
+    async def _apply(
+        self, cells: AsyncCollection[Document], generation: int, moving: Sequence[Change]
+    ) -> None:
+        """Step 2: one update per distinct cell, the transfers' moves summed, guarded by none
+        of their markers in the cell and its floor not above their lowest stamp; where that
+        guard fails (one of them applied already by a finisher, or pruned), each transfer
+        again alone, guarded by its own marker and stamp."""
         totals, markers = transfers.merged(moving)
         await self._cells_exist(cells, generation, list(totals))
-        left = self._known.left
-        olds = {cell: left.pop((generation, cell), []) for cell in totals}  # removed below
+        lowest: dict[str, int] = {}
+        for change in moving:
+            for cell in change.moved:
+                lowest[cell] = min(lowest.get(cell, change.stamp), change.stamp)
         incs = BulkWrites()
         for cell, counters in totals.items():
             keys = [marker_key(m) for m in markers[cell]]
-            old = [k for k in olds[cell] if k not in keys]
-            guard = {f"applied.{k}": {"$exists": False} for k in keys}
-            incs.update(cells, cell, _moved_many(counters, keys, old), where=guard)
-        try:
-            committed = await incs.commit()  # a cell holding a marker had it moved (a replay)
-        except BaseException:
-            for cell, old in olds.items():
-                left.setdefault((generation, cell), []).extend(old)
-            raise
+            incs.update(cells, cell, _moved(counters, keys), where=_unapplied(keys, lowest[cell]))
+        committed = await incs.commit()
+        if committed.matched.get(cells.full_name, 0) == len(totals):
+            return
+        every = [marker_key(c.marker) for c in moving]
+        projection = {f"applied.{k}": 1 for k in every}
+        found = await cells.find({"_id": {"$in": list(totals)}}, projection).to_list()
+        held = {d["_id"]: set((d.get("applied") or {}).keys()) for d in found}
+        alone = BulkWrites()
+        for change in moving:
+            key = marker_key(change.marker)
+            for cell, counters in change.moved.items():
+                if key not in held.get(cell, set()):  # else it was applied, by any holder
+                    where = _unapplied([key], change.stamp)
+                    alone.update(cells, cell, _moved(counters, [key]), where=where)
+        if len(alone):
+            await alone.commit()
+
+    async def _clear(
+        self, facts: AsyncCollection[Document], generation: int, moving: Sequence[Change]
+    ) -> None:
+        """Step 3: clear each transfer this writer still holds (its marker and stamp), noting
+        it as the issue's `last`; the markers are left to `settle`. A clear that failed or
+        raised (taken over, or unknown) leaves its markers doubtful: `settle` reads which."""
         clears = BulkWrites()
         for change in moving:
-            marked = {"pending.marker": change.marker}
-            clears.update(facts, change.issue_id, {"$unset": {"pending": ""}}, where=marked)
+            held = {"pending.marker": change.marker, "pending.at": change.stamp}
+            clears.update(facts, change.issue_id, _cleared(change.marker, change.stamp), where=held)
         try:
-            await clears.commit()
-        except BaseException:  # cleared or not: `settle` reads which (a pending one finishes)
-            for cell in totals:
-                doubtful = self._known.doubtful.setdefault((generation, cell), [])
-                doubtful.extend(markers[cell])
+            committed = await clears.commit()
+        except BaseException:
+            self._doubt(generation, moving)
             raise
-        every = committed.matched.get(cells.full_name, 0) == len(totals)
-        for cell in totals:  # done now: their markers go with the cell's next write
-            keys = [marker_key(m) for m in markers[cell]]
-            kept = [] if every else olds[cell]
-            left.setdefault((generation, cell), []).extend([*kept, *keys])
-        if len(left) > KNOWN_CELLS:
-            await self.settle()
+        if committed.matched.get(facts.full_name, 0) < len(moving):
+            self._doubt(generation, moving)
+            return
+        for change in moving:
+            self._left(generation, change.moved, [marker_key(change.marker)], change.stamp)
+        if len(self._known.left) > KNOWN_CELLS:
+            await self._prune()
+
+    def _doubt(self, generation: int, moving: Sequence[Change]) -> None:
+        for change in moving:
+            self._known.drop(generation, change.issue_id)
+            for cell in change.moved:
+                self._known.doubtful.setdefault((generation, cell), []).append(change.marker)
+
+    def _left(self, generation: int, cells: Iterable[str], keys: list[str], stamp: int) -> None:
+        """Markers of a transfer this process cleared, to prune once the floor passes `stamp`
+        (the highest any holder of it had: it cleared with the transfer's last stamp)."""
+        for cell in cells:
+            self._known.left.setdefault((generation, cell), []).extend((k, stamp) for k in keys)
+
+    async def _floor(self) -> int:
+        floor = await self.generations.floor()
+        self._known.floor = max(self._known.floor, floor)
+        return floor
 
     async def settle(self) -> None:
-        """Remove from the cells the markers of transfers done (left for the cell's next
-        write to remove), one bulk per generation; called when the log is caught up."""
-        left = self._known.left
+        """Prune from the cells the markers of transfers done (one bulk per generation);
+        called when the log is caught up.
+
+        A marker may leave a cell only where no holder of its transfer can still write it
+        (a writer paused between its claim and its cells, a finisher taken over): the same
+        update raises the cell's floor above the transfer's stamp, and a write with a stamp
+        below the floor is refused. The floor `settle` sets is announced first (in the
+        generations' collection), then lowered to the lowest stamp of the transfers pending
+        now: a transfer claimed after that read is stamped at or above the announced floor
+        (`_stamped`), so no first write of a transfer is ever refused. A transfer pending
+        for longer than `STUCK` (its writer died and no new event of its issue came to load
+        it) is finished here first, so that it does not hold the floor down."""
         await self._resolve_doubtful()
+        if await self._prune(finish_stuck=True):
+            await self._prune()  # the markers of the stuck transfers it finished
+
+    async def _prune(self, finish_stuck: bool = False) -> bool:
+        """Prune what `left` holds below the floor; whether stuck transfers were finished."""
+        left = self._known.left
+        finished = False
+        if not left:
+            return finished
         taken = dict(left)  # taken out first: a batch running meanwhile leaves its own
         left.clear()
-        by_generation: dict[int, list[tuple[str, list[str]]]] = {}
-        for (generation, cell), keys in taken.items():
-            by_generation.setdefault(generation, []).append((cell, keys))
         try:
-            for generation, items in by_generation.items():
+            announced = max(stamp for keys in taken.values() for _, stamp in keys) + 1
+            await self.generations.announce(announced)
+            for generation in sorted({g for g, _ in taken}):
+                floor, stuck = await self._lowest_pending(generation, announced, finish_stuck)
+                finished |= stuck
+                items = [(cell, keys) for (g, cell), keys in taken.items() if g == generation]
                 cells = self._db[cells_name(generation)]
                 unsets = BulkWrites()
                 for cell, keys in items:
-                    unset = {"$unset": {f"applied.{k}": "" for k in keys}}
-                    unsets.update(cells, cell, unset, upsert=False)
-                await unsets.commit()
-        except BaseException:
+                    if gone := [k for k, stamp in keys if stamp < floor]:
+                        unset: Document = {"$unset": {f"applied.{k}": "" for k in gone}}
+                        unset["$max"] = {"floor": floor}
+                        unsets.update(cells, cell, unset, upsert=False)
+                if len(unsets):
+                    await unsets.commit()
+                for cell, keys in items:
+                    if kept := [(k, stamp) for k, stamp in keys if stamp >= floor]:
+                        taken[(generation, cell)] = kept
+                    else:
+                        del taken[(generation, cell)]
+        finally:
             for (generation, cell), keys in taken.items():
                 left.setdefault((generation, cell), []).extend(keys)
-            raise
+        return finished
+
+    async def _lowest_pending(
+        self, generation: int, floor: int, finish_stuck: bool
+    ) -> tuple[int, bool]:
+        """`floor`, lowered to the lowest stamp of the transfers pending in the generation
+        (those pending for longer than `STUCK` finished first, when `finish_stuck`); and
+        whether any was."""
+        facts = self._db[facts_name(generation)]
+        query = {"pending.done": False}
+        pending = {d["_id"]: d["pending"] async for d in facts.find(query, {"pending": 1})}
+        old = self.clock() - STUCK
+        stuck = [i for i, p in pending.items() if int(p.get("at") or 0) < old]
+        finish_stuck = finish_stuck and bool(stuck)
+        if finish_stuck:
+            cells = self._db[cells_name(generation)]
+            for issue_id in stuck:
+                async with self._writers.hold(issue_id):
+                    self._known.drop(generation, issue_id)
+                    await self._finish(facts, cells, generation, issue_id, pending[issue_id])
+            found = facts.find(query, {"pending.at": 1})
+            pending = {d["_id"]: d["pending"] async for d in found}
+        return min([floor, *(int(p.get("at") or 0) for p in pending.values())]), finish_stuck
 
     async def _resolve_doubtful(self) -> None:
-        """Markers whose transfer's `pending` may or may not have been cleared (an error in
-        that write): where it is gone, the marker is left to remove; where it is still there,
-        the issue's next load finishes the transfer (and removes the marker itself)."""
+        """Markers of transfers whose clear failed or may not have been written: where the
+        transfer is still pending, its finisher prunes them; where it was cleared (`last`),
+        they are left to prune once the floor passes the stamp it was cleared with (or, a
+        later transfer of the issue done or pending, that one's stamp, which is higher)."""
         doubtful = self._known.doubtful
         if not doubtful:
             return
-        markers = {m for ms in doubtful.values() for m in ms}
-        by_issue = {m: m.rpartition("|")[0] for m in markers}
-        found: dict[int, dict[str, Any]] = {}
         for generation in {g for g, _ in doubtful}:
             facts = self._db[facts_name(generation)]
-            issues = sorted(set(by_issue.values()))
-            docs = await asyncio.gather(
-                *(facts.find_one({"_id": i}, {"pending.marker": 1}) for i in issues)
+            markers = {m for (g, _), ms in doubtful.items() if g == generation for m in ms}
+            issues = sorted({m.rpartition("|")[0] for m in markers})
+            found = facts.find(
+                {"_id": {"$in": issues}}, {"pending.marker": 1, "pending.at": 1, "last": 1}
             )
-            found[generation] = {
-                i: ((d or {}).get("pending") or {}).get("marker")
-                for i, d in zip(issues, docs, strict=True)
-            }
-        for (generation, cell), ms in list(doubtful.items()):
-            done = [m for m in ms if found[generation].get(by_issue[m]) != m]
-            self._known.left.setdefault((generation, cell), []).extend(marker_key(m) for m in done)
-            del doubtful[(generation, cell)]
+            docs = {d["_id"]: d async for d in found}
+            for (g, cell), ms in list(doubtful.items()):
+                if g != generation:
+                    continue
+                for marker in ms:
+                    doc = docs.get(marker.rpartition("|")[0]) or {}
+                    pending, last = doc.get("pending") or {}, doc.get("last") or {}
+                    if pending.get("marker") == marker:
+                        continue  # still pending: its finisher prunes its markers
+                    if last.get("marker") == marker:
+                        stamp = int(last["at"])
+                    else:
+                        stamp = max(int(last.get("at") or 0), int(pending.get("at") or 0))
+                        stamp = stamp or self.clock()
+                    self._left(generation, [cell], [marker_key(marker)], stamp)
+                del doubtful[(g, cell)]
 
     async def _cells_exist(
         self, cells: AsyncCollection[Document], generation: int, ids: list[str]
@@ -587,19 +769,33 @@ class ReportingStore:
         return [doc[VIEW] async for doc in found]
 
 
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def marker_key(marker: str) -> str:
     """A transfer's marker as a field name in a cell's `applied` map."""
     return cell_rules.escape(marker)
 
 
-def _moved_many(counters: Mapping[str, int], keys: list[str], done: list[str]) -> Document:
-    """Add the counters and the markers `keys`; remove the markers `done` (transfers done)."""
+def _moved(counters: Mapping[str, int], keys: list[str]) -> Document:
+    """Add the counters and the markers `keys` (of the transfers that move them)."""
     update: Document = {"$set": {f"applied.{k}": 1 for k in keys}}
     if inc := {f"n.{name}": n for name, n in counters.items() if n}:
         update["$inc"] = inc
-    if done:
-        update["$unset"] = {f"applied.{k}": "" for k in done}
     return update
+
+
+def _unapplied(keys: list[str], stamp: int) -> Document:
+    """A cell write's guard: none of the transfers' markers in the cell, and its floor not
+    above `stamp` (no floor: none set yet)."""
+    guard: Document = {f"applied.{k}": {"$exists": False} for k in keys}
+    return guard | {"floor": {"$not": {"$gt": stamp}}}
+
+
+def _cleared(marker: str, stamp: int) -> Document:
+    """A transfer's clear: no longer pending; the issue's last transfer and its stamp."""
+    return {"$unset": {"pending": ""}, "$set": {"last": {"marker": marker, "at": stamp}}}
 
 
 def _fields(change: Change) -> Document:
@@ -609,7 +805,12 @@ def _fields(change: Change) -> Document:
     out |= {VIEW: change.view, "posted": posted, "rev": change.rev, "claim": change.token}
     if change.moved:
         moved = cell_rules.as_list(change.moved)
-        out["pending"] = {"marker": change.marker, "cells": moved, "done": False}
+        out["pending"] = {
+            "marker": change.marker,
+            "cells": moved,
+            "done": False,
+            "at": change.stamp,
+        }
     return out
 
 
@@ -625,6 +826,7 @@ def _stored_of(issue_id: str, doc: Document | None) -> Stored:
         return Stored(issue_id)
     posted = doc.get("posted") or {}
     rev = doc.get("rev")
+    stamps = ((doc.get("last") or {}).get("at"), (doc.get("pending") or {}).get("at"))
     return Stored(
         issue_id,
         None if rev is None else int(rev),
@@ -632,6 +834,7 @@ def _stored_of(issue_id: str, doc: Document | None) -> Stored:
         dict(doc.get("log") or {}),
         cell_rules.from_list(posted.get("cells")),
         int(posted.get("v", 0)),
+        max(int(at or 0) for at in stamps),
     )
 
 
@@ -644,10 +847,13 @@ class Known:
         self._size = size
         self._docs: OrderedDict[tuple[int, str], Stored] = OrderedDict()
         self.cells: dict[int, set[str]] = {}
-        self.left: dict[tuple[int, str], list[str]] = {}
+        self.left: dict[tuple[int, str], list[tuple[str, int]]] = {}
+        """Markers of transfers this process cleared, still in their cells (generation,
+        cell), with the stamp each was cleared with: `settle` prunes them."""
         self.doubtful: dict[tuple[int, str], list[str]] = {}
-        """Markers of transfers done, still in their cells (generation, cell): removed by the
-        cell's next write or by `settle`."""
+        """Markers of transfers whose clear this process could not confirm."""
+        self.floor = 0
+        """The highest floor this process saw announced (its claims' stamps start there)."""
 
     def get(self, generation: int, issue_id: str) -> Stored | None:
         key = (generation, issue_id)

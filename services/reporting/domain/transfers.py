@@ -5,6 +5,9 @@ An issue's document carries a revision (`rev`, raised by every write that change
 view or posted contribution): the store writes a `Change` only where the document still has
 the revision it was computed from, so two writers never both move one contribution (the one
 refused reads the document again and computes anew).
+
+Each transfer (the move of one change) carries a stamp, a number the store chooses (its
+fencing token against cells: adapters/store.py); an issue's stamps only grow.
 """
 
 from collections.abc import Iterable, Mapping
@@ -33,6 +36,8 @@ class Stored:
     log: Log = field(default_factory=dict)
     posted: Cells = field(default_factory=dict)
     posted_v: int = 0
+    stamp: int = 0
+    """The stamp of the issue's last transfer (done or pending): the next one's is higher."""
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Change:
     token: str = field(default_factory=lambda: uuid4().hex[:12])
     """This attempt's own mark (`claim` in the document): whose claim holds, when a write
     was interrupted and another computed the same revision."""
+    stamp: int = 0
+    """The transfer's stamp, set by the store as it claims (raised if it must be)."""
 
     @property
     def issue_id(self) -> str:
@@ -72,6 +79,7 @@ class Change:
             self.stored.log | self.entries,
             self.contributed,
             int(self.view.get("_n", 0)),
+            max(self.stamp, self.stored.stamp),
         )
 
 
