@@ -21,7 +21,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin9"  # -huiyin9: built with the patches below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin10"  # -huiyin10: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -172,6 +172,13 @@ ferret_build() {
   #        and iterator was registered, with a stack walk, in a leak-tracking profile (an
   #        eighth of it on small writes). Both now happen only when debug logging is on / in
   #        debug builds.
+  #  0009  every statement was parsed and planned again at each execution (modernc's SQLite
+  #        driver v1.31 kept no prepared statement), and an UPDATE of a collection with
+  #        expression indexes compiles every index expression: a quarter of the server's CPU
+  #        under the services' writes. The driver is now modernc.org/sqlite v1.62.0 (SQLite
+  #        3.54.1), which keeps a statement prepared, and FerretDB keeps each single data
+  #        statement prepared by its text (at most 1,024 per database; a new one is prepared in
+  #        the background while it runs unprepared once). It needs Go 1.26.
   local patch
   for patch in "$here"/ferretdb/*.patch; do
     patch -s -p1 -d "$ferret_home/src" <"$patch" >>"$local_dir/ferretdb-build.log" 2>&1 \
