@@ -21,7 +21,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin10"  # -huiyin10: built with the patches below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin11"  # -huiyin11: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -179,6 +179,10 @@ ferret_build() {
   #        3.54.1), which keeps a statement prepared, and FerretDB keeps each single data
   #        statement prepared by its text (at most 1,024 per database; a new one is prepared in
   #        the background while it runs unprepared once). It needs Go 1.26.
+  #  0010  a range on an index's key after an equality on the key before it (a period of one
+  #        office) was evaluated on every document of the equality: an office's month read its
+  #        whole history. An unsorted find with such a range is now read as 0006 reads a
+  #        sorted one, in the index's order, the range bounding the reading.
   local patch
   for patch in "$here"/ferretdb/*.patch; do
     patch -s -p1 -d "$ferret_home/src" <"$patch" >>"$local_dir/ferretdb-build.log" 2>&1 \
