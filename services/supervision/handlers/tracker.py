@@ -13,8 +13,13 @@ one instance never interleave on an issue):
    events to publish;
 3. publish those events (a batch's all at once) and wait for Kafka's acknowledgement;
 4. store the records (a batch's as one bulk write; the events' ids are absorbed with them);
-5. store the issues' timers (one bulk write per partition), and set them in the in-memory
-   timetable: a batch arms its clocks in bulk.
+5. store the issues' timers (one bulk write), and set them in the in-memory timetable: a
+   batch arms its clocks in bulk.
+
+A big batch's issues go through 2–5 in parts (`commit_issues` issues each): each part's
+produce batch and writes are under way while the next part is computed, so the CPU and the
+broker and database overlap; the batch is done when every part is (a part that fails fails
+the batch, which is then replayed: idempotent, as after a crash).
 
 A crash between 3 and 4 publishes the same deterministic ids again after the restart
 (consumers drop the copies); an event already absorbed changes nothing but re-arms the
@@ -26,6 +31,7 @@ satisfy them, type-checked.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -96,8 +102,12 @@ class ClockTracker:
         timetable: Timetable,
         metrics: SupervisionMetrics,
         offices: frozenset[str] | None = None,
+        commit_issues: int = 100,
     ) -> None:
         self._offices = offices
+        self._commit_issues = commit_issues
+        """A batch's issues are committed this many at a time, each part while the next is
+        computed (parts hold different issues: the order per issue is kept)."""
         """The offices the city has; an assignment naming another is rejected (None: not
         checked)."""
         self._store = store
@@ -130,18 +140,27 @@ class ClockTracker:
             for issue_id in sorted(by_issue):
                 await held.enter_async_context(self._locks.hold(issue_id))
             loaded = await self._store.load_many(tracked)
-            publish: list[Envelope]
-            writes, publish = Writes(), []
-            armed: list[tuple[IssueRecord, int, datetime | None]] = []
-            for issue_id, events in by_issue.items():
-                if issue_id not in tracked:
-                    fields: dict[str, Any] = {}
-                    for event, partition in events:
-                        fields |= {**(context_of(event) or {}), "partition": partition}
-                    writes.remembered.append((issue_id, fields))  # no read: one upsert
-                    continue
-                self._fold(events, loaded.get(issue_id), writes, publish, armed)
-            await self._commit(publish, writes, armed)
+            issues = list(by_issue.items())
+            commits: list[asyncio.Task[None]] = []
+            try:
+                for first in range(0, len(issues), self._commit_issues):
+                    writes, publish = Writes(), list[Envelope]()
+                    armed: list[tuple[IssueRecord, int, datetime | None]] = []
+                    for issue_id, events in issues[first : first + self._commit_issues]:
+                        if issue_id not in tracked:
+                            fields: dict[str, Any] = {}
+                            for event, partition in events:
+                                fields |= {**(context_of(event) or {}), "partition": partition}
+                            writes.remembered.append((issue_id, fields))  # no read: one upsert
+                            continue
+                        self._fold(events, loaded.get(issue_id), writes, publish, armed)
+                    commits.append(asyncio.create_task(self._commit(publish, writes, armed)))
+                    await asyncio.sleep(0)  # it sends while the next part is computed
+            finally:
+                outcomes = await asyncio.gather(*commits, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
 
     async def _commit(
         self,
