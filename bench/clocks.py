@@ -143,11 +143,9 @@ async def import_new(
     `ClockStore.document()` makes them, with `_id` set, and their timers. Not for live issues."""
     if documents:
         await db["issues"].insert_many(documents, ordered=False)
-    by_partition: dict[int, list[dict[str, Any]]] = {}
-    for issue_id, partition, due in timers:
-        by_partition.setdefault(partition, []).append({"_id": issue_id, "due": due})
-    for partition, rows in by_partition.items():
-        await db[f"timers_p{partition}"].insert_many(rows, ordered=False)
+    if timers:
+        rows = [{"_id": i, "partition": str(p), "due": due} for i, p, due in timers]
+        await db["timers"].insert_many(rows, ordered=False)
 
 
 async def seed(
