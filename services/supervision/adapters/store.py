@@ -22,10 +22,10 @@ the partition with open clocks computed on a year no calendar knows yet, no docu
 others; written beside the record. Read whole (bounded: only such issues) to recompute them
 when the year is declared and for the metric, so neither scans `issues`.
 
-Every point write filters on `_id` (a timer's delete also on its partition). A batch's records are read at once
-(`_id: {$in: [...]}`, through the `_id` index on both engines). The views' lists are led by
-`open: true` (and the office when given), each field the first key of an index declared in
-`ensure_indexes`; the `due` index serves MongoDB.
+Every point write filters on `_id` (a timer's delete also on its partition). A batch's
+records are read at once (`_id: {$in: [...]}`, through the `_id` index on both engines). The
+views' lists are led by `open: true` (and the office when given), each field the first key of
+an index declared in `ensure_indexes`; the `due` index serves MongoDB.
 """
 
 from __future__ import annotations
