@@ -70,10 +70,13 @@ class ClockStore:
         calendar: WorkingCalendar,
         *,
         none_stored: bool = False,
+        clocks: int | None = None,
     ) -> None:
+        """`clocks`: the record's provisional clocks when already counted."""
         if record.partition is None:
             return
-        clocks = record.provisional_clocks(calendar)
+        if clocks is None:
+            clocks = record.provisional_clocks(calendar)
         where = self._provisional(record.partition)
         if clocks:
             writes.update(where, record.issue_id, {"$set": {"clocks": clocks}})
@@ -146,7 +149,10 @@ class ClockStore:
             else:
                 records.update(self._issues, record.issue_id, update)
             none_stored = new or record.issue_id in writes.no_provisional
-            self._mark_provisional(derived, record, calendar, none_stored=none_stored)
+            clocks = fields["provisional_clocks"]
+            self._mark_provisional(
+                derived, record, calendar, none_stored=none_stored, clocks=clocks
+            )
         for issue_id, partition, due in writes.timers:
             owner = str(partition)
             if due is None:
@@ -172,8 +178,9 @@ class ClockStore:
         fields = record.model_dump(mode="json")
         fields["open"] = record.is_open
         fields["deadline"] = record.earliest_deadline(calendar)
-        fields["provisional_years"] = list(record.provisional_in(calendar))
-        fields["provisional_clocks"] = record.provisional_clocks(calendar)
+        years, clocks = record.provisional(calendar)
+        fields["provisional_years"] = list(years)
+        fields["provisional_clocks"] = clocks
         fields["provisional"] = fields["provisional_clocks"] > 0
         return fields
 
