@@ -150,6 +150,8 @@ class IssueRecord(BaseModel):
         return self.model_copy(update=fields)
 
     def noted(self, *entries: Entry) -> IssueRecord:
+        if not entries:
+            return self
         return self.model_copy(update={"history": (*self.history, *entries)})
 
     def with_request(self, request: ExtensionRequest) -> IssueRecord:
