@@ -2,13 +2,16 @@
 part stores only after it published, and nothing is stored after a failure."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from services.supervision.handlers.stages import Stages
 
 
-def step(log: list[str], name: str, pause: float = 0.0, fail: bool = False):  # type: ignore[no-untyped-def]
+def step(
+    log: list[str], name: str, pause: float = 0.0, fail: bool = False
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         log.append(f"{name} begins")
         await asyncio.sleep(pause)
