@@ -61,7 +61,7 @@ class SupervisionSettings(ServiceSettings):
         ),
     )
     commit_issues: int = Field(
-        default=250,
+        default=100,
         ge=1,
         description=(
             "a batch's issues are computed this many at a time; each part is published, then "
