@@ -121,11 +121,12 @@ def build_service(settings: SupervisionSettings, *, now: Now | None = None) -> S
         timetable=scheduler.timetable,
         metrics=metrics,
         offices=load_offices(settings.offices),
+        commit_issues=settings.commit_issues,
     )
     scheduler.fire_with(tracker.fire_batch)
     scheduler.when_loaded(lambda partition: tracker.reschedule([partition]))
     listener = PartitionListener(scheduler, settings.platform.issues_topic)
-    runtime.consume_batch(subscriber(tracker), listener=listener)
+    runtime.consume_batch(subscriber(tracker), listener=listener, max_records=settings.batch_max)
     router = build_router(ClockViews(store, lambda: tracker.rules, now))
     app = create_app(runtime, [router])
     register_errors(app)

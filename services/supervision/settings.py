@@ -52,6 +52,23 @@ class SupervisionSettings(ServiceSettings):
         default=1000, ge=1, description="issues fired at the same time (in batches)"
     )
     load_batch: int = Field(default=20000, ge=1, description="timers read per batch on assignment")
+    batch_max: int = Field(
+        default=1000,
+        ge=1,
+        description=(
+            "events of the log handled as one batch at most (one read of the records, then "
+            "its issues in parts of `commit_issues`)"
+        ),
+    )
+    commit_issues: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "a batch's issues are computed this many at a time; each part is published, then "
+            "stored (one produce batch, one bulk write per collection), while the next is "
+            "computed"
+        ),
+    )
     gc_thresholds: tuple[int, int, int] = Field(
         default=(50_000, 20, 100),
         description="the process's garbage collector thresholds (`gc.set_threshold`)",

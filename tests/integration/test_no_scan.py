@@ -3,7 +3,7 @@ run on the real database with the query log on (`runtime.query_log`, as
 `HUIYIN_MONGO_EXPLAIN_LOG` turns it on in a process); then every query shape it asked is
 explained by the engine, and the test fails on any plan that reads a whole collection,
 except a read of a *bounded* collection (one that holds only what the read wants: a
-partition's timers, its provisional clocks) and the scans listed in `KNOWN_SCANS`, each with
+partition's provisional clocks) and the scans listed in `KNOWN_SCANS`, each with
 its reason. Reusable for another service: run its handlers with `mongo_explain_log` set in
 its `PlatformSettings`, then `assert_no_scan(path, settings)`."""
 
@@ -28,7 +28,7 @@ from tests.integration.test_supervision_harness import (
     running,
 )
 
-BOUNDED = ("timers_p", "provisional_p")
+BOUNDED = ("provisional_p",)
 """Collections read whole on purpose: each holds only what the read wants."""
 
 KNOWN_SCANS: dict[tuple[str, str], str] = {
@@ -101,13 +101,14 @@ async def test_supervision_asks_nothing_that_scans(
         await sup.reload_calendar()
     logged = await assert_no_scan(noted, settings)
     commands = {(one.collection.rstrip("0123456789"), one.command) for one, _ in logged}
-    assert {("issues", "find"), ("issues", "update"), ("timers_p", "update")} <= commands
+    assert {("issues", "find"), ("issues", "update"), ("timers", "update")} <= commands
     # the views are led by `open: true` (and the office when given), each an indexed field;
-    # every other read and write of the handlers is by `_id`, or by `issue_id` for a batch
+    # every other read and write of the handlers is by `_id`, or by `issue_id` for a batch,
+    # or (a partition's timers) by `partition`
     views = [one for one, _ in logged if _is_view(one)]
     assert {"open", "office_id"} <= {key for one in views for key in one.shape["filter"]}
     by_id = [one for one, scans in logged if not one.collection.startswith(BOUNDED)]
-    keys = ("_id", "issue_id")
+    keys = ("_id", "issue_id", "partition")
     assert all(
         any(key in one.shape.get("filter", {}) for key in keys)
         for one in by_id

@@ -283,3 +283,33 @@ async def test_firing_twice_publishes_once(
         assert due_of(sup, issue) == micros(at(11, 24, 10))  # loaded: yellow is next
         await log.wait(lambda: len(log.of(issue, "ReminderSent")) >= 3, "the log read back")
     assert Counter(e.event_id for e in log.of(issue, "ReminderSent")) == copies
+
+
+async def test_timers_of_the_per_partition_layout_are_moved_at_start(
+    settings: PlatformSettings,
+) -> None:
+    from pymongo import AsyncMongoClient
+
+    from services.supervision.adapters.store import ClockStore
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    db = client[settings.database("supervision")]
+    try:
+        newer = at(11, 25)
+        await db["timers_p1"].insert_many(
+            [{"_id": "old-1", "due": at(11, 24)}, {"_id": "both", "due": at(11, 23)}]
+        )
+        await db["timers_p2"].insert_one({"_id": "old-2", "due": at(11, 26)})
+        await db["timers"].insert_one({"_id": "both", "partition": "1", "due": newer})
+        store = ClockStore(db, settings.partitions)
+        await store.ensure_indexes()
+        await store.ensure_indexes()  # a second start finds nothing to move
+        moved = sorted([t async for t in store.timers_in(1)])
+        assert moved == [("both", newer), ("old-1", at(11, 24))]  # the newer one kept
+        assert [t async for t in store.timers_in(2)] == [("old-2", at(11, 26))]
+        assert not any(n.startswith("timers_p") for n in await db.list_collection_names())
+        assert await store.timer_of("old-2", 2) == at(11, 26)
+        assert await store.timer_of("old-2", 1) is None  # another partition's: not ours
+    finally:
+        await client.drop_database(settings.database("supervision"))
+        await client.close()

@@ -6,23 +6,26 @@ views: `open` (a clock runs) and `deadline` (the earliest deadline of an open cl
 `provisional` / `provisional_years` / `provisional_clocks` (open clocks computed on a year no
 calendar knows yet: to find them when the year is declared, and for the metric).
 
-`timers_p<n>`, one collection per partition of the issues topic (`_id` = issue id):
-`{due: instant}`, when the issue's earliest pending step falls due, or no document when
-nothing is left to fire. It is derived from the record and written after it, so after a
+`timers` (`_id` = issue id): `{partition: "<n>", due: instant}`, when the issue's earliest
+pending step falls due and the partition of the issues topic that owns it, or no document
+when nothing is left to fire. It is derived from the record and written after it, so after a
 crash it can only be earlier than the truth (a firing finds nothing due and writes the
 right one) or be rewritten by the replayed event; never later, never missing. An instance
-assigned a partition reads that partition's collection whole (`timers_in`): tiny
-documents, and only the partitions it owns, so instances never scan each other's timers.
+assigned a partition reads that partition's timers (`timers_in`: tiny documents, by the
+indexed `partition`, a string, which both engines answer from the index), so instances never
+read each other's timers. One collection for every partition: a batch's timers are one
+write, not one per partition. (The per-partition `timers_p<n>` collections of before are
+moved into it by `ensure_indexes`.)
 
 `provisional_p<n>`, likewise per partition (`_id` = issue id): `{clocks: n}` for each issue of
 the partition with open clocks computed on a year no calendar knows yet, no document for the
 others; written beside the record. Read whole (bounded: only such issues) to recompute them
 when the year is declared and for the metric, so neither scans `issues`.
 
-Every point write filters on `_id` alone. A batch's records are read at once
-(`_id: {$in: [...]}`, through the `_id` index on both engines). The views' lists are led by
-`open: true` (and the office when given), each field the first key of an index declared in
-`ensure_indexes`; the `due` index serves MongoDB.
+Every point write filters on `_id` (a timer's delete also on its partition). A batch's
+records are read at once (`_id: {$in: [...]}`, through the `_id` index on both engines). The
+views' lists are led by `open: true` (and the office when given), each field the first key of
+an index declared in `ensure_indexes`; the `due` index serves MongoDB.
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ class ClockStore:
         self._issues = db["issues"]
         self._partitions = partitions
 
-    def _timers(self, partition: int) -> AsyncCollection[Document]:
-        return self._db[f"timers_p{partition}"]
+    @property
+    def _timers(self) -> AsyncCollection[Document]:
+        return self._db["timers"]
 
     def _provisional(self, partition: int) -> AsyncCollection[Document]:
         return self._db[f"provisional_p{partition}"]
@@ -66,10 +70,13 @@ class ClockStore:
         calendar: WorkingCalendar,
         *,
         none_stored: bool = False,
+        clocks: int | None = None,
     ) -> None:
+        """`clocks`: the record's provisional clocks when already counted."""
         if record.partition is None:
             return
-        clocks = record.provisional_clocks(calendar)
+        if clocks is None:
+            clocks = record.provisional_clocks(calendar)
         where = self._provisional(record.partition)
         if clocks:
             writes.update(where, record.issue_id, {"$set": {"clocks": clocks}})
@@ -78,11 +85,27 @@ class ClockStore:
 
     async def ensure_indexes(self) -> None:
         """The views' `open` and `office_id` (each the first key of its index: the one the
-        local engine uses for an equality), the timers' `due`."""
+        local engine uses for an equality), the timers' `partition` and `due`; then the
+        timers of the per-partition layout of before, if any, moved into `timers`."""
         await self._issues.create_index([("open", ASCENDING), ("deadline", ASCENDING)])
         await self._issues.create_index([("office_id", ASCENDING), ("open", ASCENDING)])
-        for partition in range(self._partitions):
-            await self._timers(partition).create_index([("due", ASCENDING)])
+        await self._timers.create_index([("partition", ASCENDING)])
+        await self._timers.create_index([("due", ASCENDING)])
+        await self._move_partition_timers()
+
+    async def _move_partition_timers(self) -> None:
+        """Each `timers_p<n>` collection's timers into `timers` (a timer already there is
+        newer and kept), then the collection dropped: once, at the first start after."""
+        for name in await self._db.list_collection_names():
+            number = name.removeprefix("timers_p")
+            if number == name or not number.isdigit():
+                continue
+            moved = BulkWrites()
+            async for doc in self._db[name].find({}):
+                timer = {"_id": doc["_id"], "partition": number, "due": doc["due"]}
+                moved.insert(self._timers, timer, otherwise=None)
+            await moved.commit()
+            await self._db.drop_collection(name)
 
     async def load(self, issue_id: str) -> Loaded | None:
         """The issue's record and the ids of the events it absorbed (None: never seen)."""
@@ -126,18 +149,20 @@ class ClockStore:
             else:
                 records.update(self._issues, record.issue_id, update)
             none_stored = new or record.issue_id in writes.no_provisional
-            self._mark_provisional(derived, record, calendar, none_stored=none_stored)
+            clocks = fields["provisional_clocks"]
+            self._mark_provisional(
+                derived, record, calendar, none_stored=none_stored, clocks=clocks
+            )
         for issue_id, partition, due in writes.timers:
+            owner = str(partition)
             if due is None:
-                derived.delete(self._timers(partition), issue_id)
-            elif issue_id in writes.new:
-                derived.insert(
-                    self._timers(partition),
-                    {"_id": issue_id, "due": due},
-                    otherwise={"$set": {"due": due}},
-                )
+                derived.delete(self._timers, issue_id, where={"partition": owner})
+                continue
+            timer = {"partition": owner, "due": due}
+            if issue_id in writes.new:
+                derived.insert(self._timers, {"_id": issue_id, **timer}, otherwise={"$set": timer})
             else:
-                derived.update(self._timers(partition), issue_id, {"$set": {"due": due}})
+                derived.update(self._timers, issue_id, {"$set": timer})
         await records.commit()
         await derived.commit()
 
@@ -153,8 +178,9 @@ class ClockStore:
         fields = record.model_dump(mode="json")
         fields["open"] = record.is_open
         fields["deadline"] = record.earliest_deadline(calendar)
-        fields["provisional_years"] = list(record.provisional_in(calendar))
-        fields["provisional_clocks"] = record.provisional_clocks(calendar)
+        years, clocks = record.provisional(calendar)
+        fields["provisional_years"] = list(years)
+        fields["provisional_clocks"] = clocks
         fields["provisional"] = fields["provisional_clocks"] > 0
         return fields
 
@@ -171,23 +197,23 @@ class ClockStore:
         await provisional.commit()
 
     async def set_timer(self, issue_id: str, partition: int, due: datetime | None) -> None:
-        timers = self._timers(partition)
         if due is None:
-            await timers.delete_one({"_id": issue_id})
+            await self._timers.delete_one({"_id": issue_id, "partition": str(partition)})
         else:
-            await _upsert(timers, issue_id, {"$set": {"due": due}})
+            timer = {"partition": str(partition), "due": due}
+            await _upsert(self._timers, issue_id, {"$set": timer})
 
     async def timer_of(self, issue_id: str, partition: int) -> datetime | None:
-        doc = await self._timers(partition).find_one({"_id": issue_id})
-        return None if doc is None else doc["due"]
+        doc = await self._timers.find_one({"_id": issue_id})
+        return None if doc is None or doc["partition"] != str(partition) else doc["due"]
 
     async def timers_in(
         self, partition: int, batch_size: int = 5000
     ) -> AsyncIterator[tuple[str, datetime]]:
-        """Every timer of `partition` (one read of its collection, `batch_size` a reply, only
-        `due`), as `(issue_id, due)`."""
-        timers = self._timers(partition)
-        async for doc in timers.find({}, {"due": 1}, batch_size=batch_size):
+        """Every timer of `partition` (one read by its indexed `partition`, `batch_size` a
+        reply, only `due`), as `(issue_id, due)`."""
+        found = self._timers.find({"partition": str(partition)}, {"due": 1}, batch_size=batch_size)
+        async for doc in found:
             yield str(doc["_id"]), doc["due"]
 
     async def provisional_clocks(self) -> int:

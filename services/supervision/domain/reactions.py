@@ -261,6 +261,8 @@ def _stop(
 def _with_clocks(
     record: IssueRecord, before: IssueClocks, after: IssueClocks, at: datetime, reason: str
 ) -> IssueRecord:
+    if after is before:  # nothing stopped (a first assignment has nothing to stop)
+        return record
     still_open = {c.clock_id for c in after.open_clocks()}
     stopped = [
         Entry(at=at, what="stopped", clock_id=c.clock_id, detail=reason)

@@ -112,12 +112,17 @@ class IssueRecord(BaseModel):
 
     def provisional_in(self, calendar: WorkingCalendar) -> tuple[int, ...]:
         """The years no calendar knows that its open clocks' steps reach, on `calendar`."""
-        years = {y for c in self.clocks.open_clocks() for y in c.provisional_years(calendar)}
-        return tuple(sorted(years))
+        return self.provisional(calendar)[0]
 
     def provisional_clocks(self, calendar: WorkingCalendar) -> int:
         """How many of its open clocks run on a provisional calendar."""
-        return sum(1 for c in self.clocks.open_clocks() if c.provisional_years(calendar))
+        return self.provisional(calendar)[1]
+
+    def provisional(self, calendar: WorkingCalendar) -> tuple[tuple[int, ...], int]:
+        """Both at once (`provisional_in`, `provisional_clocks`): each clock looked at once."""
+        each = [c.provisional_years(calendar) for c in self.clocks.open_clocks()]
+        years = {year for found in each for year in found}
+        return tuple(sorted(years)), sum(1 for found in each if found)
 
     def earliest_deadline(self, calendar: WorkingCalendar) -> datetime | None:
         deadlines = [c.deadline(calendar) for c in self.clocks.open_clocks()]
@@ -145,6 +150,8 @@ class IssueRecord(BaseModel):
         return self.model_copy(update=fields)
 
     def noted(self, *entries: Entry) -> IssueRecord:
+        if not entries:
+            return self
         return self.model_copy(update={"history": (*self.history, *entries)})
 
     def with_request(self, request: ExtensionRequest) -> IssueRecord:

@@ -3,7 +3,7 @@ to one issue yields. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.contracts.events import Envelope
 from services.contracts.vocabulary import ClockKind
@@ -18,6 +18,10 @@ __all__ = ["Reaction", "Rules"]
 class Rules:
     policy: Policy
     calendar: WorkingCalendar
+    _terms: dict[tuple[object, ...], ClockTerms] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Memo of `terms`: a pure function of the policy (which never changes) and its key."""
 
     @classmethod
     def of(cls, policy: Policy, supplement: Supplement | None = None) -> Rules:
@@ -26,12 +30,16 @@ class Rules:
 
     def terms(self, record: IssueRecord, kind: ClockKind) -> ClockTerms:
         """The length and steps of a clock of `kind` for this issue (resolve: by its tier)."""
-        return self.policy.terms(
-            kind,
-            tier=record.effective_tier if kind is ClockKind.RESOLVE else None,
-            category=record.category,
-            channel=record.channel,
-        )
+        tier = record.effective_tier if kind is ClockKind.RESOLVE else None
+        key = (kind, tier, record.category, record.channel)
+        found = self._terms.get(key)
+        if found is None:
+            if len(self._terms) >= 10_000:  # bounded whatever categories the log names
+                self._terms.clear()
+            found = self._terms[key] = self.policy.terms(
+                kind, tier=tier, category=record.category, channel=record.channel
+            )
+        return found
 
 
 @dataclass(frozen=True)

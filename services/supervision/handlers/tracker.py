@@ -13,8 +13,14 @@ one instance never interleave on an issue):
    events to publish;
 3. publish those events (a batch's all at once) and wait for Kafka's acknowledgement;
 4. store the records (a batch's as one bulk write; the events' ids are absorbed with them);
-5. store the issues' timers (one bulk write per partition), and set them in the in-memory
-   timetable: a batch arms its clocks in bulk.
+5. store the issues' timers (one bulk write), and set them in the in-memory timetable: a
+   batch arms its clocks in bulk.
+
+A batch's issues go through 2–5 in parts (`commit_issues` issues each, `stages.Stages`):
+while a part is computed, the part before is published and the one before that stored, one
+part at a time in each stage, so the CPU, the broker and the database work side by side;
+the batch is done when every part is (a part that fails fails the batch, which is then
+replayed: idempotent, as after a crash).
 
 A crash between 3 and 4 publishes the same deterministic ids again after the restart
 (consumers drop the copies); an event already absorbed changes nothing but re-arms the
@@ -26,9 +32,11 @@ satisfy them, type-checked.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from services.contracts.events import Envelope, Event, IssueAssigned
@@ -49,6 +57,7 @@ from services.supervision.domain.record import IssueRecord
 from services.supervision.domain.rules import Rules
 from services.supervision.domain.timetable import Timetable
 from services.supervision.domain.writes import Writes
+from services.supervision.handlers.stages import Stages
 
 __all__ = ["ClockRecords", "ClockTracker", "Publisher"]
 
@@ -96,10 +105,14 @@ class ClockTracker:
         timetable: Timetable,
         metrics: SupervisionMetrics,
         offices: frozenset[str] | None = None,
+        commit_issues: int = 100,
     ) -> None:
         self._offices = offices
         """The offices the city has; an assignment naming another is rejected (None: not
         checked)."""
+        self._commit_issues = commit_issues
+        """A batch's issues are committed this many at a time, each part while the next is
+        computed (parts hold different issues: the order per issue is kept)."""
         self._store = store
         self._publisher = publisher
         self._rules = rules
@@ -130,18 +143,26 @@ class ClockTracker:
             for issue_id in sorted(by_issue):
                 await held.enter_async_context(self._locks.hold(issue_id))
             loaded = await self._store.load_many(tracked)
-            publish: list[Envelope]
-            writes, publish = Writes(), []
-            armed: list[tuple[IssueRecord, int, datetime | None]] = []
-            for issue_id, events in by_issue.items():
-                if issue_id not in tracked:
-                    fields: dict[str, Any] = {}
-                    for event, partition in events:
-                        fields |= {**(context_of(event) or {}), "partition": partition}
-                    writes.remembered.append((issue_id, fields))  # no read: one upsert
-                    continue
-                self._fold(events, loaded.get(issue_id), writes, publish, armed)
-            await self._commit(publish, writes, armed)
+            issues = list(by_issue.items())
+            stages = Stages()
+            try:
+                for first in range(0, len(issues), self._commit_issues):
+                    writes, publish = Writes(), list[Envelope]()
+                    armed: list[tuple[IssueRecord, int, datetime | None]] = []
+                    for issue_id, events in issues[first : first + self._commit_issues]:
+                        if issue_id not in tracked:
+                            fields: dict[str, Any] = {}
+                            for event, partition in events:
+                                fields |= {**(context_of(event) or {}), "partition": partition}
+                            writes.remembered.append((issue_id, fields))  # no read: one upsert
+                            continue
+                        self._fold(events, loaded.get(issue_id), writes, publish, armed)
+                    stages.add(partial(self._publish, publish), partial(self._keep, writes, armed))
+                    await asyncio.sleep(0)  # the stages move on while the next part is computed
+            finally:
+                failure = await stages.wait()  # every part ended before the locks are let go
+            if failure is not None:
+                raise failure
 
     async def _commit(
         self,
@@ -151,8 +172,16 @@ class ClockTracker:
     ) -> None:
         """A batch's effects in order: one produce batch awaited, one bulk write per
         collection, then the in-memory timers."""
+        await self._publish(publish)
+        await self._keep(writes, armed)
+
+    async def _publish(self, publish: list[Envelope]) -> None:
         if publish:
             await self._publisher.publish_all(publish)
+
+    async def _keep(
+        self, writes: Writes, armed: list[tuple[IssueRecord, int, datetime | None]]
+    ) -> None:
         if writes:
             await self._store.write(writes, self._rules.calendar)
         for record, partition, due in armed:

@@ -108,7 +108,9 @@ class Clock:
         return self.at
 
 
-def tracker() -> tuple[ClockTracker, MemoryStore, MemoryPublisher, Timetable, Clock, list[str]]:
+def tracker(
+    commit_issues: int = 100,
+) -> tuple[ClockTracker, MemoryStore, MemoryPublisher, Timetable, Clock, list[str]]:
     calls: list[str] = []
     store, publisher, timetable, clock = (
         MemoryStore(calls),
@@ -125,6 +127,7 @@ def tracker() -> tuple[ClockTracker, MemoryStore, MemoryPublisher, Timetable, Cl
         now=clock,
         timetable=timetable,
         metrics=SupervisionMetrics(CollectorRegistry()),
+        commit_issues=commit_issues,
     )
     return built, store, publisher, timetable, clock, calls
 
@@ -235,3 +238,27 @@ async def test_a_firing_batch_reads_once_publishes_once_and_writes_once() -> Non
     calls.clear()
     await track.fire_batch([("iss-1", 0), ("iss-2", 0)])  # fired again: nothing doubles
     assert len(publisher.published) == published + 2
+
+
+async def test_a_batch_in_parts_publishes_before_it_stores_each_part() -> None:
+    track, store, publisher, _, _, calls = tracker(commit_issues=1)  # one issue a part
+    first, other = assigned(), assigned().model_copy(update={"issue_id": "iss-2"})
+    await track.apply_batch([(first, 0), (other, 0)])
+    assert calls[:2] == ["load", "load"]
+    effects = calls[2:]
+    assert effects.count("publish") == 2 and effects.count("save") == 2
+    assert effects.index("publish") < effects.index("save")  # each part: published first
+    assert set(store.records) == {"iss-1", "iss-2"} and len(publisher.published) == 4
+
+
+async def test_a_part_that_fails_to_store_fails_the_batch() -> None:
+    track, store, _, _, _, _ = tracker(commit_issues=1)
+
+    async def broken(writes: Writes, calendar: WorkingCalendar) -> None:
+        raise RuntimeError("the database went away")
+
+    store.write = broken  # type: ignore[method-assign]
+    first, other = assigned(), assigned().model_copy(update={"issue_id": "iss-2"})
+    with pytest.raises(RuntimeError, match="went away"):
+        await track.apply_batch([(first, 0), (other, 0)])
+    assert store.records == {}  # nothing stored: the batch is replayed whole
