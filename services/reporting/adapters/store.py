@@ -665,10 +665,11 @@ class ReportingStore:
     ) -> dict[str, int]:
         """The counters of the issues reported in a period (local days, inclusive; an open
         end: the first / last month with issues) in one scope, summed from cells (a scope
-        of an office and a category at once: counted over the facts, which scans)."""
+        of an office and a category at once: counted over the facts of the office in the
+        period, a range of report instants on the office's index)."""
         if office_id is not None and category is not None:
             scope = Scope(start, end, office_id, region_code, category)
-            views = await self.facts(scope.query())
+            views = await self.facts(scope.query(self.rules.timezone))
             return cell_rules.summed(cell_rules.scope_counters(v) for v in views)
         if start is None or end is None:
             months = cell_rules.months_with_issues(await self.summed([cell_rules.GLOBAL]))
