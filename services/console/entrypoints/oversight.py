@@ -1,7 +1,6 @@
 """The supervision board (督办) and the leader dashboard: overdue clocks by office, the month's
 rates and the ranking, the lists as CSV and the bulletins (passed on from reporting)."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -29,7 +28,7 @@ def build_oversight_router(web: Web) -> APIRouter:
     async def dashboard(request: Request) -> Response:
         user = await web.require(request, "dashboard")
         try:
-            found = await web.console.dashboard(datetime.now(UTC).date())
+            found = await web.console.dashboard(web.today())
         except ApiRefused as refused:
             return web.render(request, "error.html", user, status=502,
                               error=web.refusal(request, refused))  # fmt: skip

@@ -9,7 +9,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,8 +68,13 @@ class Web:
         self._secure = secure_cookies
         self.refresh_ms = refresh_ms
         self.templates = Jinja2Templates(directory=HERE / "templates")
-        zone = ZoneInfo(timezone)
+        zone = self.zone = ZoneInfo(timezone)
         self.templates.env.filters["local"] = lambda value: local_time(value, zone)
+
+    def today(self) -> date:
+        """The city's day now (its time zone's, not UTC's: after 16:00 UTC it is already the
+        next day in Beijing)."""
+        return datetime.now(self.zone).date()
 
     # who and which language ---------------------------------------------------------------
 
