@@ -1,7 +1,10 @@
 """`python -m devkit.simulator`: play a compressed day against running services.
 
-    python -m devkit.simulator --intake http://127.0.0.1:8101 --reporting \\
-        http://127.0.0.1:8104 --admin-token … [--reports 300] [--minutes 4] [--seed 12345]
+    HUIYIN_INTAKE_ADMIN_TOKEN=… python -m devkit.simulator --intake http://127.0.0.1:8101 \\
+        --reporting http://127.0.0.1:8104 [--reports 300] [--minutes 4] [--seed 12345]
+
+The admin token comes from the environment (`--admin-token=…` also works; the `=` keeps a
+token that starts with "-" from reading as an option).
 
 Deadlines are missed within minutes only when supervision runs with the clock offset of
 `devkit.simulator.clock` (`make run` sets it); otherwise no flag is raised during the day.
