@@ -335,9 +335,9 @@ def _any_document(rnd: random.Random, depth: int) -> dict[str, object]:
 async def test_documents_of_every_type_read_back_as_written(
     clients: list[AsyncMongoClient[Document]], namespace: str
 ) -> None:
-    """The engine's own encoding of documents (patch 0007 reads and writes it in one pass) keeps
-    every value, type and key order: inserted, updated and read again, by `_id`, by an indexed
-    field, and in a sorted page."""
+    """The engine's own encoding of documents (patch 0007 reads and writes it in one pass, 0012
+    stores it as SQLite's JSONB) keeps every value, type and key order: inserted, updated and
+    read again, by `_id`, by an indexed field, and in a sorted page."""
     database = clients[0][f"{namespace}_engine"]
     rnd = random.Random(11)
     documents = [
