@@ -8,7 +8,9 @@ dead-lettered them when they first came).
 """
 
 import asyncio
+import math
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -124,6 +126,9 @@ WRITERS = 4
 it has; the fold of the next documents overlaps them)."""
 QUEUED = 2 * WRITERS
 """Chunks folded ahead of the writers at most (memory stays bounded)."""
+MEMORY_EVENTS = 400_000
+"""Events a rebuild folds in memory at once at most (≈ 0.8 KB each): a partition that holds
+more is read in as many passes, each folding the issues whose key falls in its share."""
 
 
 @dataclass
@@ -141,6 +146,9 @@ class RebuildStatus:
     cells: int = 0
     """Count cells inserted into the new generation."""
     caught_up: int = 0
+    passes: int = 0
+    """Reads of a partition (more than one per partition when it holds more than a rebuild
+    folds in memory at once)."""
     generation: int | None = None
     events_per_second: float = 0.0
     """Events applied per second since the start (to the switch, once done)."""
@@ -165,12 +173,21 @@ class RebuildStatus:
         )
 
 
+Keep = Callable[[bytes | None], bool]
+"""Which records a read keeps, by their key (the issue id), before decoding them."""
+
+
+def share(part: int, parts: int) -> Keep:
+    """The records of one of `parts` shares of the issues (by a stable hash of the key)."""
+    return lambda key: zlib.crc32(key or b"") % parts == part
+
+
 class EventLog(Protocol):
     """The issues topic as a rebuild reads it (adapters/log.py: KafkaLog)."""
 
     async def end_offsets(self) -> dict[int, int]: ...
     def batches(
-        self, start: dict[int, int], end: dict[int, int]
+        self, start: dict[int, int], end: dict[int, int], keep: Keep | None = None
     ) -> AsyncIterator[list[bytes | None]]: ...
 
 
@@ -234,6 +251,7 @@ async def rebuild(
     store: Projection,
     status: RebuildStatus | None = None,
     progress: Progress = lambda status: None,
+    memory_events: int = MEMORY_EVENTS,
 ) -> RebuildStatus:
     """Rebuild the projection from the log into a NEW generation, beside the live one.
 
@@ -243,7 +261,10 @@ async def rebuild(
        marker or revision guard is needed: nothing else writes it yet); hand their fact
        documents in chunks to `WRITERS` bulk inserts that run while the next are folded and
        read; sum the contributions to the cells in memory and insert each cell once at the
-       end; then create the indexes (on a full collection, once).
+       end; then create the indexes (on a full collection, once). A partition of more than
+       `memory_events` events is read in as many passes, each over a share of its issues
+       (filtered by key before decoding), so the memory a rebuild holds does not grow with
+       the log.
     2. Catch up: the events appended since, through the live path (exactly once), into the
        new generation; then switch the pointer (one write): reads move to the new figures.
     3. Catch up once more (what the live consumer wrote into the old generation while it was
@@ -270,18 +291,22 @@ async def rebuild(
         fold = Fold(store.rules)
         async with _Inserts(target, status, report) as inserts:
             for partition in sorted(end):
-                async for batch in log.batches({}, {partition: end[partition]}):
-                    for value in batch:
-                        status.read += 1
-                        try:
-                            fold.add(decode(value or b""))
-                            status.applied += 1
-                        except ValueError:
-                            status.skipped += 1
-                    report()
-                for docs in fold.take(CHUNK):
-                    status.issues += len(docs)
-                    await inserts.facts(docs)
+                parts = max(1, math.ceil(end[partition] / memory_events))
+                status.passes += parts
+                for part in range(parts):
+                    keep = share(part, parts) if parts > 1 else None
+                    async for batch in log.batches({}, {partition: end[partition]}, keep):
+                        for value in batch:
+                            status.read += 1
+                            try:
+                                fold.add(decode(value or b""))
+                                status.applied += 1
+                            except ValueError:
+                                status.skipped += 1
+                        report()
+                    for docs in fold.take(CHUNK):
+                        status.issues += len(docs)
+                        await inserts.facts(docs)
             report("writing cells")
             totals = fold.totals()
             cells = list(totals)

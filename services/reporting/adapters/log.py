@@ -1,7 +1,7 @@
 """The issues topic as a rebuild reads it: bulk reads by partition between offsets, with its
 own consumer (no group, nothing committed)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -29,10 +29,13 @@ class KafkaLog:
         return {tp.partition: offset for tp, offset in ends.items()}
 
     async def batches(
-        self, start: dict[int, int], end: dict[int, int]
+        self,
+        start: dict[int, int],
+        end: dict[int, int],
+        keep: Callable[[bytes | None], bool] | None = None,
     ) -> AsyncIterator[list[bytes | None]]:
         """The records' values from `start` (absent: the beginning) up to `end`, in batches
-        (each partition in order)."""
+        (each partition in order); only those whose key `keep` accepts, when given."""
         tps = {TopicPartition(self.topic, p): o for p, o in end.items()}
         pending = {tp for tp, o in tps.items() if o > start.get(tp.partition, 0)}
         if not pending:
@@ -60,7 +63,7 @@ class KafkaLog:
                     record.value
                     for tp, records in got.items()
                     for record in records
-                    if record.offset < tps[tp]
+                    if record.offset < tps[tp] and (keep is None or keep(record.key))
                 ]
                 for tp in list(pending):
                     if await consumer.position(tp) >= tps[tp]:
