@@ -55,6 +55,7 @@ class Projection(FactsWriter, Protocol):
     async def drop_generation(self, generation: int) -> None: ...
     async def insert_facts(self, docs: list[Document]) -> None: ...
     async def insert_cells(self, totals: cell_rules.Cells) -> None: ...
+    async def add_cells(self, totals: cell_rules.Cells) -> int: ...
     async def ensure_indexes(self) -> None: ...
 
 
@@ -129,6 +130,9 @@ QUEUED = 2 * WRITERS
 MEMORY_EVENTS = 400_000
 """Events a rebuild folds in memory at once at most (≈ 0.8 KB each): a partition that holds
 more is read in as many passes, each folding the issues whose key falls in its share."""
+CELL_COUNTERS = 1_000_000
+"""Cell counters a rebuild sums in memory at most (≈ 140 B each; they grow with the days and
+places of the log): beyond, the sums so far are added to the cells' documents and dropped."""
 
 
 @dataclass
@@ -144,7 +148,8 @@ class RebuildStatus:
     written: int = 0
     """Fact documents inserted into the new generation."""
     cells: int = 0
-    """Count cells inserted into the new generation."""
+    """Cell documents written into the new generation (a cell whose sums did not fit in memory
+    at once is written again for each part)."""
     caught_up: int = 0
     passes: int = 0
     """Reads of a partition (more than one per partition when it holds more than a rebuild
@@ -201,6 +206,8 @@ class Fold:
         self.logs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._groups: dict[tuple[str, ...], dict[str, int]] = {}
         """Issues of one day and place add the same to the same cells: summed per group."""
+        self.held = 0
+        """Counters held in the groups (what the fold's memory grows with besides logs)."""
 
     def add(self, event: Event) -> None:
         """The entry `fact_update` stores, as MongoDB gives it back (times to the ms)."""
@@ -224,15 +231,20 @@ class Fold:
         view = derive(log, self.rules)
         stored = cell_rules.as_list(cell_rules.contributions(view))
         for item in stored:
-            cell_rules.add(self._groups.setdefault(tuple(item["c"]), {}), item["n"])
+            group = self._groups.setdefault(tuple(item["c"]), {})
+            before = len(group)
+            cell_rules.add(group, item["n"])
+            self.held += len(group) - before
         posted = {"v": view["_n"], "cells": stored}
         doc = {"_id": issue_id, "log": log, "view": view, APPLIED: sorted(log)}
         return doc | {"posted": posted, "rev": 0}
 
     def totals(self) -> cell_rules.Cells:
-        """Every cell's counters: the contributions of all the documents taken."""
+        """Every cell's counters: the contributions of the documents taken since the last
+        call (the sums leave memory)."""
+        groups, self._groups, self.held = self._groups, {}, 0
         totals: cell_rules.Cells = {}
-        for ids, counters in self._groups.items():
+        for ids, counters in groups.items():
             for cell in ids:
                 if (found := totals.get(cell)) is None:
                     totals[cell] = dict(counters)  # most cells: one group (a day, a place)
@@ -252,6 +264,7 @@ async def rebuild(
     status: RebuildStatus | None = None,
     progress: Progress = lambda status: None,
     memory_events: int = MEMORY_EVENTS,
+    cell_counters: int = CELL_COUNTERS,
 ) -> RebuildStatus:
     """Rebuild the projection from the log into a NEW generation, beside the live one.
 
@@ -263,8 +276,9 @@ async def rebuild(
        read; sum the contributions to the cells in memory and insert each cell once at the
        end; then create the indexes (on a full collection, once). A partition of more than
        `memory_events` events is read in as many passes, each over a share of its issues
-       (filtered by key before decoding), so the memory a rebuild holds does not grow with
-       the log.
+       (filtered by key before decoding), and sums of more than `cell_counters` counters are
+       added to the cells' documents as they come (`$inc`, one bulk at a time), so the memory
+       a rebuild holds does not grow with the log.
     2. Catch up: the events appended since, through the live path (exactly once), into the
        new generation; then switch the pointer (one write): reads move to the new figures.
     3. Catch up once more (what the live consumer wrote into the old generation while it was
@@ -288,7 +302,7 @@ async def rebuild(
         end = await log.end_offsets()
         status.end_offsets, status.total = end, sum(end.values())
         report("reading")
-        fold = Fold(store.rules)
+        fold, in_parts = Fold(store.rules), False
         async with _Inserts(target, status, report) as inserts:
             for partition in sorted(end):
                 parts = max(1, math.ceil(end[partition] / memory_events))
@@ -307,8 +321,14 @@ async def rebuild(
                     for docs in fold.take(CHUNK):
                         status.issues += len(docs)
                         await inserts.facts(docs)
+                        if fold.held > cell_counters:
+                            status.cells += await target.add_cells(fold.totals())
+                            in_parts = True
             report("writing cells")
             totals = fold.totals()
+            if in_parts:  # some sums are in the cells already: add the rest to them
+                status.cells += await target.add_cells(totals)
+                totals = {}
             cells = list(totals)
             for at in range(0, len(cells), CHUNK):
                 await inserts.cells({cell: totals[cell] for cell in cells[at : at + CHUNK]})

@@ -1,7 +1,8 @@
 """A rebuild of many issues on the local engine, beside a live generation: bulk reads of the
 log (each partition in several passes, as when it holds more events than a rebuild folds in
-memory at once), the fold in memory, bulk inserts into a new generation, one switch, the old
-generation dropped; the rebuilt documents and cells are those the live fold gives.
+memory at once), the fold in memory (its sums added to the cells in parts), bulk inserts into
+a new generation, one switch, the old generation dropped; the rebuilt documents and cells are
+those the live fold gives.
 
 The size is REPORTING_REBUILD_ISSUES (default 3,000 issues, about 28,000 events: tens of
 thousands of events; set 20000 for tens of thousands of issues on an idle machine)."""
@@ -56,16 +57,17 @@ async def test_a_rebuild_of_many_issues_beside_the_live_generation(
     assert await store.generation() == 0
 
     started = time.perf_counter()
-    # a bound on the events folded at once that makes every partition take several passes
+    # bounds on the events folded and the cell counters summed at once that make every
+    # partition take several passes and the cells be written in many parts
     bound = max(1, len(events) // (3 * settings.partitions))
-    status = await rebuild(
-        KafkaLog(settings.kafka_bootstrap, settings.issues_topic), store, memory_events=bound
-    )
+    log = KafkaLog(settings.kafka_bootstrap, settings.issues_topic)
+    status = await rebuild(log, store, memory_events=bound, cell_counters=ISSUES * 10)
     took = time.perf_counter() - started
     print(f"rebuilt {status.applied} events of {status.issues} issues in {took:.1f} s "
           f"({status.events_per_second:,.0f} events/s to the switch)")  # fmt: skip
     assert status.state == "done" and status.applied == len(events) and status.issues == ISSUES
     assert status.passes >= 2 * settings.partitions  # each partition read in shares
+    assert status.cells > len(await store.all_cells())  # some cells written in parts
     assert await store.generation() == status.generation == 1
     names = await mongo[settings.database("reporting")].list_collection_names()
     assert facts_name(0) not in names and facts_name(1) in names  # the old one dropped

@@ -54,12 +54,12 @@ GLOBAL = "G"
 NONE, OTHER = "none", "other"
 
 
+ESCAPES = str.maketrans({"%": "%25", ".": "%2E", "$": "%24", "|": "%7C", ":": "%3A"})
+
+
 def escape(part: object) -> str:
     """A key part or counter name that cannot split a path or a key."""
-    text = str(part)
-    for raw, code in (("%", "%25"), (".", "%2E"), ("$", "%24"), ("|", "%7C"), (":", "%3A")):
-        text = text.replace(raw, code)
-    return text
+    return str(part).translate(ESCAPES)
 
 
 def unescape(part: str) -> str:
