@@ -214,7 +214,8 @@ ferret_start() {
   # own (a killed server loses nothing; a power cut may lose the last commits): 5-10x the
   # writes per second of the default (FULL) on this machine.
   # GOGC=400: the engine's Go heap may grow to 5x what is live before a collection (10 % less
-  # of its CPU per issue under make bench: 8.4-8.5 against 9.3-9.7 ms), GOMEMLIMIT bounding it.
+  # of its CPU per issue under make bench: 8.4-8.5 against 9.3-9.7 ms); GOMEMLIMIT bounds that
+  # heap (SQLite's page cache is outside it).
   GOGC=400 GOMEMLIMIT=2GiB nohup "$ferret_home/bin/ferretdb" --handler=sqlite \
     --sqlite-url="file:$ferret_data/sqlite/?_pragma=synchronous(normal)" \
     --listen-addr="127.0.0.1:$mongo_port" --state-dir="$ferret_data" --telemetry=disable \
