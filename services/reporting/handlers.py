@@ -130,8 +130,8 @@ QUEUED = 2 * WRITERS
 MEMORY_EVENTS = 400_000
 """Events a rebuild folds in memory at once at most (≈ 0.8 KB each): a partition that holds
 more is read in as many passes, each folding the issues whose key falls in its share."""
-CELL_COUNTERS = 1_000_000
-"""Cell counters a rebuild sums in memory at most (≈ 140 B each; they grow with the days and
+CELL_COUNTERS = 4_000_000
+"""Cell counters a rebuild sums in memory at most (≈ 90 B each; they grow with the days and
 places of the log): beyond, the sums so far are added to the cells' documents and dropped."""
 
 

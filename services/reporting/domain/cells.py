@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from enum import StrEnum
+from sys import intern
 from typing import Any
 
 from services.contracts.regions import stem
@@ -262,8 +263,9 @@ def nonzero(cells: Mapping[str, Mapping[str, int]]) -> Cells:
 
 
 def add(total: Counters, more: Mapping[str, int]) -> None:
+    """Add `more` to `total`; the names kept once in memory, however many sums hold them."""
     for name, n in more.items():
-        total[name] = total.get(name, 0) + n
+        total[intern(name)] = total.get(name, 0) + n
 
 
 def summed(cells: Iterable[Mapping[str, int]]) -> Counters:
