@@ -34,6 +34,7 @@ from fastapi import FastAPI
 
 from devkit.infra import endpoints
 from devkit.namespaces import drop_namespace
+from devkit.procstat import rss_mb
 from services.contracts.events import Event, encode
 from services.contracts.vocabulary import Channel, Flag, Kind, Satisfaction
 from services.reporting.adapters.log import KafkaLog
@@ -224,8 +225,8 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
         print(f"\n== {size:,} issues, {events:,} events "
               f"(generated and produced in {generated:.0f} s)")  # fmt: skip
         print(f"rebuild from Kafka: {took:.1f} s = {done.applied / took:,.0f} events/s "
-              f"({done.issues:,} fact documents, {done.cells:,} cells; load {load:.1f}, "
-              f"peak RSS {rss:,.0f} MB)", flush=True)  # fmt: skip
+              f"({done.issues:,} fact documents, {done.cells:,} cell writes, {done.passes} "
+              f"partition reads; load {load:.1f}, peak RSS {rss:,.0f} MB)", flush=True)  # fmt: skip
         marks = ", ".join(f"{phase} {at:.1f}" for phase, at in phases.items())
         print(f"  phases (s from the start): {marks}", flush=True)
         app = app_of(store, rules)
@@ -244,7 +245,8 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
         metrics = DomainMetrics(store, now=lambda: NOW)
         row("/metrics refresh (domain figures)", await timed(metrics.refresh, repeats))
         on_disk = await store.size_on_disk()
-        print(f"projection on disk: {on_disk / 1e6:,.1f} MB")
+        print(f"projection on disk: {on_disk / 1e6:,.1f} MB; this process (reporting's reads, "
+              f"in-process) holds {rss_mb(os.getpid()):,.0f} MB now")  # fmt: skip
     finally:
         await mongo.drop_database(name)
         await mongo.close()

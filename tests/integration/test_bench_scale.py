@@ -21,3 +21,4 @@ async def test_the_scale_bench_prints_its_table(
     for label in scale.reads(scale.CITY):
         assert label in out
     assert "/metrics refresh" in out and "projection on disk:" in out
+    assert "partition reads" in out and "holds" in out  # the rebuild's reads, the RSS serving
