@@ -21,7 +21,7 @@ ferretdb_version="v1.24.0"
 
 kafka_home="$local_dir/kafka-$kafka_version"
 kafka_data="$local_dir/kafka-data"
-ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin14"  # -huiyin14: built with the patches below
+ferret_home="$local_dir/ferretdb-$ferretdb_version-huiyin15"  # -huiyin15: built with the patches below
 ferret_data="$local_dir/ferretdb-data"
 run_dir="$local_dir/run"
 
@@ -198,6 +198,12 @@ ferret_build() {
   #        in SQL: the filter's other equalities were evaluated on decoded documents, so one
   #        office's month of one category decoded the office's whole month. They now go to
   #        SQLite too, as the supersets the pushdown makes (0004).
+  #  0014  an update statement's write error ended the command with only that error, at index
+  #        0, without n and nModified (drivers fail on such a bulk answer) and regardless of
+  #        `ordered`; and an upsert whose insert met a document inserted since its read (an
+  #        insert takes no lock) failed with a duplicate key, where MongoDB runs it again and
+  #        it matches. Each statement's error now has its index beside the counts, an unordered
+  #        update goes on, and such an upsert (update or findAndModify) runs again.
   local patch
   for patch in "$here"/ferretdb/*.patch; do
     patch -s -p1 -d "$ferret_home/src" <"$patch" >>"$local_dir/ferretdb-build.log" 2>&1 \
