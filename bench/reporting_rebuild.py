@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from devkit.infra import endpoints
 from services.contracts.vocabulary import Satisfaction
 from services.reporting.adapters.log import KafkaLog
+from services.reporting.adapters.spill import SpilledCells
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain import lists
 from services.reporting.domain.facts import FactRules
@@ -45,7 +46,9 @@ async def main(platform: PlatformSettings) -> None:
     )
     try:
         started = time.perf_counter()
-        status = await rebuild(KafkaLog(platform.kafka_bootstrap, platform.issues_topic), store)
+        with SpilledCells() as spill:
+            log = KafkaLog(platform.kafka_bootstrap, platform.issues_topic)
+            status = await rebuild(log, store, spill)
         took = time.perf_counter() - started
         print(f"rebuild: {status.applied} events of {ISSUES} issues in {took:.1f} s "
               f"= {status.applied / took:.0f} events/s")  # fmt: skip

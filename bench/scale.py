@@ -38,6 +38,7 @@ from devkit.procstat import rss_mb
 from services.contracts.events import Event, encode
 from services.contracts.vocabulary import Channel, Flag, Kind, Satisfaction
 from services.reporting.adapters.log import KafkaLog
+from services.reporting.adapters.spill import SpilledCells
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.bulletins.http import build_bulletin_router
 from services.reporting.bulletins.service import Bulletins, BulletinSettings
@@ -217,7 +218,8 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
             phases.setdefault(status.phase, time.perf_counter() - started)
 
         started = time.perf_counter()
-        done = await rebuild(KafkaLog(platform.kafka, topic), store, progress=progress)
+        with SpilledCells() as spill:
+            done = await rebuild(KafkaLog(platform.kafka, topic), store, spill, progress=progress)
         took = time.perf_counter() - started
         await store.ensure_indexes()
         load = os.getloadavg()[0]
@@ -225,8 +227,9 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
         print(f"\n== {size:,} issues, {events:,} events "
               f"(generated and produced in {generated:.0f} s)")  # fmt: skip
         print(f"rebuild from Kafka: {took:.1f} s = {done.applied / took:,.0f} events/s "
-              f"({done.issues:,} fact documents, {done.cells:,} cell writes, {done.passes} "
-              f"partition reads; load {load:.1f}, peak RSS {rss:,.0f} MB)", flush=True)  # fmt: skip
+              f"({done.issues:,} fact documents, {done.cells:,} cells, {done.passes} "
+              f"partition reads, {done.spilled} parts of sums on disk; load {load:.1f}, "
+              f"peak RSS {rss:,.0f} MB)", flush=True)  # fmt: skip
         marks = ", ".join(f"{phase} {at:.1f}" for phase, at in phases.items())
         print(f"  phases (s from the start): {marks}", flush=True)
         app = app_of(store, rules)

@@ -14,6 +14,7 @@ import time
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.reporting.adapters.log import KafkaLog
+from services.reporting.adapters.spill import SpilledCells
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.handlers import RebuildStatus, rebuild
 from services.runtime.logging import get_logger
@@ -70,7 +71,8 @@ class Derivation:
         self.status.start()
         try:
             kafka_log = KafkaLog(self._platform.kafka, self._platform.issues_topic)
-            await rebuild(kafka_log, self._store, self.status, progress)
+            with SpilledCells() as spill:
+                await rebuild(kafka_log, self._store, spill, self.status, progress)
         except Exception as error:  # the old figures stay; the next start tries again
             log.error("projection.rebuild_failed", error=repr(error))
             return

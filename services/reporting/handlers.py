@@ -8,6 +8,7 @@ dead-lettered them when they first came).
 """
 
 import asyncio
+import itertools
 import math
 import time
 import zlib
@@ -55,7 +56,6 @@ class Projection(FactsWriter, Protocol):
     async def drop_generation(self, generation: int) -> None: ...
     async def insert_facts(self, docs: list[Document]) -> None: ...
     async def insert_cells(self, totals: cell_rules.Cells) -> None: ...
-    async def add_cells(self, totals: cell_rules.Cells) -> int: ...
     async def ensure_indexes(self) -> None: ...
 
 
@@ -132,7 +132,7 @@ MEMORY_EVENTS = 400_000
 more is read in as many passes, each folding the issues whose key falls in its share."""
 CELL_COUNTERS = 4_000_000
 """Cell counters a rebuild sums in memory at most (≈ 90 B each; they grow with the days and
-places of the log): beyond, the sums so far are added to the cells' documents and dropped."""
+places of the log): beyond, the sums so far go to the spill (local disk) and leave memory."""
 
 
 @dataclass
@@ -148,8 +148,9 @@ class RebuildStatus:
     written: int = 0
     """Fact documents inserted into the new generation."""
     cells: int = 0
-    """Cell documents written into the new generation (a cell whose sums did not fit in memory
-    at once is written again for each part)."""
+    """Cell documents inserted into the new generation (each once)."""
+    spilled: int = 0
+    """Parts of the cell sums put in the spill (none while they fit in memory)."""
     caught_up: int = 0
     passes: int = 0
     """Reads of a partition (more than one per partition when it holds more than a rebuild
@@ -194,6 +195,14 @@ class EventLog(Protocol):
     def batches(
         self, start: dict[int, int], end: dict[int, int], keep: Keep | None = None
     ) -> AsyncIterator[list[bytes | None]]: ...
+
+
+class Spill(Protocol):
+    """Where a rebuild puts the parts of its cell sums that do not fit in memory
+    (adapters/spill.py: SpilledCells, on local disk)."""
+
+    def add(self, totals: cell_rules.Cells) -> None: ...
+    def merged(self) -> Iterator[tuple[str, cell_rules.Counters]]: ...
 
 
 class Fold:
@@ -261,6 +270,7 @@ class Fold:
 async def rebuild(
     log: EventLog,
     store: Projection,
+    spill: Spill,
     status: RebuildStatus | None = None,
     progress: Progress = lambda status: None,
     memory_events: int = MEMORY_EVENTS,
@@ -276,9 +286,9 @@ async def rebuild(
        read; sum the contributions to the cells in memory and insert each cell once at the
        end; then create the indexes (on a full collection, once). A partition of more than
        `memory_events` events is read in as many passes, each over a share of its issues
-       (filtered by key before decoding), and sums of more than `cell_counters` counters are
-       added to the cells' documents as they come (`$inc`, one bulk at a time), so the memory
-       a rebuild holds does not grow with the log.
+       (filtered by key before decoding), and sums of more than `cell_counters` counters go
+       to `spill` as they come and are merged from it at the end (each cell still inserted
+       once), so the memory a rebuild holds does not grow with the log.
     2. Catch up: the events appended since, through the live path (exactly once), into the
        new generation; then switch the pointer (one write): reads move to the new figures.
     3. Catch up once more (what the live consumer wrote into the old generation while it was
@@ -302,7 +312,7 @@ async def rebuild(
         end = await log.end_offsets()
         status.end_offsets, status.total = end, sum(end.values())
         report("reading")
-        fold, in_parts = Fold(store.rules), False
+        fold = Fold(store.rules)
         async with _Inserts(target, status, report) as inserts:
             for partition in sorted(end):
                 parts = max(1, math.ceil(end[partition] / memory_events))
@@ -322,17 +332,18 @@ async def rebuild(
                         status.issues += len(docs)
                         await inserts.facts(docs)
                         if fold.held > cell_counters:
-                            status.cells += await target.add_cells(fold.totals())
-                            in_parts = True
+                            spill.add(fold.totals())
+                            status.spilled += 1
             report("writing cells")
-            totals = fold.totals()
-            if in_parts:  # some sums are in the cells already: add the rest to them
-                status.cells += await target.add_cells(totals)
-                totals = {}
-            cells = list(totals)
-            for at in range(0, len(cells), CHUNK):
-                await inserts.cells({cell: totals[cell] for cell in cells[at : at + CHUNK]})
-            del totals, cells
+            if status.spilled:  # some sums are on disk: the rest join them, all come back merged
+                spill.add(fold.totals())
+                status.spilled += 1
+                merged: Iterable[tuple[str, cell_rules.Counters]] = spill.merged()
+            else:
+                merged = fold.totals().items()
+            entries = iter(merged)
+            while chunk := dict(itertools.islice(entries, CHUNK)):
+                await inserts.cells(chunk)
         report("indexing")
         await target.ensure_indexes()
         report("catching up")

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.reporting.adapters.log import KafkaLog
+from services.reporting.adapters.spill import SpilledCells
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.handlers import RebuildStatus, rebuild
 from services.reporting.settings import ReportingSettings
@@ -42,7 +43,8 @@ def main() -> None:
                     bar.update(task, completed=status.read, total=status.total, figures=figures)
 
                 log = KafkaLog(platform.kafka, platform.issues_topic)
-                return await rebuild(log, store, progress=show)
+                with SpilledCells() as spill:
+                    return await rebuild(log, store, spill, progress=show)
         finally:
             await mongo.close()
 

@@ -636,19 +636,6 @@ class ReportingStore:
         for start in range(0, len(docs), BULK):
             await cells.insert_many(docs[start : start + BULK], ordered=False)
 
-    async def add_cells(self, totals: Cells) -> int:
-        """Add counters to the cells of a new generation, each created when absent: a
-        rebuild's partial sums (nothing else writes them yet). The cells written."""
-        cells = await self._cells()
-        adds = [
-            UpdateOne({"_id": cell}, {"$inc": inc, "$setOnInsert": {"applied": {}}}, upsert=True)
-            for cell, counters in totals.items()
-            if (inc := {f"n.{name}": n for name, n in counters.items() if n})
-        ]
-        for start in range(0, len(adds), BULK):
-            await cells.bulk_write(adds[start : start + BULK], ordered=False)
-        return len(adds)
-
     # --- reads ---------------------------------------------------------------------------
 
     async def cells(self, ids: Iterable[str]) -> list[dict[str, int]]:

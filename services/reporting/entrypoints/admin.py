@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
 from services.reporting.adapters.log import KafkaLog
+from services.reporting.adapters.spill import SpilledCells
 from services.reporting.handlers import Projection, RebuildStatus, rebuild
 from services.runtime.auth import bearer_token, unauthorized
 from services.runtime.logging import get_logger
@@ -67,7 +68,8 @@ async def _run(
     platform: PlatformSettings, store: Projection, status: RebuildStatus
 ) -> RebuildStatus:
     try:
-        await rebuild(KafkaLog(platform.kafka, platform.issues_topic), store, status)
+        with SpilledCells() as spill:
+            await rebuild(KafkaLog(platform.kafka, platform.issues_topic), store, spill, status)
         log.info("rebuild.done", applied=status.applied, skipped=status.skipped)
     except Exception as error:
         log.error("rebuild.failed", error=repr(error))

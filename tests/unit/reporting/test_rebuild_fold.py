@@ -1,8 +1,11 @@
 """The rebuild's in-memory fold gives the documents and the cells the live path gives."""
 
+import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 from services.contracts.vocabulary import Flag, Satisfaction
+from services.reporting.adapters.spill import SpilledCells
 from services.reporting.domain import cells
 from services.reporting.domain.facts import fact_update
 from services.reporting.handlers import Fold
@@ -36,3 +39,25 @@ def test_the_fold_in_memory_equals_the_stored_updates_and_sums_the_cells() -> No
         for cell, counters in cells.contributions(doc["view"]).items():
             cells.add(expected.setdefault(cell, {}), counters)
     assert totals == expected
+
+
+def test_sums_made_in_parts_and_spilled_come_back_merged_once_per_cell(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    names = ("assigned", "solved", "overdue")
+    parts = [
+        {f"cell{rng.randrange(40):02}": {n: rng.randrange(1, 5) for n in rng.sample(names, 2)}
+         for _ in range(30)}
+        for _ in range(4)
+    ]  # fmt: skip
+    expected: cells.Cells = {}
+    for part in parts:
+        for cell, counters in part.items():
+            cells.add(expected.setdefault(cell, {}), counters)
+    with SpilledCells(tmp_path) as spill:
+        for part in parts:
+            spill.add(part)
+        assert len(list(tmp_path.glob("*/part-*"))) == len(parts)
+        merged = list(spill.merged())
+    assert [cell for cell, _ in merged] == sorted(expected)  # each once, in key order
+    assert dict(merged) == expected
+    assert not any(tmp_path.iterdir())  # the files are gone after
