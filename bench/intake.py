@@ -27,7 +27,7 @@ from contextlib import ExitStack
 import httpx
 
 from bench.figures import pct
-from bench.load import CONNECTIONS, report_body
+from bench.load import TLS, report_body, spread_posts
 from devkit.infra import REPO, endpoints
 from devkit.namespaces import drop_namespace
 from devkit.processes import Platform, ServiceProcess
@@ -87,7 +87,7 @@ async def closed(
             response.raise_for_status()
             latencies.append(time.perf_counter() - sent)
 
-    async with httpx.AsyncClient(timeout=120) as http:
+    async with httpx.AsyncClient(timeout=120, verify=TLS) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         took = time.perf_counter() - started
@@ -100,21 +100,16 @@ async def opened(
     count = int(rate * seconds)
     latencies: list[float] = []
     failed = 0
-    gate = asyncio.Semaphore(CONNECTIONS)
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(timeout=None, limits=limits) as http:
+    async with spread_posts(url) as post:
         begun = time.perf_counter()
-
-        async def post(n: int) -> httpx.Response:
-            async with gate:
-                body = report_body(f"稳态第{n}号井盖缺失")
-                return await http.post(f"{url}/issues", json=body, headers=headers(token, keyed))
 
         async def report(n: int) -> None:
             nonlocal failed
             left = begun + n / rate + timeout - time.perf_counter()
             try:
-                (await asyncio.wait_for(post(n), max(left, 0.001))).raise_for_status()
+                body = report_body(f"稳态第{n}号井盖缺失")
+                sent = post(n, body, headers(token, keyed))
+                (await asyncio.wait_for(sent, max(left, 0.001))).raise_for_status()
             except (TimeoutError, httpx.HTTPError):
                 failed += 1
                 return
