@@ -10,7 +10,8 @@ inserts into a new generation, the switch), timed with its events/s, phases and 
 Then every read is timed through the HTTP routes
 in-process (BENCH_SCALE_REPEATS times each, default 7; p50 and p95), the domain metrics'
 refresh too, and the projection's size on disk is printed (collStats of the generation's
-collections). The table is printed at each size; nothing is asserted. The topic and the
+collections). BENCH_SCALE_CELL_COUNTERS sets the rebuild's bound on the cell counters it sums in
+memory (beyond, parts go to local disk). The table is printed at each size; nothing is asserted. The topic and the
 database are dropped after each size, the namespace at the end.
 """
 
@@ -48,7 +49,7 @@ from services.reporting.entrypoints.api import build_router
 from services.reporting.entrypoints.errors import register_errors
 from services.reporting.entrypoints.lists import build_lists_router
 from services.reporting.entrypoints.metrics import DomainMetrics
-from services.reporting.handlers import RebuildStatus, rebuild
+from services.reporting.handlers import CELL_COUNTERS, RebuildStatus, rebuild
 from services.runtime.broker import topic_config
 from services.runtime.mongo import make_mongo_client
 from services.runtime.settings import PlatformSettings
@@ -218,8 +219,10 @@ async def one_size(platform: PlatformSettings, size: int, repeats: int) -> None:
             phases.setdefault(status.phase, time.perf_counter() - started)
 
         started = time.perf_counter()
+        bound = int(os.environ.get("BENCH_SCALE_CELL_COUNTERS", CELL_COUNTERS))
         with SpilledCells() as spill:
-            done = await rebuild(KafkaLog(platform.kafka, topic), store, spill, progress=progress)
+            log = KafkaLog(platform.kafka, topic)
+            done = await rebuild(log, store, spill, progress=progress, cell_counters=bound)
         took = time.perf_counter() - started
         await store.ensure_indexes()
         load = os.getloadavg()[0]

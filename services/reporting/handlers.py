@@ -130,9 +130,10 @@ QUEUED = 2 * WRITERS
 MEMORY_EVENTS = 400_000
 """Events a rebuild folds in memory at once at most (≈ 0.8 KB each): a partition that holds
 more is read in as many passes, each folding the issues whose key falls in its share."""
-CELL_COUNTERS = 4_000_000
+CELL_COUNTERS = 1_000_000
 """Cell counters a rebuild sums in memory at most (≈ 90 B each; they grow with the days and
-places of the log): beyond, the sums so far go to the spill (local disk) and leave memory."""
+places of the log): beyond, the sums so far go to the spill (local disk) and leave memory.
+At 100 k issues, 1 M instead of 4 M: peak RSS 781 -> 386 MB for 10 % of the speed."""
 
 
 @dataclass
