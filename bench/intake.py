@@ -27,7 +27,8 @@ from contextlib import ExitStack
 import httpx
 
 from bench.figures import pct
-from bench.load import TLS, report_body, spread_posts
+from bench.load import report_body, spread_posts
+from devkit.http import TLS
 from devkit.infra import REPO, endpoints
 from devkit.namespaces import drop_namespace
 from devkit.processes import Platform, ServiceProcess

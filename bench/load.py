@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import ssl
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +23,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.figures import Sample
+from devkit.http import TLS
 from services.contracts.topics import DEFAULT_PARTITIONS
 
 CONNECTIONS = 1000  # the open loop's connections to intake at most
@@ -31,9 +31,6 @@ POOLS = 50
 """httpx clients the open loop spreads its connections over. httpx walks every connection of
 its pool at each request (is it idle, has it expired): one pool of 1,000 took 3.6 ms of the
 bench's CPU per POST, more than intake spent answering it; 50 pools of 20, 50 times less."""
-TLS = ssl.create_default_context()
-"""Given to every client: httpx builds and loads a TLS context per client otherwise (≈ 70 ms of
-CPU each), though intake is plain HTTP here."""
 Cpu = Callable[[], float]  # CPU seconds the platform's processes used so far
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from devkit.http import TLS
 from devkit.infra import REPO, Endpoints
 
 SERVICES = ("intake", "routing", "supervision", "reporting", "notify")
@@ -65,7 +66,7 @@ class ServiceProcess:
                     f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
                 )
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/healthz", timeout=2, verify=TLS).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -157,6 +158,7 @@ class Platform:
             json={"role": role, "name": f"{role} for tests", **binding},
             headers={"Authorization": f"Bearer {self.admin_token}"},
             timeout=10,
+            verify=TLS,
         )
         response.raise_for_status()
         return str(response.json()["token"])

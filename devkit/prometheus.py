@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import yaml
 
+from devkit.http import TLS
 from devkit.infra import REPO
 from devkit.processes import free_port
 
@@ -77,7 +78,7 @@ class PrometheusServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"prometheus exited; see {self.workdir / 'prometheus.log'}")
             try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/-/ready", timeout=2, verify=TLS).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -86,7 +87,9 @@ class PrometheusServer:
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query's result (a vector's samples); raises on a query error."""
-        response = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=10)
+        response = httpx.get(
+            f"{self.url}/api/v1/query", params={"query": promql}, timeout=10, verify=TLS
+        )
         body = response.json()
         if response.status_code != 200 or body.get("status") != "success":
             raise ValueError(f"{promql!r}: {body.get('error', response.text)}")
@@ -94,7 +97,7 @@ class PrometheusServer:
         return result
 
     def api(self, path: str) -> Any:
-        response = httpx.get(f"{self.url}/api/v1/{path}", timeout=10)
+        response = httpx.get(f"{self.url}/api/v1/{path}", timeout=10, verify=TLS)
         response.raise_for_status()
         return response.json()["data"]
 
