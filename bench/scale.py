@@ -9,10 +9,11 @@ rebuild (`handlers.rebuild`: bulk reads of Kafka, the fold in memory per partiti
 inserts into a new generation, the switch), timed with its events/s, phases and peak RSS.
 Then, in a new process (as reporting serves them; its RSS is printed after), every read is
 timed through the HTTP routes in-process (BENCH_SCALE_REPEATS times each, default 7; p50 and
-p95), the domain metrics' refresh too, and the projection's size on disk is printed (collStats of the generation's
-collections). BENCH_SCALE_CELL_COUNTERS sets the rebuild's bound on the cell counters it
-sums in memory (beyond, parts go to local disk). The table is printed at each size; nothing is
-asserted. The topic and the database are dropped after each size, the namespace at the end.
+p95), the domain metrics' refresh too, and the projection's size on disk is printed
+(collStats of the generation's collections). BENCH_SCALE_CELL_COUNTERS sets the rebuild's
+bound on the cell counters it sums in memory (beyond, parts go to local disk). The table is
+printed at each size; nothing is asserted. The topic and the database are dropped after each
+size, the namespace at the end.
 """
 
 import asyncio
