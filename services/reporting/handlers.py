@@ -339,10 +339,9 @@ async def rebuild(
             if status.spilled:  # some sums are on disk: the rest join them, all come back merged
                 spill.add(fold.totals())
                 status.spilled += 1
-                merged: Iterable[tuple[str, cell_rules.Counters]] = spill.merged()
+                entries: Iterator[tuple[str, cell_rules.Counters]] = spill.merged()
             else:
-                merged = fold.totals().items()
-            entries = iter(merged)
+                entries = iter(fold.totals().items())
             while chunk := dict(itertools.islice(entries, CHUNK)):
                 await inserts.cells(chunk)
         report("indexing")

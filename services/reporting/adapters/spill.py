@@ -10,6 +10,7 @@ upserts) wrote every cell once per part, and at 1 M issues took as long as the f
 import heapq
 import itertools
 import marshal
+import operator
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from services.reporting.domain import cells as cell_rules
 
 BUFFER = 1 << 20
 """Bytes buffered per file, written or read."""
+_cell = operator.itemgetter(0)
+"""An entry's cell key (entries are `(cell, counters)`)."""
 
 
 class SpilledCells:
@@ -52,8 +55,8 @@ class SpilledCells:
         """Every cell once, in key order, with the sum of its counters over the parts."""
         files = [path.open("rb", buffering=BUFFER) for path in self._parts]
         try:
-            entries = heapq.merge(*(_entries(f) for f in files), key=lambda entry: entry[0])
-            for cell, same in itertools.groupby(entries, key=lambda entry: entry[0]):
+            entries = heapq.merge(*(_entries(f) for f in files), key=_cell)
+            for cell, same in itertools.groupby(entries, key=_cell):
                 total: cell_rules.Counters = {}
                 for _, counters in same:
                     cell_rules.add(total, counters)
