@@ -3,4 +3,4 @@ from services.console.settings import ConsoleSettings
 from services.runtime.service import serve
 
 settings = ConsoleSettings()
-serve(build_app(settings), settings.host, settings.port)
+serve(build_app(settings), settings)

@@ -3,4 +3,4 @@ from services.intake.settings import IntakeSettings
 from services.runtime.service import serve
 
 settings = IntakeSettings()
-serve(build_app(settings), settings.host, settings.port)
+serve(build_app(settings), settings)

@@ -3,4 +3,4 @@ from services.notify.settings import NotifySettings
 from services.runtime.service import serve
 
 settings = NotifySettings()
-serve(build_app(settings), settings.host, settings.port)
+serve(build_app(settings), settings)

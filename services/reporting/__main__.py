@@ -3,4 +3,4 @@ from services.reporting.settings import ReportingSettings
 from services.runtime.service import serve
 
 settings = ReportingSettings()
-serve(build_app(settings), settings.host, settings.port)
+serve(build_app(settings), settings)

@@ -13,11 +13,13 @@ from services.reporting.adapters.store import ReportingStore
 from services.reporting.handlers import RebuildStatus, rebuild
 from services.reporting.settings import ReportingSettings
 from services.runtime.mongo import make_mongo_client
+from services.runtime.service import collect_less
 
 
 def main() -> None:
     settings = ReportingSettings()
     platform = settings.platform
+    collect_less(settings.gc_thresholds)  # the fold holds many logs: as the service does
     console = Console()
 
     async def run() -> RebuildStatus:

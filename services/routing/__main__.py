@@ -3,4 +3,4 @@ from services.routing.settings import RoutingSettings
 from services.runtime.service import serve
 
 settings = RoutingSettings()
-serve(build_app(settings), settings.host, settings.port)
+serve(build_app(settings), settings)

@@ -81,3 +81,10 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    gc_thresholds: tuple[int, int, int] = Field(
+        default=(50_000, 20, 100),
+        description=(
+            "the process's garbage collector thresholds (`gc.set_threshold`); what exists "
+            "after start is frozen (runtime.service.collect_less)"
+        ),
+    )

@@ -69,10 +69,6 @@ class SupervisionSettings(ServiceSettings):
             "computed"
         ),
     )
-    gc_thresholds: tuple[int, int, int] = Field(
-        default=(50_000, 20, 100),
-        description="the process's garbage collector thresholds (`gc.set_threshold`)",
-    )
 
     @property
     def time_offset(self) -> timedelta:
