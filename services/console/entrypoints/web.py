@@ -24,7 +24,7 @@ from limits.strategies import MovingWindowRateLimiter
 from services.console.adapters.metrics import ConsoleMetrics
 from services.console.adapters.services import ApiRefused
 from services.console.domain.i18n import pick, translate
-from services.console.domain.refusals import readable
+from services.console.domain.refusals import loggable, readable
 from services.console.domain.users import User
 from services.console.handlers import Console
 from services.runtime.logging import get_logger
@@ -169,7 +169,7 @@ class Web:
     def refusal(self, request: Request, error: ApiRefused) -> str:
         self.metrics.refusals.labels(str(error.status)).inc()
         log.info("api.refused", path=request.url.path, status=error.status,
-                 detail=str(error.detail)[:300])  # fmt: skip
+                 detail=loggable(error.detail))  # fmt: skip
         return readable(error.status, error.detail, self.lang(request))
 
     @staticmethod

@@ -1,7 +1,14 @@
+from typing import cast
 from zoneinfo import ZoneInfo
 
+from starlette.requests import Request
+from structlog.testing import capture_logs
+
+from services.console.adapters.metrics import ConsoleMetrics
+from services.console.adapters.services import ApiRefused
 from services.console.entrypoints.auth import _safe
-from services.console.entrypoints.web import local_time
+from services.console.entrypoints.web import Web, local_time
+from services.console.handlers import Console
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -16,3 +23,17 @@ def test_times_from_the_apis_are_shown_on_the_local_wall_clock() -> None:
 def test_after_sign_in_only_a_path_of_this_site() -> None:
     assert _safe("/office?page=2") == "/office?page=2"
     assert _safe("//evil.example/") == "" and _safe("https://evil.example/") == ""
+
+
+def test_a_refusal_is_logged_without_what_the_person_typed() -> None:
+    """The desk's 422 from intake echoed the reporter's phone into console.log (api.refused)."""
+    web = Web(cast(Console, None), ConsoleMetrics(), "secret", False, 1000)
+    request = Request({"type": "http", "method": "POST", "path": "/desk", "headers": [],
+                       "query_string": b""})  # fmt: skip
+    detail = [{"type": "string_pattern_mismatch", "loc": ["body", "reporter_phone"],
+               "msg": "String should match pattern", "input": "13912345678x"}]  # fmt: skip
+    with capture_logs() as logged:
+        shown = web.refusal(request, ApiRefused(422, detail))
+    assert "13912345678" not in shown
+    [entry] = [e for e in logged if e["event"] == "api.refused"]
+    assert "13912345678" not in str(entry) and "reporter_phone" in entry["detail"]
