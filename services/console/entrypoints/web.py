@@ -27,6 +27,7 @@ from services.console.domain.i18n import pick, translate
 from services.console.domain.refusals import loggable, readable
 from services.console.domain.users import User
 from services.console.handlers import Console
+from services.runtime.auth import same_secret
 from services.runtime.logging import get_logger
 
 HERE = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ class Web:
         """The submitted form, once its CSRF token is checked (raises BadForm)."""
         form = await request.form()
         sent = str(form.get("csrf", ""))
-        if not request.cookies.get(CSRF) or not hmac.compare_digest(sent, self.csrf_token(request)):
+        if not request.cookies.get(CSRF) or not same_secret(sent, self.csrf_token(request)):
             raise BadForm()
         return {key: str(value) for key, value in form.items()}
 
