@@ -10,7 +10,7 @@ from services.console.adapters.names import Names
 from services.console.adapters.passwords import Passwords
 from services.console.adapters.services import ApiRefused, Platform
 from services.console.adapters.store import UserStore
-from services.console.domain import citymap
+from services.console.domain import citymap, paths
 from services.console.domain import inbox as inbox_rules
 from services.console.domain import trend as trend_rules
 from services.console.domain.actions import ACTIONS, action_body
@@ -77,7 +77,7 @@ class Console:
         return await self.names.load_catalogue()
 
     async def region(self, code: str | None) -> dict[str, Any]:
-        path = f"/tree/{code}" if code else "/tree"
+        path = paths.path("tree", code) if code else "/tree"
         result: dict[str, Any] = await self.platform.call("routing", "GET", path)
         return result
 
@@ -135,10 +135,12 @@ class Console:
 
     async def issue(self, user: User, issue_id: str) -> dict[str, Any]:
         """The status view with why routing sent it and its clocks (both best effort)."""
-        view = await self.platform.call("intake", "GET", f"/issues/{issue_id}", token=user.token)
+        view = await self.platform.call(
+            "intake", "GET", paths.path("issues", issue_id), token=user.token
+        )
         why, clocks = await asyncio.gather(
-            self._optional("routing", f"/issues/{issue_id}/routing"),
-            self._optional("supervision", f"/issues/{issue_id}/clocks"),
+            self._optional("routing", paths.path("issues", issue_id, "routing")),
+            self._optional("supervision", paths.path("issues", issue_id, "clocks")),
         )
         offices = {view.get("office_id"), *(view.get("co_office_ids") or [])} - {None}
         await self.names.learn({str(office) for office in offices})
@@ -150,7 +152,7 @@ class Console:
         if action not in ACTIONS:
             raise ApiRefused(404, f"no action {action}")
         return await self.platform.call(
-            "intake", "POST", f"/issues/{issue_id}/{action}",
+            "intake", "POST", paths.path("issues", issue_id, action),
             token=user.token, json=action_body(action, form), key=key,
         )  # fmt: skip
 
@@ -158,14 +160,14 @@ class Console:
 
     async def lookup(self, code: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.platform.call(
-            "intake", "GET", f"/receipts/{code.strip().upper()}"
+            "intake", "GET", paths.path("receipts", code.strip().upper())
         )
         return result
 
     async def answer_visit(self, code: str, form: dict[str, str], key: str | None) -> Any:
         issue = await self.lookup(code)
         return await self.platform.call(
-            "intake", "POST", f"/issues/{issue['issue_id']}/visit",
+            "intake", "POST", paths.path("issues", issue["issue_id"], "visit"),
             receipt=code.strip().upper(), json=action_body("visit", form), key=key,
         )  # fmt: skip
 
@@ -253,7 +255,10 @@ class Console:
             root = await self.platform.call("routing", "GET", "/tree")
             children = root.get("children") or []
             found = await asyncio.gather(
-                *(self.platform.call("routing", "GET", f"/tree/{c['code']}") for c in children)
+                *(
+                    self.platform.call("routing", "GET", paths.path("tree", c["code"]))
+                    for c in children
+                )
             )
             self._city = [
                 citymap.County(str(c["code"]), str(c["name"]), tuple(

@@ -158,7 +158,9 @@ def test_a_retried_post_with_its_idempotency_key_creates_one_request(
 @pytest.mark.parametrize(
     "params",
     [{"status": "pending"}, {"start_date": "yesterday"}, {"end_date": "2026-13-40"},
-     {"status": "open", "start_date": "not-a-date"}],
+     {"status": "open", "start_date": "not-a-date"},
+     # a date at the edge of the calendar, which was a 500 when written to the query as UTC
+     {"end_date": "9999-12-31T23:59:59-12:00"}, {"start_date": "0001-01-01T00:00:00+14:00"}],
 )  # fmt: skip
 def test_bad_query_parameters_answer_the_specs_error_list_with_400(
     base: str, fmt: str, params: dict[str, str]
@@ -190,6 +192,30 @@ def test_a_region_code_that_is_not_one_is_a_400(base: str, api_key: str) -> None
         refused = httpx.post(f"{base}/requests.json", data=form)
         assert refused.status_code == 400, refused.text
         assert "region_code" in refused.json()[0]["description"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [({"lat": "abc", "long": "1"}, "location.latitude"),
+     ({"lat": "1", "long": "nan"}, "location.longitude"),
+     ({"address_string": "x", "attribute[kind]": "bogus"}, "kind"),
+     ({"address_string": "x", "media_url": "javascript:alert(document.cookie)"}, "media_urls")],
+)  # fmt: skip
+def test_a_bad_form_field_is_a_400_naming_it_in_the_format_asked_for(
+    base: str, api_key: str, fmt: str, fields: dict[str, str], named: str
+) -> None:
+    """The form's values are parsed by the report's model: a refusal names the field (not
+    "could not convert string to float"), and a media_url any client would follow as it is
+    must be an http(s) link."""
+    form = {"api_key": api_key, "service_code": "noise", **fields}
+    refused = httpx.post(f"{base}/requests.{fmt}", data=form)
+    assert refused.status_code == 400, refused.text
+    if fmt == "json":
+        description = refused.json()[0]["description"]
+    else:
+        description = ElementTree.fromstring(refused.content).findtext("error/description") or ""
+    assert description.startswith(f"{named}"), description
 
 
 def test_a_replayed_post_says_so_like_the_native_api(base: str, api_key: str) -> None:

@@ -21,6 +21,7 @@ issue's steps are hours after its previous step; clocks: accept 24 h, resolve 72
 """
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -307,6 +308,35 @@ async def test_bad_parameters_name_the_field(reporting: httpx.AsyncClient) -> No
         assert answer.status_code == 422, (path, params, answer.text)
         detail = answer.json()["detail"]
         assert detail[0]["loc"] == ["query", field] and detail[0]["msg"], (path, detail)
+
+
+async def test_days_at_the_edges_of_the_calendar_are_a_422_naming_the_field(
+    reporting: httpx.AsyncClient,
+) -> None:
+    """A day near year 1 or 9999 (its week, its month, a span of months up to it, a cursor
+    past it) was stepped over an edge of Python's calendar and answered 500."""
+    far_cursor = base64.urlsafe_b64encode(b'["9999-12-31T23:59:59-12:00", "x"]').decode()
+    cases = [
+        ("/rates", {"start": "0001-01-01", "end": "9999-12-31"}, "start"),
+        ("/rates", {"start": "2026-01-01", "end": "9999-12-31"}, "end"),
+        ("/rates", {"period": "week", "on": "9999-12-31"}, "on"),
+        ("/rates", {"period": "month", "on": "9999-12-31"}, "on"),
+        ("/rankings", {"period": "day", "on": "0001-01-01"}, "on"),
+        ("/open", {"period": "month", "on": "9999-12-31"}, "on"),
+        ("/durations", {"start": "9999-12-31", "end": "9999-12-31"}, "start"),
+        ("/counts", {"day": "9999-12-31"}, "day"),
+        ("/bulletins/weekly", {"on": "0001-01-01"}, "on"),
+        ("/bulletins/monthly", {"month": "9999-12"}, "month"),
+        ("/lists/problems", {"cursor": far_cursor}, "cursor"),
+        ("/lists/tasks", {"cursor": far_cursor, "format": "csv"}, "cursor"),
+    ]
+    for path, params, field in cases:
+        answer = await reporting.get(path, params=params)
+        assert answer.status_code == 422, (path, params, answer.text)
+        detail = answer.json()["detail"]
+        assert detail[0]["loc"] == ["query", field] and detail[0]["msg"], (path, detail)
+    edge = await reporting.get("/rates", params={"start": "1900-01-01", "end": "2999-12-31"})
+    assert edge.status_code == 200, edge.text
 
 
 async def test_a_bad_region_code_is_a_422_on_every_read(reporting: httpx.AsyncClient) -> None:

@@ -5,6 +5,7 @@ import contextlib
 from typing import Any
 
 from services.console.adapters.services import ApiRefused, Platform
+from services.console.domain.paths import path
 
 
 class Names:
@@ -30,7 +31,7 @@ class Names:
             await self.load_catalogue()
         for office_id in office_ids - self._offices.keys():
             try:
-                office = await self._platform.call("routing", "GET", f"/offices/{office_id}")
+                office = await self._platform.call("routing", "GET", path("offices", office_id))
             except ApiRefused:
                 continue
             self._offices[office_id] = str(office.get("name") or office_id)

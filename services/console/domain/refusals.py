@@ -25,6 +25,24 @@ def readable(status: int, detail: Any, lang: str) -> str:
     return f"{head} {text}".strip()
 
 
+LOGGED_CHARS = 300
+
+
+def loggable(detail: Any) -> str:
+    """A refusal's `detail` as the console may log it: for a 422, each field and its reason,
+    never the value sent (FastAPI echoes it as `input`, and what was sent may be a reporter's
+    phone number or name); anything else as text, cut to LOGGED_CHARS."""
+    if isinstance(detail, list):
+        parts = []
+        for error in detail:
+            if not isinstance(error, dict):
+                continue
+            loc = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
+            parts.append(f"{loc or '?'}: {error.get('msg', '')}")
+        return "; ".join(parts)[:LOGGED_CHARS]
+    return (detail if isinstance(detail, str) else str(detail or ""))[:LOGGED_CHARS]
+
+
 def detail_of(body: Any) -> Any:
     """FastAPI's `detail` from an error body (anything else as it is)."""
     if isinstance(body, dict) and "detail" in body:

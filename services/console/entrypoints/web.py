@@ -24,9 +24,10 @@ from limits.strategies import MovingWindowRateLimiter
 from services.console.adapters.metrics import ConsoleMetrics
 from services.console.adapters.services import ApiRefused
 from services.console.domain.i18n import pick, translate
-from services.console.domain.refusals import readable
+from services.console.domain.refusals import loggable, readable
 from services.console.domain.users import User
 from services.console.handlers import Console
+from services.runtime.auth import same_secret
 from services.runtime.logging import get_logger
 
 HERE = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ class Web:
         """The submitted form, once its CSRF token is checked (raises BadForm)."""
         form = await request.form()
         sent = str(form.get("csrf", ""))
-        if not request.cookies.get(CSRF) or not hmac.compare_digest(sent, self.csrf_token(request)):
+        if not request.cookies.get(CSRF) or not same_secret(sent, self.csrf_token(request)):
             raise BadForm()
         return {key: str(value) for key, value in form.items()}
 
@@ -169,7 +170,7 @@ class Web:
     def refusal(self, request: Request, error: ApiRefused) -> str:
         self.metrics.refusals.labels(str(error.status)).inc()
         log.info("api.refused", path=request.url.path, status=error.status,
-                 detail=str(error.detail)[:300])  # fmt: skip
+                 detail=loggable(error.detail))  # fmt: skip
         return readable(error.status, error.detail, self.lang(request))
 
     @staticmethod

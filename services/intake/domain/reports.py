@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.contracts.vocabulary import Channel, Kind, ReporterType
+from services.contracts.vocabulary import Channel, Kind, Level, ReporterType
 from services.intake.domain.rules import Role
 
 Phone = Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9\- ]{4,30}$")]
@@ -19,6 +19,16 @@ RegionCode = Annotated[
 ]
 """A region code as `contracts.regions.level_of` knows it: every code this pattern lets through
 has a level, and nothing else does (no path, no NUL, no full-width digits)."""
+MediaUrl = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$",
+        description="an absolute http or https URL",
+    ),
+]
+"""A photo or a recording as a link: only http(s), which every reader (Open311 clients, the
+console) may follow or show as it is; never `javascript:`, `data:` or a relative path."""
 
 
 class LocationIn(BaseModel):
@@ -38,7 +48,7 @@ class ReportIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
     category: str | None = Field(default=None, max_length=64)
     location: LocationIn = LocationIn()
-    media_urls: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
+    media_urls: list[MediaUrl] = Field(default=[], max_length=20)
     reporter_type: ReporterType = ReporterType.CITIZEN
     reporter_phone: Phone | None = None
     reporter_name: str | None = Field(default=None, max_length=100)
@@ -60,4 +70,4 @@ class PrincipalIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, description="who holds the token (not logged)")
     office_id: str | None = Field(default=None, max_length=64)
     region_code: RegionCode | None = None
-    level: str | None = Field(default=None, max_length=16)
+    level: Level | None = Field(default=None, description="a supervisor's level")

@@ -12,17 +12,17 @@ supervisor, only the issues within their region — as written.
 """
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
+from services.contracts.days import Instant
 from services.contracts.vocabulary import Channel, Kind
 from services.intake.domain.catalogue import Catalogue
 from services.intake.domain.errors import Forbidden
 from services.intake.domain.fingerprint import fingerprint
-from services.intake.domain.reports import LocationIn, ReportIn
+from services.intake.domain.reports import ReportIn
 from services.intake.domain.rules import Act, Principal, check, may_see
 from services.intake.domain.scope import place_of
 from services.intake.entrypoints.auth import IdempotencyKey, limited
@@ -139,8 +139,8 @@ def build_router(intake: IntakeHandlers, catalogue: Catalogue) -> APIRouter:
         api_key: str | None = None,
         service_request_id: str | None = None,
         service_code: str | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
+        start_date: Instant | None = None,
+        end_date: Instant | None = None,
         status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     ) -> Response:
         who = await caller(api_key, bearer)
@@ -209,32 +209,25 @@ async def _read_request(
         raise Open311Error(
             400, "a location is required: lat and long, address_string or address_id"
         )
-    try:
-        report = ReportIn(
-            channel=Channel.OPEN311,
-            kind=Kind(fields.get("attribute[kind]", Kind.COMPLAINT.value)),
-            text=fields.get("description") or code,
-            category=code,
-            location=LocationIn(
-                latitude=float(fields["lat"]) if has_point else None,
-                longitude=float(fields["long"]) if has_point else None,
-                address=fields.get("address_string"),
-                region_code=fields.get("address_id"),
-            ),
-            media_urls=[fields["media_url"]] if fields.get("media_url") else [],
-            reporter_phone=fields.get("phone") or None,
-            reporter_name=" ".join(
+    point = {"latitude": fields["lat"], "longitude": fields["long"]} if has_point else {}
+    try:  # the model parses every field, so a refusal names it ("location.latitude: …")
+        report = ReportIn.model_validate({
+            "channel": Channel.OPEN311,
+            "kind": fields.get("attribute[kind]", Kind.COMPLAINT.value),
+            "text": fields.get("description") or code,
+            "category": code,
+            "location": {**point, "address": fields.get("address_string"),
+                         "region_code": fields.get("address_id")},
+            "media_urls": [fields["media_url"]] if fields.get("media_url") else [],
+            "reporter_phone": fields.get("phone") or None,
+            "reporter_name": " ".join(
                 part for part in (fields.get("first_name"), fields.get("last_name")) if part
             ) or None,
-        )  # fmt: skip
-    except (ValidationError, ValueError) as invalid:
+        })  # fmt: skip
+    except ValidationError as invalid:
         raise Open311Error(400, _reason(invalid)) from invalid
     return who, report
 
 
-def _reason(invalid: Exception) -> str:
-    if isinstance(invalid, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in invalid.errors()
-        )
-    return str(invalid)
+def _reason(invalid: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in invalid.errors())

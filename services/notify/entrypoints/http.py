@@ -13,7 +13,7 @@ from services.notify.adapters.store import DeliveryStore
 from services.notify.domain.config import ChannelName
 from services.notify.domain.delivery import State
 from services.notify.domain.kinds import KINDS
-from services.runtime.auth import bearer_token, unauthorized
+from services.runtime.auth import bearer_token, same_secret, unauthorized
 from services.runtime.mongo import Document
 
 SHOWN = ("issue_id", "event_type", "kind", "audience", "recipient", "channel", "shown",
@@ -24,7 +24,7 @@ def build_router(store: DeliveryStore, token: str | None, now: Callable[[], date
     """The view. With a token configured, only its bearer reads it."""
 
     async def allowed(given: Annotated[str | None, Depends(bearer_token)]) -> None:
-        if token and given != token:
+        if token and not same_secret(given, token):
             raise unauthorized("a valid notify token is required")
 
     router = APIRouter(tags=["deliveries"], dependencies=[Depends(allowed)])

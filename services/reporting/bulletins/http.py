@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Query, Response
 
+from services.contracts.days import Day
 from services.reporting.bulletins.service import MEDIA_TYPES, Bulletins
 from services.reporting.domain.period import Period, parse_month
 from services.reporting.domain.scope import ScopeError, checked_region
@@ -49,7 +50,7 @@ def build_bulletin_router(bulletins: Bulletins) -> APIRouter:
     )
     async def weekly(
         region_code: str | None = REGION,
-        on: date | None = ON,
+        on: Day | None = ON,
         format: BulletinFormat = FORMAT,
     ) -> Response:
         period = Period.week_of(on) if on else Period.week_of(today()).before()

@@ -162,16 +162,29 @@ def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], header: bo
     return out.getvalue()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet tells a formula from text: a cell starting so is run when the CSV is
+opened (`=HYPERLINK(…)`, `=cmd|…`)."""
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
+        return _text(";".join(str(v) for v in value))
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return _text(str(value))
+
+
+def _text(text: str) -> str:
+    """Text as a spreadsheet shows it, never as a formula it runs: free text (an office's
+    result, a category as reported) that starts like a formula gets a leading apostrophe."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _row(fact: Mapping[str, Any], columns: Sequence[str], **extra: Any) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from services.contracts.days import EARLIEST, LATEST, OUT_OF_RANGE
+
 PeriodKind = Literal["day", "week", "month"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -81,6 +83,8 @@ def parse_month(text: str) -> Period:
     found = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text.strip())
     if not found or not 1 <= int(found[2]) <= 12:
         raise ValueError("expected a month as YYYY-MM")
+    if not EARLIEST.year <= int(found[1]) <= LATEST.year:
+        raise ValueError(OUT_OF_RANGE)
     return Period.month_of(int(found[1]), int(found[2]))
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from services.contracts.days import Day
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain import cells
 from services.reporting.domain.durations import counted_age_buckets, histogram
@@ -58,7 +59,7 @@ def build_router(
 
     @router.get("/counts", summary="Issues received and assigned; counters by any dimensions")
     async def counts(
-        day: date | None = None,
+        day: Day | None = None,
         by: Annotated[str | None, Query(description=BY)] = None,
     ) -> Counts:
         counted = await store.counted(day, day)  # from cells (no day: every month)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from services.contracts.days import checked_day
 from services.reporting.adapters.store import ReportingStore
 from services.reporting.domain import lists
 from services.reporting.domain.scope import Scope, ScopeError
@@ -46,7 +47,7 @@ def decode_cursor(
         return None
     try:
         at, issue = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(issue)
+        return checked_day(datetime.fromisoformat(at)), str(issue)
     except (ValueError, TypeError, binascii.Error) as error:
         raise ScopeError("cursor", "not a cursor this service gave") from error
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from services.contracts.days import Day
 from services.contracts.vocabulary import IssueState
 from services.reporting.domain.period import Period
 from services.reporting.domain.scope import Scope, ScopeError, checked_region
@@ -23,12 +24,12 @@ REGION_DESCRIPTION = "a region code at any level: 6 (city, county), 9, 12 or 15 
 
 
 def period(
-    start: Annotated[date | None, Query(description="first report day (inclusive)")] = None,
-    end: Annotated[date | None, Query(description="last report day (inclusive)")] = None,
+    start: Annotated[Day | None, Query(description="first report day (inclusive)")] = None,
+    end: Annotated[Day | None, Query(description="last report day (inclusive)")] = None,
     period: Annotated[
         PeriodKind | None, Query(description="day, week or month around `on`")
     ] = None,
-    on: Annotated[date | None, Query(description="a day inside the period")] = None,
+    on: Annotated[Day | None, Query(description="a day inside the period")] = None,
 ) -> tuple[date | None, date | None]:
     if period is not None or on is not None:
         if period is None:

@@ -194,3 +194,25 @@ def test_ids_are_shown_by_their_names_once_routing_told_them() -> None:
     asyncio.run(app.issue(ADMIN, "i1"))
     assert [c["path"] for c in platform.calls].count("/offices/o1") == 1
     assert [c["path"] for c in platform.calls].count("/rules") == 1
+
+
+async def test_an_issue_id_from_the_url_is_one_segment_of_each_services_path() -> None:
+    """Console /issues/%3Fx called intake's /issues/?x (a redirect, read as no view: a 500),
+    and /issues/%00 a URL httpx refuses (a 500); each is now that id's own answer."""
+    sent = {"?x": "%3Fx", "\x00": "%00", "..": "%2E%2E"}
+    views: dict[tuple[str, str], Any] = {
+        ("GET", f"/issues/{s}"): {"_id": typed} for typed, s in sent.items()
+    }
+    views[("GET", "/rules")] = {"categories": {"groups": []}}
+    app, _, platform = console(FakePlatform(views))
+    operator = User("op", Role.OPERATOR, token="t")
+    for typed, encoded in sent.items():
+        found = await app.issue(operator, typed)
+        assert found["view"] == {"_id": typed}
+        assert [c["path"] for c in platform.calls if "issues" in c["path"]][-3:] == [
+            f"/issues/{encoded}",
+            f"/issues/{encoded}/routing",
+            f"/issues/{encoded}/clocks",
+        ]
+    await app.lookup(" ab?c ")
+    assert platform.calls[-1]["path"] == "/receipts/AB%3FC"

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.contracts.regions import level_of
+from services.contracts.vocabulary import Level
 from services.intake.domain.reports import LocationIn, PrincipalIn, ReportIn
 from services.intake.domain.throttling import Limit, counter_id
 
@@ -38,6 +39,35 @@ def test_coordinates_must_be_finite_numbers(value: float) -> None:
         with pytest.raises(ValidationError) as refused:
             LocationIn.model_validate({field: value})
         assert {e["loc"] for e in refused.value.errors()} == {(field,)}
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>x</script>",
+            "/etc/passwd", "//evil.example/a.jpg", "http://", "https:// a.jpg", "ftp://x/a.jpg"],
+)  # fmt: skip
+def test_a_media_url_is_an_absolute_http_link_else_refused_naming_the_field(url: str) -> None:
+    """Open311 hands `media_url` to any client, which shows or follows it as it is."""
+    with pytest.raises(ValidationError) as refused:
+        ReportIn.model_validate(
+            {"channel": "hotline", "kind": "complaint", "text": "x", "media_urls": [url]}
+        )
+    assert [e["loc"] for e in refused.value.errors()] == [("media_urls", 0)]
+
+
+def test_a_media_url_over_http_or_https_is_kept_as_given() -> None:
+    urls = ["https://example.org/photo.jpg", "HTTP://example.org/a b?x=1#y".replace(" ", "%20")]
+    report = ReportIn.model_validate(
+        {"channel": "hotline", "kind": "complaint", "text": "x", "media_urls": urls}
+    )
+    assert report.media_urls == urls
+
+
+def test_a_supervisors_level_is_one_of_the_trees_levels() -> None:
+    county = PrincipalIn.model_validate({"role": "supervisor", "name": "s", "level": "county"})
+    assert county.level is Level.COUNTY
+    with pytest.raises(ValidationError) as refused:
+        PrincipalIn.model_validate({"role": "supervisor", "name": "s", "level": "galaxy"})
+    assert [e["loc"] for e in refused.value.errors()] == [("level",)]
 
 
 def test_a_fixed_window_waits_until_its_end_once_over() -> None:

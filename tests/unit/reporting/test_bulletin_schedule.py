@@ -45,6 +45,9 @@ def test_a_month_is_a_calendar_month() -> None:
     for bad in ("2026-13", "2026-1", "26-11", "november", "2026-00"):
         with pytest.raises(ValueError, match="YYYY-MM"):
             parse_month(bad)
+    for far in ("0000-01", "9999-12", "1899-12", "3000-01"):  # a step past would not be a date
+        with pytest.raises(ValueError, match="out of range"):
+            parse_month(far)
 
 
 def test_due_times_are_parsed_or_refused_with_the_reason() -> None:

