@@ -9,10 +9,14 @@ for what carries only a code (an issue answered at intake is never triaged). Pur
 
 import re
 from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from services.contracts.vocabulary import Level
 
 LEVEL_BY_LENGTH = {6: Level.COUNTY, 9: Level.TOWNSHIP, 12: Level.VILLAGE, 15: Level.GRID}
+CODE_RULE = "a region code is ASCII digits: 6 (city, county), 9, 12 or 15 digits"
 
 
 def level_of(code: str) -> Level | None:
@@ -22,6 +26,18 @@ def level_of(code: str) -> Level | None:
     if len(code) == 6 and code.endswith("00"):
         return Level.CITY
     return LEVEL_BY_LENGTH.get(len(code))
+
+
+def checked_code(code: str) -> str:
+    """`code` itself when it is a region code of some level, else a ValueError (`CODE_RULE`:
+    pydantic's 422 names the field)."""
+    if level_of(code) is None:
+        raise ValueError(CODE_RULE)
+    return code
+
+
+RegionCode = Annotated[str, AfterValidator(checked_code)]
+"""A region code a request names (a query parameter or a field), at any level."""
 
 
 def stem(region_code: str) -> str:

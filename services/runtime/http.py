@@ -6,9 +6,12 @@ validation errors that render whatever the client sent.
   under `UNMATCHED`.
 - `SafeJSONResponse` writes a non-finite float (NaN, ±Infinity, which JSON has no words for)
   as `null` instead of failing the response.
-- `validation_failed` answers FastAPI's `{"detail": [{loc, msg, type, …}]}` with status 422;
-  a non-finite input (Python's JSON parser accepts `NaN` and `Infinity`) is shown as a string,
-  so a bad number is a 422 naming the field, never a 500.
+- `validation_failed` answers FastAPI's `{"detail": [{loc, msg, type, input}]}` with status
+  422; a non-finite input (Python's JSON parser accepts `NaN` and `Infinity`) is shown as a
+  string, so a bad number is a 422 naming the field, never a 500; the input it repeats is cut
+  short (`shortened`): a 5 MB text is not sent back whole.
+- `HeadAsGet` answers HEAD on every GET route (RFC 9110: a general-purpose server supports
+  both) with the GET's status and headers and no body.
 """
 
 import json
@@ -23,6 +26,11 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime.metrics import ServiceMetrics
+
+ECHOED_CHARACTERS = 200
+"""How much of a refused text a 422 repeats (the rest: "…")."""
+ECHOED_ITEMS = 20
+"""How many items of a refused list or object a 422 repeats (then "…")."""
 
 UNMATCHED = "<unmatched>"
 """The route label of a request that no route matched (a scan, a typo): one label for all."""
@@ -55,10 +63,31 @@ class SafeJSONResponse(JSONResponse):
         ).encode("utf-8")
 
 
+def shortened(value: Any) -> Any:
+    """What a refusal repeats of an input: texts of at most `ECHOED_CHARACTERS`, lists and
+    objects of at most `ECHOED_ITEMS` items (each shortened too), the cut marked with "…"."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str) and len(value) > ECHOED_CHARACTERS:
+        return f"{value[:ECHOED_CHARACTERS]}…"
+    if isinstance(value, dict):
+        items = list(value.items())
+        kept = {str(k)[:ECHOED_CHARACTERS]: shortened(v) for k, v in items[:ECHOED_ITEMS]}
+        return kept | ({"…": len(items) - ECHOED_ITEMS} if len(items) > ECHOED_ITEMS else {})
+    if isinstance(value, list | tuple):
+        more = ["…"] if len(value) > ECHOED_ITEMS else []
+        return [shortened(v) for v in value[:ECHOED_ITEMS]] + more
+    return value
+
+
 async def validation_failed(_: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422 body, with non-finite inputs written as strings."""
+    """FastAPI's 422 body, with non-finite inputs written as strings and inputs shortened."""
     assert isinstance(error, RequestValidationError)
-    detail = json_safe(jsonable_encoder(json_safe(list(error.errors()))))
+    problems = [
+        problem | {"input": shortened(problem["input"])} if "input" in problem else problem
+        for problem in error.errors()
+    ]
+    detail = json_safe(jsonable_encoder(json_safe(problems)))
     return SafeJSONResponse({"detail": detail}, status_code=422)
 
 
@@ -90,3 +119,24 @@ class RequestMetrics:
             labels = (route, scope.get("method", ""), str(status))
             self.metrics.http_requests.labels(*labels).inc()
             self.metrics.http_seconds.labels(*labels).observe(time.perf_counter() - started)
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is served as a GET whose body is not sent (its status
+    and headers, Content-Length included, are the GET's). Counted as the GET it runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        scope["method"] = "GET"
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, headers_only)

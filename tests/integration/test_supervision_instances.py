@@ -132,6 +132,10 @@ async def test_open_clocks_and_overdue_lists_by_office_region_and_level(
         assert row["next_step"]["step"] == "red"
         west_only = await client.get("/clocks/overdue", params={"office_id": "office-west"})
         assert west_only.json()["count"] == 0
+        for path in ("/clocks/open", "/clocks/overdue"):  # no such code: said, not an empty list
+            refused = await client.get(path, params={"region_code": "41O1"})
+            assert refused.status_code == 422
+            assert refused.json()["detail"][0]["loc"] == ["query", "region_code"]
 
         assert (await client.get("/issues/nobody/clocks")).json() == []
         assert (await client.get("/issues/nobody/clock-history")).status_code == 404

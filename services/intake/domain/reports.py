@@ -1,6 +1,7 @@
 """What a report and a new principal say, as the API takes them. Pure pydantic: field rules
 are checked here, so an error names its field wherever the model is used (native API, Open311)."""
 
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,16 +20,18 @@ RegionCode = Annotated[
 ]
 """A region code as `contracts.regions.level_of` knows it: every code this pattern lets through
 has a level, and nothing else does (no path, no NUL, no full-width digits)."""
+MEDIA_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
 MediaUrl = Annotated[
-    str,
-    Field(
-        max_length=2000,
-        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$",
-        description="an absolute http or https URL",
-    ),
+    str, Field(max_length=2000, pattern=MEDIA_URL, description="an absolute http or https URL")
 ]
 """A photo or a recording as a link: only http(s), which every reader (Open311 clients, the
 console) may follow or show as it is; never `javascript:`, `data:` or a relative path."""
+
+
+def is_media_url(url: object) -> bool:
+    """Whether `url` is a link `MediaUrl` lets in (what reports stored before that rule may
+    not be: such links are never shown)."""
+    return isinstance(url, str) and len(url) <= 2000 and re.match(MEDIA_URL, url) is not None
 
 
 class LocationIn(BaseModel):

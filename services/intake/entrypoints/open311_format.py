@@ -13,6 +13,7 @@ from fastapi import Response
 from services.contracts.vocabulary import IssueState
 from services.intake.domain.catalogue import Catalogue
 from services.intake.domain.masking import masked
+from services.intake.domain.reports import is_media_url
 
 OPEN311_PREFIX = "/open311/v2"
 FORMATS = ("json", "xml")
@@ -140,7 +141,7 @@ def service_request(
         "zipcode": None,
         "lat": location.get("latitude"),
         "long": location.get("longitude"),
-        "media_url": (view.get("media_urls") or [None])[0],
+        "media_url": next(filter(is_media_url, view.get("media_urls") or ()), None),
     }
 
 

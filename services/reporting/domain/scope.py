@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from services.contracts.regions import level_of, lies_in, stem
+from services.contracts.regions import CODE_RULE, level_of, lies_in, stem
 
 
 class ScopeError(ValueError):
@@ -28,9 +28,7 @@ def checked_region(field: str, region_code: str | None) -> str | None:
     """`region_code` when it is a region code of a level the README names (ASCII digits of
     6, 9, 12 or 15), else a ScopeError naming `field`."""
     if region_code is not None and level_of(region_code) is None:
-        raise ScopeError(
-            field, "a region code is ASCII digits: 6 (city, county), 9, 12 or 15 digits"
-        )
+        raise ScopeError(field, CODE_RULE)
     return region_code
 
 

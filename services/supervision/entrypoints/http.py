@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
+from services.contracts.regions import RegionCode
 from services.contracts.vocabulary import ClockKind, Level
 from services.supervision.domain.errors import UnknownIssue
 from services.supervision.domain.issue_clocks import IssueClosedError
@@ -48,7 +49,7 @@ def build_router(views: ClockViews) -> APIRouter:
     @router.get("/clocks/open")
     async def open_list(
         office_id: str | None = None,
-        region_code: str | None = None,
+        region_code: RegionCode | None = None,
         level: Level | None = None,
         clock: ClockKind | None = None,
         limit: Annotated[int, Query(gt=0, le=MAX_ROWS)] = 500,
@@ -62,7 +63,7 @@ def build_router(views: ClockViews) -> APIRouter:
     @router.get("/clocks/overdue")
     async def overdue(
         office_id: str | None = None,
-        region_code: str | None = None,
+        region_code: RegionCode | None = None,
         level: Level | None = None,
         limit: Annotated[int, Query(gt=0, le=MAX_ROWS)] = MAX_ROWS,
     ) -> dict[str, Any]:

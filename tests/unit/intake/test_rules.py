@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from services.contracts.vocabulary import IssueState, Satisfaction
 from services.intake.domain.actions import AcceptIn, VerifyIn, VisitIn, action_events
+from services.intake.domain.catalogue import Catalogue
 from services.intake.domain.errors import RateLimited, Refused
 from services.intake.domain.privacy import Privacy, secret_hash
 from services.intake.domain.rules import (
@@ -25,7 +26,7 @@ from services.intake.domain.rules import (
 from services.intake.domain.throttling import Limit
 from services.intake.entrypoints.auth import limited
 from services.intake.entrypoints.errors import status_of
-from services.intake.entrypoints.open311_format import render
+from services.intake.entrypoints.open311_format import render, service_request
 from tests.unit.intake.fakes import CountingThrottle
 
 OFFICE = Principal("o1", Role.OFFICE, office_id="water")
@@ -126,3 +127,14 @@ def test_open311_xml_stays_well_formed_whatever_the_text_holds() -> None:
     )
     root = ElementTree.fromstring(bytes(response.body))
     assert root.findtext("error/description") == "service_code \ufffd\ufffd\ufffd not found"
+
+
+def test_open311_shows_a_stored_media_link_only_when_it_is_an_http_link() -> None:
+    """Reports stored before media URLs had to be http(s) links may hold others: never shown."""
+    none = Catalogue(groups=())
+    links = ["javascript:alert(1)", "data:text/html,x", "https://a.example/p.jpg"]
+    shown = {
+        str(stored): service_request({"_id": "i1", "media_urls": stored}, none)["media_url"]
+        for stored in (links, links[:1], [])
+    }
+    assert list(shown.values()) == ["https://a.example/p.jpg", None, None]

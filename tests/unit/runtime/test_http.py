@@ -109,3 +109,31 @@ def test_json_safe_names_non_finite_numbers() -> None:
     given = {"a": [math.nan, math.inf, -math.inf, 1.5], "b": (math.nan,)}
     assert json_safe(given) == {"a": ["NaN", "Infinity", "-Infinity", 1.5], "b": ["NaN"]}
     assert json_safe(given, non_finite="null") == {"a": [None, None, None, 1.5], "b": [None]}
+
+
+async def test_a_refused_input_is_repeated_shortened() -> None:
+    _, app = tiny_app()
+    long = "9" * 5_000_000
+    raw = f'{{"location": {{"latitude": "{long}", "longitude": [{",".join(["1"] * 500)}]}}}}'
+    async with client(app) as http:
+        answer = await http.post(
+            "/issues", content=raw, headers={"content-type": "application/json"}
+        )
+    assert answer.status_code == 422
+    assert len(answer.content) < 5_000
+    inputs = {tuple(e["loc"])[-1]: e["input"] for e in answer.json()["detail"]}
+    assert inputs["latitude"] == "9" * 200 + "…"
+    assert inputs["longitude"] == [1] * 20 + ["…"]
+
+
+async def test_head_is_answered_on_every_get_route_without_a_body() -> None:
+    _, app = tiny_app()
+    async with client(app) as http:
+        got = await http.get("/issues/i1")
+        head = await http.head("/issues/i1")
+        post_only = await http.head("/echo")
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert post_only.status_code == 405
