@@ -30,6 +30,9 @@ def test_no_phone_number_or_name_in_clear_on_the_topic_in_logs_or_at_rest(city: 
     reporter.headers = {"X-Receipt-Code": answered["receipt_code"]}
     assert reporter.act(answered["issue_id"], "visit", satisfaction="satisfied", solved=True)
     view = operator.in_state(created["issue_id"], "assigned")
+    said = f"请回电{PHONE}，路灯不亮"  # a number the caller said, typed into the text
+    typed = operator.report(said, category="drainage", reporter_name=NAME)
+    assert operator.in_state(typed["issue_id"], "assigned")["description"] == said  # staff
 
     topic = f"{city.namespace}.huiyin.issues.v1"
     records = asyncio.run(read_topic(city.endpoints.kafka_bootstrap, topic))

@@ -1,6 +1,6 @@
-"""Intake's own MongoDB store: the status view of each issue, receipts, sealed contacts,
-principals, idempotency records and the reports withheld from public reads. Credentials are
-kept as hashes only."""
+"""Intake's own MongoDB store: the status view of each issue, receipts, sealed contacts (and a
+report's text and address as typed, sealed beside them), principals, idempotency records and
+the reports withheld from public reads. Credentials are kept as hashes only."""
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
@@ -331,6 +331,20 @@ class IntakeStore:
     async def sealed_contact(self, issue_id: str) -> str | None:
         doc = await self._contacts.find_one({"_id": issue_id})
         return str(doc["sealed"]) if doc and doc.get("sealed") else None
+
+    async def save_written(self, issue_id: str, sealed: str) -> None:
+        """A report's text and address as typed, sealed (the view holds them masked)."""
+        await self._contacts.update_one(
+            {"_id": issue_id}, {"$set": {"written": sealed}}, upsert=True
+        )
+
+    async def sealed_written(self, issue_ids: Iterable[str]) -> dict[str, str]:
+        """What `save_written` kept of these issues, by issue id (one read)."""
+        ids = list(dict.fromkeys(issue_ids))
+        if not ids:
+            return {}
+        found = self._contacts.find({"_id": {"$in": ids}, "written": {"$exists": True}})
+        return {str(doc["_id"]): str(doc["written"]) async for doc in found}
 
     async def reporter_of(self, issue_id: str) -> str | None:
         doc = await self._contacts.find_one({"_id": issue_id})

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.contracts.events import (
     Event,
@@ -29,9 +29,11 @@ from services.contracts.events import (
     derived_event_id,
 )
 from services.contracts.vocabulary import Satisfaction
+from services.intake.domain.masking import mask
 from services.intake.domain.rules import Action, Principal
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(mask)]
+"""A person's words on an action: personal numbers masked as they are read (they go on the log)."""
 
 
 class Body(BaseModel):
@@ -61,7 +63,7 @@ class ResolveIn(Body):
 
 class VerifyIn(Body):
     passed: bool
-    note: str = Field(default="", max_length=2000)
+    note: Annotated[str, Field(max_length=2000), AfterValidator(mask)] = ""
 
 
 class VisitIn(Body):

@@ -1,10 +1,16 @@
-"""Personal numbers in free text, masked for public outputs (Open311 reads, a receipt look-up by
-anyone but the reporter). Operators type what callers say, so a report's text may hold a phone
-number, an ID-card number or an e-mail address; staff with a token see the original. Pure.
+"""Personal numbers in free text: masked on the log and for public outputs. Operators type what
+callers say, so a report's text may hold a phone number, an ID-card number or an e-mail
+address. What goes on the log (and so into every projection) is masked: a report's text and
+address, a direct answer, an office's result, reason or note. Intake keeps a report's text and
+address as typed, sealed like the contact (`Written`), and staff with a token read them so
+(`written_view`); public outputs (Open311 reads, a receipt look-up by anyone but the reporter)
+mask what they show again. Pure.
 
 Digits are ASCII `[0-9]` on purpose: Python's `\\d` also matches full-width and other digits."""
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 MASK = "*"
 
@@ -38,3 +44,28 @@ def mask(text: str) -> str:
 
 def masked(text: str | None) -> str | None:
     return None if text is None else mask(text)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report's text and address as typed (the log carries them masked)."""
+
+    text: str
+    address: str | None
+
+    @property
+    def masked(self) -> bool:
+        """Whether masking changed either: only then is there anything to keep."""
+        return mask(self.text) != self.text or masked(self.address) != self.address
+
+    def sealable(self) -> dict[str, str]:
+        return {"description": self.text, "address": self.address or ""}
+
+
+def written_view(view: dict[str, Any], opened: dict[str, str]) -> dict[str, Any]:
+    """`view` with its report's text and address as typed (`opened`: `Written.sealable`)."""
+    out = {**view, "description": opened.get("description") or view.get("description")}
+    location = view.get("location")
+    if isinstance(location, dict) and opened.get("address"):
+        out["location"] = {**location, "address": opened["address"]}
+    return out

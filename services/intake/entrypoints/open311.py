@@ -83,7 +83,8 @@ def build_router(intake: IntakeHandlers, catalogue: Catalogue) -> APIRouter:
     async def readable(who: Principal | None, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """What a caller reads of `views`: theirs as written, or the public ones masked."""
         if who is not None:
-            return [service_request(v, catalogue, public=False) for v in seen_by(who, views)]
+            theirs = await intake.written(seen_by(who, views))
+            return [service_request(v, catalogue, public=False) for v in theirs]
         withheld = await intake.store.withheld_among(v["_id"] for v in views)
         return [service_request(v, catalogue) for v in views if v["_id"] not in withheld]
 

@@ -29,6 +29,7 @@ from services.intake.domain.extension_decisions import (
     awaiting_decision,
     decision_event,
 )
+from services.intake.domain.masking import Written, mask, masked, written_view
 from services.intake.domain.privacy import Privacy, new_token
 from services.intake.domain.reports import PrincipalIn, ReportIn
 from services.intake.domain.rules import (
@@ -137,7 +138,19 @@ class IntakeHandlers:
         """An issue's status view: as it is for staff, masked for a reporter's code (a code may
         be passed on, and a merged problem's answer is someone else's text)."""
         view = present(await self.visible(who, issue_id))
-        return public_view(view) if who.role is Role.REPORTER else view
+        if who.role is Role.REPORTER:
+            return public_view(view)
+        return (await self.written([view]))[0]
+
+    async def written(self, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Views as staff read them: each report's text and address as typed (the log and the
+        view hold them masked), unsealed from what intake kept; one read for all."""
+        ids = [str(view.get("issue_id") or view["_id"]) for view in views]  # presented or not
+        sealed = await self.store.sealed_written(ids)
+        return [
+            written_view(view, self.privacy.unseal(sealed[i])) if i in sealed else view
+            for view, i in zip(views, ids, strict=True)
+        ]
 
     async def by_receipt(self, receipt_code: str, client: str) -> dict[str, Any]:
         reporter = await self.authenticate.receipt(receipt_code, client)
@@ -211,6 +224,8 @@ class IntakeHandlers:
         issue_id = str(uuid.uuid5(seed, "issue") if seed else uuid.uuid4())
         reported_id = uuid.uuid5(seed, "reported") if seed else uuid.uuid4()
         reporter_id = self.privacy.pseudonym(body.reporter_phone) if body.reporter_phone else None
+        written = Written(body.text, body.location.address)
+        location = Location(**body.location.model_dump() | {"address": masked(written.address)})
         reported = IssueReported(
             event_id=reported_id,
             issue_id=issue_id,
@@ -218,9 +233,9 @@ class IntakeHandlers:
             payload=IssueReportedPayload(
                 channel=body.channel,
                 kind=body.kind,
-                text=body.text,
+                text=mask(written.text),
                 category=body.category,
-                location=Location(**body.location.model_dump()),
+                location=location,
                 media_urls=tuple(body.media_urls),
                 reporter_id=reporter_id,
                 reporter_type=body.reporter_type,
@@ -236,12 +251,16 @@ class IntakeHandlers:
                     issue_id=issue_id,
                     producer="intake",
                     causation_id=reported_id,
-                    payload=IssueAnsweredPayload(answered_by=who.id, answer=body.direct_answer),
+                    payload=IssueAnsweredPayload(
+                        answered_by=who.id, answer=mask(body.direct_answer)
+                    ),
                 )
             )
         if body.reporter_phone or body.reporter_name:  # before it is published: notify asks
             contact = {"phone": body.reporter_phone or "", "name": body.reporter_name or ""}
             await self.store.save_contact(issue_id, reporter_id or "", self.privacy.seal(contact))
+        if written.masked:  # staff read the text as typed, sealed beside the contact
+            await self.store.save_written(issue_id, self.privacy.seal(written.sealable()))
         if not body.public:
             await self.store.withhold(issue_id)  # before it is published: never public, not once
         # the receipt beside the publishing (a receipt of an issue never published leads

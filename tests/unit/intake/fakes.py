@@ -41,6 +41,7 @@ class FakeStore:
         self.views: dict[str, Document] = {}
         self.receipts: dict[str, str] = {}
         self.contacts: dict[str, tuple[str, str]] = {}
+        self.written: dict[str, str] = {}
         self.withheld: set[str] = set()
         self.principals: dict[str, Principal] = {}
         self.claims: dict[str, Document] = {}
@@ -92,6 +93,12 @@ class FakeStore:
 
     async def save_contact(self, issue_id: str, reporter_id: str, sealed: str) -> None:
         self.contacts[issue_id] = (reporter_id, sealed)
+
+    async def save_written(self, issue_id: str, sealed: str) -> None:
+        self.written[issue_id] = sealed
+
+    async def sealed_written(self, issue_ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.written[i] for i in issue_ids if i in self.written}
 
     async def sealed_contact(self, issue_id: str) -> str | None:
         return self.contacts.get(issue_id, ("", None))[1] or None

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.contracts.vocabulary import Channel, Kind
-from services.intake.domain.actions import AcceptIn
+from services.intake.domain.actions import AcceptIn, ResolveIn, ReturnIn
 from services.intake.domain.errors import Conflict, Forbidden, RateLimited, Unauthenticated
 from services.intake.domain.privacy import Privacy
 from services.intake.domain.reports import ReportIn
@@ -86,6 +86,36 @@ def test_a_reporter_sees_their_issue_masked_and_staff_see_it_as_written() -> Non
         assert staff["description"] == TEXT
 
     asyncio.run(run())
+
+
+def test_personal_numbers_in_free_text_never_go_on_the_log_and_staff_still_read_them() -> None:
+    handlers = intake()
+    store, publisher = handlers.store, handlers.publisher
+    assert isinstance(store, FakeStore) and isinstance(publisher, FakePublisher)
+    address = "金水路1号, 联系0371-12345678"
+    answer = "已电话告知 a@b.cn"
+    body = report(location={"address": address}, direct_answer=answer, kind=Kind.CONSULTATION)
+
+    async def run() -> None:
+        _, created = await handlers.create_report(body, OPERATOR, None)
+        on_log = " ".join(e.model_dump_json() for e in publisher.published)
+        assert "IssueReported" in on_log and "IssueAnswered" in on_log
+        for personal in ("13987654321", "12345678", "a@b.cn"):
+            assert personal not in on_log
+        assert "来电人***********反映路灯不亮" in on_log and "金水路1号" in on_log
+        staff = await handlers.issue(OPERATOR, created["issue_id"])
+        assert (staff["description"], staff["location"]["address"]) == (TEXT, address)
+        written = await handlers.written([{"_id": created["issue_id"]}])
+        assert written[0]["description"] == TEXT  # Open311's staff reads: views as stored
+        plain = await handlers.create_report(report(text="路灯不亮"), OPERATOR, None)
+        assert plain[1]["issue_id"] not in store.written  # nothing masked: nothing kept
+
+    asyncio.run(run())
+
+
+def test_an_office_s_words_on_an_action_go_on_the_log_masked() -> None:
+    for body in (ResolveIn(result="已回电13987654321"), ReturnIn(reason="请联系13987654321")):
+        assert "13987654321" not in body.model_dump_json()
 
 
 def test_a_withheld_report_is_remembered_before_it_is_published() -> None:
