@@ -3,12 +3,12 @@
 Only notify asks, with its own token (`HUIYIN_INTAKE_NOTIFY_TOKEN`, compared in constant time;
 none configured: nobody may ask). The answer is unsealed here and never logged."""
 
-import hmac
 from typing import Any
 
 from services.intake.domain.errors import NotFound, Unauthenticated
 from services.intake.domain.privacy import Privacy
 from services.intake.handlers.ports import IntakeStore
+from services.runtime.auth import same_secret
 
 
 class ReporterContacts:
@@ -18,9 +18,7 @@ class ReporterContacts:
         self._token = notify_token
 
     def check(self, token: str | None) -> None:
-        expected = self._token.encode()
-        given = (token or "").encode()
-        if not expected or not hmac.compare_digest(given, expected):
+        if not same_secret(token, self._token):
             raise Unauthenticated("this is notify's: send its token")
 
     async def of(self, token: str | None, issue_id: str) -> dict[str, Any]:

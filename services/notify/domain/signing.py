@@ -22,4 +22,4 @@ def verify(
 ) -> bool:
     if abs(now - timestamp) > tolerance:
         return False
-    return hmac.compare_digest(sign(key, timestamp, body), signature)
+    return hmac.compare_digest(sign(key, timestamp, body).encode(), signature.encode())

@@ -5,7 +5,6 @@ GET /admin/rebuild shows its progress. Both need `Authorization: Bearer <admin t
 403 when no admin token is configured (the rebuild is then disabled)."""
 
 import asyncio
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -15,7 +14,7 @@ from pydantic import SecretStr
 from services.reporting.adapters.log import KafkaLog
 from services.reporting.adapters.spill import SpilledCells
 from services.reporting.handlers import Projection, RebuildStatus, rebuild
-from services.runtime.auth import bearer_token, unauthorized
+from services.runtime.auth import bearer_token, same_secret, unauthorized
 from services.runtime.logging import get_logger
 from services.runtime.settings import PlatformSettings
 
@@ -38,7 +37,7 @@ def build_admin_router(
             raise unauthorized("a bearer token is required")
         if token is None:
             raise HTTPException(403, "rebuild is disabled: HUIYIN_REPORTING_ADMIN_TOKEN is not set")
-        if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
+        if not same_secret(given, token.get_secret_value()):
             raise HTTPException(403, "this token may not rebuild the projection")
 
     router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(admin)])

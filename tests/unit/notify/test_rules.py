@@ -213,6 +213,7 @@ def test_a_webhook_signature_verifies_and_a_changed_or_stale_one_does_not() -> N
     assert not verify("k", 1_700_000_000, body + b" ", signature, now=1_700_000_010)
     assert not verify("other", 1_700_000_000, body, signature, now=1_700_000_010)
     assert not verify("k", 1_700_000_000, body, signature, now=1_700_001_000)
+    assert not verify("k", 1_700_000_000, body, "sha256=é", now=1_700_000_010)  # not a TypeError
 
 
 def test_addresses_are_masked() -> None:
