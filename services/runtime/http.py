@@ -10,6 +10,9 @@ validation errors that render whatever the client sent.
   422; a non-finite input (Python's JSON parser accepts `NaN` and `Infinity`) is shown as a
   string, so a bad number is a 422 naming the field, never a 500; the input it repeats is cut
   short (`shortened`): a 5 MB text is not sent back whole.
+- `BodyLimit` refuses a request body over `MAX_BODY_BYTES` with a 413, read no further
+  (declared by its Content-Length or counted as it streams): no request is held in memory
+  whole whatever its size.
 - `HeadAsGet` answers HEAD on every GET route (RFC 9110: a general-purpose server supports
   both) with the GET's status and headers and no body.
 """
@@ -31,6 +34,10 @@ ECHOED_CHARACTERS = 200
 """How much of a refused text a 422 repeats (the rest: "…")."""
 ECHOED_ITEMS = 20
 """How many items of a refused list or object a 422 repeats (then "…")."""
+
+MAX_BODY_BYTES = 1 << 20
+"""The largest request body any service takes (its requests are reports and actions of a few
+kilobytes: 1 MiB leaves room and bounds the memory a request may take)."""
 
 UNMATCHED = "<unmatched>"
 """The route label of a request that no route matched (a scan, a typo): one label for all."""
@@ -140,3 +147,52 @@ class HeadAsGet:
             await send(message)
 
         await self.app(scope, receive, headers_only)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `max_bytes` is a 413. One whose Content-Length says
+    so is refused unread; one streamed without it (chunked) is read here first, up to the
+    limit, and handed on whole only when it stays under it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)  # the server holds it to what it declared
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._refuse(send)
+                return
+        handed = False
+
+        async def replayed() -> Message:
+            nonlocal handed
+            if handed:
+                return await receive()
+            handed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replayed, send)
+
+    async def _refuse(self, send: Send) -> None:
+        reason = f"the request body is larger than {self.max_bytes} bytes"
+        body = json.dumps({"detail": reason}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

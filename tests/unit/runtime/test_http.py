@@ -2,6 +2,7 @@
 from readiness, and a 422 (never a 500) for numbers JSON has no words for."""
 
 import math
+from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import APIRouter, FastAPI
@@ -113,7 +114,7 @@ def test_json_safe_names_non_finite_numbers() -> None:
 
 async def test_a_refused_input_is_repeated_shortened() -> None:
     _, app = tiny_app()
-    long = "9" * 5_000_000
+    long = "9" * 500_000
     raw = f'{{"location": {{"latitude": "{long}", "longitude": [{",".join(["1"] * 500)}]}}}}'
     async with client(app) as http:
         answer = await http.post(
@@ -137,3 +138,21 @@ async def test_head_is_answered_on_every_get_route_without_a_body() -> None:
     assert head.headers["content-length"] == got.headers["content-length"]
     assert head.headers["content-type"] == got.headers["content-type"]
     assert post_only.status_code == 405
+
+
+async def test_a_body_over_the_limit_is_a_413_declared_or_streamed() -> None:
+    _, app = tiny_app()
+    big = b'{"location": {"latitude": 1, "longitude": 2, "pad": "' + b"x" * (1 << 20) + b'"}}'
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
+        for start in range(0, len(big), 65536):
+            yield big[start : start + 65536]
+
+    async with client(app) as http:
+        declared = await http.post("/issues", content=big)
+        streamed = await http.post("/issues", content=chunks())
+        small = await http.post("/issues", json={"location": {"latitude": 1, "longitude": 2}})
+    for refused in (declared, streamed):
+        assert refused.status_code == 413
+        assert "larger than 1048576 bytes" in refused.json()["detail"]
+    assert small.status_code == 200
