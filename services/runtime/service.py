@@ -171,9 +171,9 @@ def collect_less(thresholds: tuple[int, int, int]) -> None:
     are collected far less often than by default (700, 10, 10).
 
     A request or a batch allocates many short-lived objects and few cycles. With the default
-    thresholds, the objects of work in flight (alive across an await) were promoted to the
-    oldest generation, and full collections cost 21-42 % of the CPU of intake, routing,
-    reporting and notify under `make bench` (supervision, tuned so since issue 17: 12 %)."""
+    thresholds, intake, routing, reporting and notify spent 21-42 % of their CPU collecting
+    over a `make bench` (supervision, tuned so since issue 17: 12 %), most of it in full
+    collections of 100-300 ms while starting; once started and tuned, well under 1 %."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*thresholds)
