@@ -173,7 +173,7 @@ def collect_less(thresholds: tuple[int, int, int]) -> None:
     A request or a batch allocates many short-lived objects and few cycles. With the default
     thresholds, intake, routing, reporting and notify spent 21-42 % of their CPU collecting
     over a `make bench` (supervision, tuned so since issue 17: 12 %), most of it in full
-    collections of 100-300 ms while starting; once started and tuned, well under 1 %."""
+    collections of 100-300 ms while starting; once started and tuned, a few per cent at most."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*thresholds)
