@@ -10,6 +10,7 @@ dead-lettered them when they first came).
 import asyncio
 import itertools
 import math
+import random
 import time
 import zlib
 from collections import defaultdict
@@ -61,8 +62,12 @@ class Projection(FactsWriter, Protocol):
 
 SETTLE_BELOW = 100
 """A batch shorter than this means the consumer is caught up: time to settle the markers."""
-ATTEMPTS = 5
+ATTEMPTS = 8
 """Times a batch's issues are read again when another writer changed them meanwhile."""
+BACKOFF = 0.005
+"""Before attempt n (from the second), a pause of BACKOFF × 2ⁿ seconds, jittered (half to
+whole): writers that keep refusing each other's claims (three processes on the same issues)
+fall out of step, and the one holding a transfer has time to finish it. At most 1.3 s in all."""
 
 
 async def count_batch(store: FactsWriter, events: Sequence[Event]) -> set[str]:
@@ -76,7 +81,9 @@ async def count_batch(store: FactsWriter, events: Sequence[Event]) -> set[str]:
     recorded: set[str] = set()
     async with store.writing(by_issue):
         todo = list(by_issue)
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(BACKOFF * 2**attempt * random.uniform(0.5, 1.0))
             stored = await store.load(todo)
             changes = [
                 change

@@ -1,9 +1,14 @@
 """The use cases on an in-memory store that satisfies the store's port (type-checked)."""
 
+import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 
+import pytest
+
+from services.reporting import handlers
 from services.reporting.domain import cells
 from services.reporting.domain.facts import FactRules
 from services.reporting.domain.transfers import Change, Stored, merged
@@ -79,3 +84,33 @@ async def test_a_batch_is_one_commit_and_equals_the_events_one_by_one() -> None:
     assert batched.views == one_by_one.views
     assert cells.nonzero(batched.cells) == cells.nonzero(one_by_one.cells)
     assert {i: d.rev for i, d in batched.docs.items()} == dict.fromkeys(batched.docs, 1)
+
+
+class ContendedStore(MemoryStore):
+    """Another writer keeps changing the batch's documents: the first `refusals` commits are
+    refused whole, and the moments they come at are noted."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+        self.at: list[float] = []
+
+    async def commit(self, changes: Sequence[Change]) -> set[str]:
+        self.at.append(asyncio.get_running_loop().time())
+        if len(self.at) <= self.refusals:
+            return {c.issue_id for c in changes}
+        return await super().commit(changes)
+
+
+async def test_a_batch_refused_by_other_writers_reads_again_later_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(handlers, "BACKOFF", 0.001)
+    events = Story("c1", T0).triage().assign("water").events
+    store = ContendedStore(refusals=handlers.ATTEMPTS - 1)
+    assert await handlers.count_batch(store, events) == {str(e.event_id) for e in events}
+    waits = [later - sooner for sooner, later in itertools.pairwise(store.at)]
+    assert all(wait >= handlers.BACKOFF * 2**n * 0.5 for n, wait in enumerate(waits, 1))
+    assert store.views["c1"] == view(events)
+    with pytest.raises(RuntimeError, match="kept changing"):
+        await handlers.count_batch(ContendedStore(refusals=handlers.ATTEMPTS), events)
