@@ -16,7 +16,7 @@ from services.console.entrypoints.http import mount
 from services.console.entrypoints.web import Web
 from services.console.handlers import Console
 from services.console.settings import ConsoleSettings
-from services.runtime.http import BodyLimit, HeadAsGet
+from services.runtime.http import guard
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.mongo import make_mongo_client
 
@@ -61,6 +61,5 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
         settings.timezone, settings.public_rate_limit,
     )  # fmt: skip
     mount(app, web, settings.page_size, healthy)
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(BodyLimit)
+    guard(app)
     return app

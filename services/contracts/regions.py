@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import Field
 
 from services.contracts.vocabulary import Level
 
@@ -28,16 +28,17 @@ def level_of(code: str) -> Level | None:
     return LEVEL_BY_LENGTH.get(len(code))
 
 
-def checked_code(code: str) -> str:
-    """`code` itself when it is a region code of some level, else a ValueError (`CODE_RULE`:
-    pydantic's 422 names the field)."""
-    if level_of(code) is None:
-        raise ValueError(CODE_RULE)
-    return code
-
-
-RegionCode = Annotated[str, AfterValidator(checked_code)]
-"""A region code a request names (a query parameter or a field), at any level."""
+RegionCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{6}(?:[0-9]{3}){0,3}$",
+        description="an administrative division code: 6 digits (a city ends in 00, else a "
+        "county), 9 (township), 12 (village) or 15 (grid); ASCII digits only",
+    ),
+]
+"""A region code a request names (a query parameter or a field), as `level_of` knows it:
+every code this pattern lets through has a level, and nothing else does (no path, no NUL, no
+full-width digits)."""
 
 
 def stem(region_code: str) -> str:

@@ -11,10 +11,11 @@ validation errors that render whatever the client sent.
   string, so a bad number is a 422 naming the field, never a 500; the input it repeats is cut
   short (`shortened`): a 5 MB text is not sent back whole.
 - `BodyLimit` refuses a request body over `MAX_BODY_BYTES` with a 413, read no further
-  (declared by its Content-Length or counted as it streams): no request is held in memory
-  whole whatever its size.
+  (declared by its Content-Length, or a chunked one read up to the limit): no request is held
+  in memory whole whatever its size.
 - `HeadAsGet` answers HEAD on every GET route (RFC 9110: a general-purpose server supports
   both) with the GET's status and headers and no body.
+- `guard` adds both to an app (every service's, in `create_app`, and the console's).
 """
 
 import json
@@ -22,7 +23,7 @@ import math
 import time
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -126,6 +127,13 @@ class RequestMetrics:
             labels = (route, scope.get("method", ""), str(status))
             self.metrics.http_requests.labels(*labels).inc()
             self.metrics.http_seconds.labels(*labels).observe(time.perf_counter() - started)
+
+
+def guard(app: FastAPI) -> None:
+    """What every app of the platform answers alike, whatever its routes: HEAD on its GET
+    routes (`HeadAsGet`), a 413 for a body over `MAX_BODY_BYTES` (`BodyLimit`)."""
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(BodyLimit)
 
 
 class HeadAsGet:

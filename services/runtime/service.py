@@ -30,13 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.runtime.broker import EventPublisher, ensure_topics, make_broker
 from services.runtime.consumer import BatchHandler, Handler, IssueLogConsumer
-from services.runtime.http import (
-    BodyLimit,
-    HeadAsGet,
-    RequestMetrics,
-    SafeJSONResponse,
-    validation_failed,
-)
+from services.runtime.http import RequestMetrics, SafeJSONResponse, guard, validation_failed
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import Document, make_mongo_client
@@ -124,8 +118,7 @@ def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), **openapi: s
         **openapi,  # type: ignore[arg-type]
     )
     app.add_exception_handler(RequestValidationError, validation_failed)
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(BodyLimit)
+    guard(app)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
 
     @app.get("/livez", tags=["ops"])

@@ -54,7 +54,7 @@ class Written:
     address: str | None
 
     @property
-    def masked(self) -> bool:
+    def holds_personal_numbers(self) -> bool:
         """Whether masking changed either: only then is there anything to keep."""
         return mask(self.text) != self.text or masked(self.address) != self.address
 

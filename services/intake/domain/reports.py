@@ -6,20 +6,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.contracts.regions import RegionCode
 from services.contracts.vocabulary import Channel, Kind, Level, ReporterType
 from services.intake.domain.rules import Role
 
 Phone = Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9\- ]{4,30}$")]
-RegionCode = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9]{6}(?:[0-9]{3}){0,3}$",
-        description="an administrative division code: 6 digits (a city ends in 00, else a "
-        "county), 9 (township), 12 (village) or 15 (grid); ASCII digits only",
-    ),
-]
-"""A region code as `contracts.regions.level_of` knows it: every code this pattern lets through
-has a level, and nothing else does (no path, no NUL, no full-width digits)."""
 MEDIA_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
 MediaUrl = Annotated[
     str, Field(max_length=2000, pattern=MEDIA_URL, description="an absolute http or https URL")

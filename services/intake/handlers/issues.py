@@ -259,7 +259,7 @@ class IntakeHandlers:
         if body.reporter_phone or body.reporter_name:  # before it is published: notify asks
             contact = {"phone": body.reporter_phone or "", "name": body.reporter_name or ""}
             await self.store.save_contact(issue_id, reporter_id or "", self.privacy.seal(contact))
-        if written.masked:  # staff read the text as typed, sealed beside the contact
+        if written.holds_personal_numbers:  # staff read it as typed: sealed beside the contact
             await self.store.save_written(issue_id, self.privacy.seal(written.sealable()))
         if not body.public:
             await self.store.withhold(issue_id)  # before it is published: never public, not once
